@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EscalationConfig(AppConfig):
+    name = "escalation"
+    verbose_name = _("Escalation")
+
+    def ready(self) -> None:
+        from tickets.labels import register_reasons
+        from tickets.panels import Panel, register
+
+        from . import receivers  # noqa: F401 - connects the signal receivers
+        from .models import Reason
+        from .views import workspace_panel
+
+        register_reasons(Reason.choices)
+        register(Panel(name="escalation", template="escalation/panels/workspace.html",
+                       context=workspace_panel, order=10))

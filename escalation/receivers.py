@@ -1,0 +1,31 @@
+"""Ticket and SLA events that the escalation rules listen to; connected in EscalationConfig.ready()."""
+
+from django.dispatch import receiver
+
+from sla.signals import sla_breached
+from tickets.models import Priority
+from tickets.signals import ticket_created, ticket_level_changed, ticket_priority_changed
+
+from . import services
+
+
+@receiver(ticket_created, dispatch_uid="escalation.ticket_created")
+def on_ticket_created(sender, ticket, **kwargs):
+    services.rules_on_ticket_created(ticket=ticket)
+
+
+@receiver(ticket_priority_changed, dispatch_uid="escalation.ticket_priority_changed")
+def on_priority_changed(sender, ticket, new, **kwargs):
+    if new == Priority.P1:
+        services.rule_alert_p1(ticket=ticket)
+
+
+@receiver(sla_breached, dispatch_uid="escalation.sla_breached")
+def on_sla_breached(sender, ticket, target, **kwargs):
+    services.rule_on_sla_breach(ticket=ticket, target=target)
+
+
+@receiver(ticket_level_changed, dispatch_uid="escalation.ticket_level_changed")
+def on_level_changed(sender, ticket, actor, old, new, reason, rule, assignee, followup, note, **kwargs):
+    services.escalation_log_level_change(ticket=ticket, actor=actor, old=old, new=new, reason=reason,
+                                         rule=rule, assignee=assignee, followup=followup, note=note)

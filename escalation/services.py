@@ -1,0 +1,309 @@
+"""Escalation N1 → N4: manual moves with a detailed followup, and the automatic rules.
+
+Every level change goes through tickets.services.ticket_set_level (which records the history) and
+is logged here as an Escalation row. A rule acts only after it records a RuleFiring whose
+(rule, ticket, cause) is unique, so no rule fires twice for the same cause, whatever the
+concurrency; a firing whose action is refused is rolled back with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
+from tickets import services as ticket_services
+from tickets.exceptions import TransitionRefused
+from tickets.models import Priority, Status, Ticket
+
+from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason, RuleCode, RuleFiring
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+# GLPI: "Ajout d'un suivi détaillé" — what was tried and what was found, not a one-liner.
+MIN_FOLLOWUP_LENGTH = 40
+
+
+def previous_level(level: str) -> str | None:
+    values = Level.values
+    index = values.index(level)
+    return values[index - 1] if index > 0 else None
+
+
+def level_members(level: str):
+    return User.objects.filter(groups__name=level, is_active=True).order_by("username")
+
+
+def _managers():
+    return list(User.objects.filter(groups__name=MANAGER_GROUP, is_active=True))
+
+
+def _check_handover(*, ticket: Ticket, to_level: str | None, assignee, followup: str) -> None:
+    if to_level is None:
+        raise TransitionRefused(_("There is no level to move the ticket to."), ticket=ticket)
+    if len(followup.strip()) < MIN_FOLLOWUP_LENGTH:
+        raise TransitionRefused(
+            _("Write a detailed followup (at least %(count)d characters): what was tried, what was found.")
+            % {"count": MIN_FOLLOWUP_LENGTH}, ticket=ticket,
+        )
+    if assignee is not None and to_level not in group_names(assignee):
+        raise TransitionRefused(
+            _("%(name)s is not an agent of level %(level)s.") % {"name": assignee.get_username(), "level": to_level},
+            ticket=ticket,
+        )
+
+
+def _hand_over(*, ticket: Ticket, actor, to_level: str, reason: str, followup: str, assignee,
+               expected_version: int | None) -> Escalation:
+    note = ticket_services.followup_add(
+        ticket=ticket, author=actor, body=followup, is_public=False, expected_version=expected_version
+    ).followup
+    ticket, event = ticket_services.ticket_set_level(
+        ticket=ticket, actor=actor, level=to_level, reason=reason, assignee=assignee, followup=note
+    )
+    escalation = Escalation.objects.filter(ticket=ticket).latest("id")
+    recipients = [assignee] if assignee is not None else list(level_members(to_level))
+    ticket_services.notify(event=event, recipients=[u for u in recipients if u.pk != actor.pk],
+                           template="ticket_escalated")
+    return escalation
+
+
+@transaction.atomic
+def escalation_escalate(*, ticket: Ticket, actor, reason: str, followup: str, assignee=None,
+                        expected_version: int | None = None) -> Escalation:
+    """Hand the ticket to the next level's group (or one of its agents) with a reason and a
+    detailed private followup; the requester only sees that a specialist team took over."""
+    if not is_agent(actor):
+        raise TransitionRefused(_("Only agents escalate tickets."), ticket=ticket)
+    if reason not in MANUAL_REASONS:
+        raise TransitionRefused(_("Choose a reason for the escalation."), ticket=ticket)
+    to_level = next_level(ticket.level)
+    if to_level is None:
+        raise TransitionRefused(_("The ticket is already at the highest level (N4)."), ticket=ticket)
+    _check_handover(ticket=ticket, to_level=to_level, assignee=assignee, followup=followup)
+    return _hand_over(ticket=ticket, actor=actor, to_level=to_level, reason=reason, followup=followup,
+                      assignee=assignee, expected_version=expected_version)
+
+
+@transaction.atomic
+def escalation_deescalate(*, ticket: Ticket, actor, followup: str, assignee=None,
+                          expected_version: int | None = None) -> Escalation:
+    """Send the ticket back one level down, explaining why in a private followup."""
+    if not is_agent(actor):
+        raise TransitionRefused(_("Only agents change the level of tickets."), ticket=ticket)
+    to_level = previous_level(ticket.level)
+    if to_level is None:
+        raise TransitionRefused(_("The ticket is already at the first level (N1)."), ticket=ticket)
+    _check_handover(ticket=ticket, to_level=to_level, assignee=assignee, followup=followup)
+    return _hand_over(ticket=ticket, actor=actor, to_level=to_level, reason=Reason.DE_ESCALATION,
+                      followup=followup, assignee=assignee, expected_version=expected_version)
+
+
+# --- Automatic rules
+
+
+# The rules a sweep has already read, by code, while it runs (see escalate_stalled): the log row of
+# each ticket it escalates names the rule without reading it again.
+_sweep_rules: ContextVar[dict[str, EscalationRule] | None] = ContextVar("escalation_sweep_rules", default=None)
+
+
+def _rule_by_code(code: str) -> EscalationRule | None:
+    known = _sweep_rules.get()
+    if known is not None and code in known:
+        return known[code]
+    return EscalationRule.objects.filter(code=code).first()
+
+
+def escalation_log_level_change(*, ticket: Ticket, actor, old: str, new: str, reason: str, rule: str,
+                                assignee, followup, note: str) -> Escalation:
+    """The escalation log's one writer: a row for every level change of a ticket, whoever made it."""
+    return Escalation.objects.create(
+        ticket=ticket, from_level=old, to_level=new,
+        reason=reason if reason in Reason.values else Reason.MANUAL,
+        rule=_rule_by_code(rule) if rule else None,
+        actor=actor, assignee=assignee, followup=followup,
+        note=note or ("" if reason in Reason.values else reason),
+    )
+
+
+def active_rule(code: str) -> EscalationRule | None:
+    return EscalationRule.objects.filter(code=code, is_active=True).first()
+
+
+def _claim(rule: EscalationRule, ticket: Ticket, cause: str) -> bool:
+    """Record the firing; False if this rule already fired on this ticket for this cause."""
+    try:
+        with transaction.atomic():
+            RuleFiring.objects.create(rule=rule, ticket=ticket, cause=cause[:100])
+    except IntegrityError:
+        return False
+    return True
+
+
+def rule_escalate(*, ticket: Ticket, rule: EscalationRule, reason: str, cause: str,
+                  to_level: str | None = None, notify_managers: bool = False) -> Escalation | None:
+    """A rule moves the ticket up (never down, never past N4, never a closed ticket), once per cause."""
+    if ticket.status == Status.CLOSED:
+        return None
+    to_level = to_level or rule.target_level or next_level(ticket.level)
+    if to_level is None or to_level <= ticket.level:
+        return None
+    try:
+        with transaction.atomic():
+            if not _claim(rule, ticket, cause):
+                return None
+            ticket, event = ticket_services.ticket_set_level(
+                ticket=ticket, actor=None, level=to_level, reason=reason, rule=rule.code
+            )
+            escalation = Escalation.objects.filter(ticket=ticket).latest("id")
+    except TransitionRefused as refused:
+        logger.info("Rule %s did not escalate %s: %s", rule.code, ticket.reference, refused.message)
+        return None
+    recipients = list(level_members(to_level)) + (_managers() if notify_managers else [])
+    ticket_services.notify(event=event, recipients=recipients, template="ticket_escalated")
+    return escalation
+
+
+def rules_on_ticket_created(*, ticket: Ticket) -> None:
+    """VIP start level, P1 alert and the recurring-problem flag, as the ticket is created."""
+    organisation = ticket.organisation
+    rule = active_rule(RuleCode.VIP_START)
+    if rule and organisation is not None and (organisation.is_vip or organisation.contract):
+        rule_escalate(ticket=ticket, rule=rule, reason=Reason.VIP, cause="created",
+                      to_level=rule.target_level or Level.N2)
+    if ticket.priority == Priority.P1:
+        rule_alert_p1(ticket=ticket)
+    rule_flag_recurring(ticket=ticket)
+
+
+def rule_alert_p1(*, ticket: Ticket) -> None:
+    """A P1: the top level (N4 by default) is alerted and joins the ticket as participants."""
+    rule = active_rule(RuleCode.P1_ALERT)
+    if rule is None or not _claim(rule, ticket, "P1"):
+        return
+    level = rule.target_level or Level.N4
+    members = list(level_members(level))
+    event = ticket_services.ticket_add_participants(
+        ticket=ticket, users=members, reason=str(Reason.CRITICAL.label)
+    )
+    if event is not None:
+        ticket_services.notify(event=event, recipients=members, template="p1_alert")
+
+
+def rule_flag_recurring(*, ticket: Ticket) -> None:
+    """The requester's n-th ticket in the same category within the window: flagged, offered to N2."""
+    rule = active_rule(RuleCode.RECURRING)
+    if rule is None or ticket.category_id is None:
+        return
+    since = ticket.created_at - timedelta(days=rule.window_days)
+    count = Ticket.objects.filter(
+        requester_id=ticket.requester_id, category_id=ticket.category_id, created_at__gte=since,
+        created_at__lte=ticket.created_at,
+    ).count()
+    if count < rule.ticket_count or not _claim(rule, ticket, "created"):
+        return
+    event = ticket_services.ticket_mark_recurring(
+        ticket=ticket, reason=_("%(count)d tickets in this category within %(days)d days")
+        % {"count": count, "days": rule.window_days}, rule=rule.code,
+    )
+    if event is not None:
+        level = rule.target_level or Level.N2
+        ticket_services.notify(event=event, recipients=list(level_members(level)), template="recurring_flagged")
+
+
+def rule_on_sla_breach(*, ticket: Ticket, target: str) -> None:
+    rule = active_rule(RuleCode.SLA_BREACH)
+    if rule is None:
+        return
+    rule_escalate(ticket=ticket, rule=rule, reason=Reason.SLA_BREACH, cause=f"sla:{target}",
+                  notify_managers=True)
+
+
+class _AlreadyFired(Exception):
+    """The rule already fired on this ticket for this cause (its RuleFiring exists)."""
+
+
+def _notify_new_event(*, event, recipients, template: str) -> None:
+    """tickets.services.notify for an event created in the current transaction: no notification can
+    exist for it yet, so the outbox rows go in with one INSERT instead of a get_or_create per
+    recipient; each is enqueued after commit, as notify does."""
+    from django.db import connection
+
+    from tickets.models import Notification
+    from tickets.tasks import enqueue_notification
+
+    if not connection.features.can_return_rows_from_bulk_insert:
+        ticket_services.notify(event=event, recipients=recipients, template=template)
+        return
+    unique = {r.pk: r for r in recipients if r is not None and r.email}
+    rows = Notification.objects.bulk_create(
+        [Notification(event=event, recipient=recipient, template=template) for recipient in unique.values()]
+    )
+    for notification in rows:
+        transaction.on_commit(lambda pk=notification.pk: enqueue_notification(pk))
+
+
+def escalate_stalled(*, now=None, limit: int = 500) -> int:
+    """Tickets in diagnostic (in progress, no root cause) untouched for the rule's threshold go up.
+
+    Reads by the (status, updated_at) index; every service bumps updated_at, so a ticket someone
+    works on is never picked. The cause carries the ticket's version: after an escalation the
+    version changes, and another full period without activity is a new cause.
+
+    Each ticket is its own transaction: locked (skipped if another sweep holds it or it changed),
+    the firing recorded, the level raised by tickets.services.ticket_set_level, its level's agents
+    notified after commit. What rule_escalate does, with the per-ticket constant work done once per
+    sweep (the level's agents, the rule row for the log) and without nested savepoints: a refused
+    move or a firing already recorded rolls the ticket's whole transaction back, which holds
+    nothing else.
+    """
+    rule = active_rule(RuleCode.STALLED_DIAGNOSTIC)
+    if rule is None:
+        return 0
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=rule.threshold_minutes)
+    stalled = Ticket.objects.filter(
+        status=Status.IN_PROGRESS, updated_at__lte=cutoff, root_cause="",
+        level__in=[Level.N1, Level.N2, Level.N3],
+    )
+    candidates = list(stalled.order_by("updated_at").values_list("pk", "version")[:limit])
+    members: dict[str, list] = {}
+    escalated = 0
+    token = _sweep_rules.set({rule.code: rule})
+    try:
+        for pk, version in candidates:
+            try:
+                with transaction.atomic():
+                    ticket = stalled.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+                    if ticket is None or ticket.version != version:
+                        continue  # Someone else holds it, or it changed since: not stalled any more.
+                    to_level = rule.target_level or next_level(ticket.level)
+                    if to_level is None or to_level <= ticket.level:
+                        continue
+                    try:
+                        RuleFiring.objects.create(rule=rule, ticket=ticket, cause=f"stalled:v{version}"[:100])
+                    except IntegrityError as error:
+                        raise _AlreadyFired from error
+                    ticket, event = ticket_services.ticket_set_level(
+                        ticket=ticket, actor=None, level=to_level, reason=Reason.DIAGNOSTIC_TIMEOUT,
+                        rule=rule.code,
+                    )
+                    if to_level not in members:
+                        members[to_level] = list(level_members(to_level))
+                    _notify_new_event(event=event, recipients=members[to_level], template="ticket_escalated")
+                    escalated += 1
+            except _AlreadyFired:
+                continue
+            except TransitionRefused as refused:
+                logger.info("Rule %s did not escalate %s: %s", rule.code,
+                            refused.ticket.reference if refused.ticket is not None else pk, refused.message)
+    finally:
+        _sweep_rules.reset(token)
+    return escalated

@@ -1,0 +1,361 @@
+"""Major incidents (ALERTE → MOBILISATION → RÉSOLUTION → POSTMORTEM) and their postmortems.
+
+A P1 or P2 ticket is a major incident: one MajorIncident per ticket (a unique one-to-one), with
+its war room (participants, human timeline entries, status updates to stakeholders, linked
+tickets). When its ticket is resolved, a Postmortem following the template is created, due
+within 48 h. States change only through postmortem.services (STYLE.md §2–3).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import Organisation
+from accounts.roles import is_agent, is_manager
+from tickets.models import Ticket
+
+# The template: "Postmortem: analyse à froid dans les 48h".
+POSTMORTEM_DELAY = timedelta(hours=48)
+# The owner is reminded this long before the postmortem is due.
+REMINDER_BEFORE = timedelta(hours=12)
+
+
+class IncidentState(models.TextChoices):
+    ALERT = "alert", _("Alerte")
+    MOBILISATION = "mobilisation", _("Mobilisation")
+    RESOLUTION = "resolution", _("Résolution")
+    POSTMORTEM = "postmortem", _("Postmortem")
+
+
+class Trigger(models.TextChoices):
+    CREATED = "created", _("P1/P2 ticket created")
+    RAISED = "raised", _("Priority raised to P1/P2")
+    MANUAL = "manual", _("Declared by an agent")
+
+
+class PostmortemState(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    IN_REVIEW = "in_review", _("En revue")
+    PUBLISHED = "published", _("Publié")
+
+
+def _is_agent(instance, user) -> bool:
+    return is_agent(user)
+
+
+def _is_manager(instance, user) -> bool:
+    return is_manager(user)
+
+
+def _is_owner_or_manager(postmortem: Postmortem, user) -> bool:
+    return is_manager(user) or (is_agent(user) and postmortem.owner_id == user.pk)
+
+
+def _has_analysis(postmortem: Postmortem) -> bool:
+    return bool(postmortem.root_cause.strip() and postmortem.lessons_learned.strip())
+
+
+# ConcurrentTransitionMixin includes django-fsm's FSMModelMixin (refresh_from_db with a protected field).
+class MajorIncident(ConcurrentTransitionMixin, models.Model):
+    """A P1/P2 ticket handled by the major-incident procedure. Created once per ticket."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="major_incident",
+                                  verbose_name=_("ticket"))
+    state = FSMField(_("state"), max_length=20, choices=IncidentState.choices, default=IncidentState.ALERT,
+                     protected=True)
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now, db_index=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("declared by"), help_text=_("Empty: declared automatically from the priority."),
+    )
+    trigger = models.CharField(_("declared because"), max_length=10, choices=Trigger.choices,
+                               default=Trigger.MANUAL)
+    reason = models.TextField(_("reason"), blank=True)
+    mobilised_at = models.DateTimeField(_("mobilised at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="major_incidents",
+                                          verbose_name=_("participants"))
+    linked_tickets = models.ManyToManyField(Ticket, through="LinkedTicket", blank=True,
+                                            related_name="linked_incidents", verbose_name=_("linked tickets"))
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+        verbose_name = _("major incident")
+        verbose_name_plural = _("major incidents")
+        indexes = [models.Index(fields=["state", "-declared_at"], name="incident_state_declared")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} – {self.ticket.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("postmortem:incident", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (IncidentState.ALERT, IncidentState.MOBILISATION)
+
+    # --- The procedure. Transitions only move the state; services do the rest.
+
+    @transition(field=state, source=IncidentState.ALERT, target=IncidentState.MOBILISATION, permission=_is_agent)
+    def mobilise(self) -> None:
+        """The war room opens: people join."""
+
+    @transition(field=state, source=[IncidentState.ALERT, IncidentState.MOBILISATION],
+                target=IncidentState.RESOLUTION)
+    def resolve(self) -> None:
+        """The ticket is resolved (by the system, following the ticket)."""
+
+    @transition(field=state, source=IncidentState.RESOLUTION, target=IncidentState.MOBILISATION)
+    def reopen(self) -> None:
+        """The ticket was reopened: back to the war room."""
+
+    @transition(field=state, source=IncidentState.RESOLUTION, target=IncidentState.POSTMORTEM)
+    def close(self) -> None:
+        """The postmortem is published: the procedure is over."""
+
+
+class LinkedTicket(models.Model):
+    """Another ticket reporting the same outage; resolved with the incident. A ticket joins one incident."""
+
+    incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="links")
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="incident_link",
+                                  verbose_name=_("ticket"))
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("linked by"))
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        verbose_name = _("linked ticket")
+        verbose_name_plural = _("linked tickets")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} ← {self.ticket_id}"
+
+
+class Stakeholder(models.Model):
+    """Someone alerted of every major incident, besides the managers and N4 (configured in the admin)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="incident_stakeholder", verbose_name=_("user"))
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("role"), max_length=200, blank=True,
+                            help_text=_("Why they are alerted, e.g. “Head of sales”."))
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("stakeholder")
+        verbose_name_plural = _("stakeholders")
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class IncidentEntry(models.Model):
+    """A human "HH:MM – what happened" line of the war-room timeline."""
+
+    incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="entries")
+    at = models.DateTimeField(_("at"))
+    text = models.TextField(_("what happened"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("author"))
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        indexes = [models.Index(fields=["incident", "at"], name="incident_entry_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M} – {self.text[:50]}"
+
+
+class IncidentStatusUpdate(models.Model):
+    """A status update emailed to the stakeholders."""
+
+    incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="status_updates")
+    body = models.TextField(_("update"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("author"))
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("status update")
+        verbose_name_plural = _("status updates")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PostmortemQuerySet(models.QuerySet):
+    def overdue(self, *, at=None) -> PostmortemQuerySet:
+        return self.exclude(state=PostmortemState.PUBLISHED).filter(due_at__lte=at or timezone.now())
+
+    def shared_with(self, user) -> PostmortemQuerySet:
+        """Published postmortems shared with the user by name or through their organisation."""
+        condition = Q(shared_with_users=user)
+        profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+        if profile is not None and profile.organisation_id:
+            condition |= Q(shared_with_organisations=profile.organisation_id)
+        return self.filter(condition, state=PostmortemState.PUBLISHED).distinct()
+
+
+class Postmortem(ConcurrentTransitionMixin, models.Model):
+    """The template's postmortem of a major incident, due 48 h after its resolution."""
+
+    incident = models.OneToOneField(MajorIncident, on_delete=models.CASCADE, related_name="postmortem",
+                                    verbose_name=_("major incident"))
+    title = models.CharField(_("title"), max_length=200)
+    started_at = models.DateTimeField(_("start of the outage"))
+    ended_at = models.DateTimeField(_("end of the outage"))
+    impact_users = models.TextField(_("users affected"), blank=True)
+    business_loss = models.TextField(_("business loss"), blank=True)
+    timeline = models.TextField(_("timeline"), blank=True,
+                                help_text=_("One line per event: “HH:MM – what happened”."))
+    root_cause = models.TextField(_("root cause"), blank=True)
+    lessons_learned = models.TextField(_("lessons learned"), blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True,
+                                      help_text=_("Never shown to requesters, not exported."))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="owned_postmortems", verbose_name=_("owner"))
+    state = FSMField(_("state"), max_length=20, choices=PostmortemState.choices, default=PostmortemState.DRAFT,
+                     protected=True)
+    due_at = models.DateTimeField(_("due at"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Set once by the beat job's conditional update: the "never twice" guarantee.
+    reminded_at = models.DateTimeField(_("owner reminded at"), null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+    shared_with_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                               verbose_name=_("shared with (people)"))
+    shared_with_organisations = models.ManyToManyField(Organisation, blank=True, related_name="+",
+                                                       verbose_name=_("shared with (organisations)"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = PostmortemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("postmortem")
+        verbose_name_plural = _("postmortems")
+        indexes = [
+            # The beat job's two sweeps read only rows not yet reminded / flagged, by deadline.
+            models.Index(fields=["due_at"], condition=Q(reminded_at__isnull=True), name="postmortem_to_remind"),
+            models.Index(fields=["due_at"], condition=Q(overdue_flagged_at__isnull=True),
+                         name="postmortem_to_flag"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("postmortem:postmortem", args=[self.pk])
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.ended_at and self.ended_at >= self.started_at:
+            return self.ended_at - self.started_at
+        return None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state != PostmortemState.PUBLISHED and self.due_at <= timezone.now()
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state != PostmortemState.PUBLISHED
+
+    @transition(field=state, source=PostmortemState.DRAFT, target=PostmortemState.IN_REVIEW,
+                conditions=[_has_analysis], permission=_is_agent)
+    def submit(self) -> None:
+        """Ready for review: the root cause and the lessons are written."""
+
+    @transition(field=state, source=PostmortemState.IN_REVIEW, target=PostmortemState.PUBLISHED,
+                conditions=[_has_analysis], permission=_is_manager)
+    def publish(self) -> None:
+        """A manager approves it; it can then be shared with requesters."""
+
+    @transition(field=state, source=PostmortemState.IN_REVIEW, target=PostmortemState.DRAFT,
+                permission=_is_owner_or_manager)
+    def back_to_draft(self) -> None:
+        """Sent back to its owner for changes."""
+
+
+class PostmortemEvent(models.Model):
+    """Append-only log of a postmortem: created, each state move, shares — who and when."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        EDITED = "edited", _("Edited")
+        SUBMIT = "submit", _("Submitted for review")
+        PUBLISH = "publish", _("Published")
+        BACK_TO_DRAFT = "back_to_draft", _("Sent back to draft")
+        SHARED = "shared", _("Sharing changed")
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_state = models.CharField(_("from"), max_length=20, choices=PostmortemState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=PostmortemState.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("postmortem event")
+        verbose_name_plural = _("postmortem events")
+
+    def __str__(self) -> str:
+        return f"{self.postmortem_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("The postmortem log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The postmortem log is append-only.")
+
+
+class CorrectiveAction(models.Model):
+    """An action the postmortem commits to, with an owner, a deadline and a done state."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(_("action"), max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("owner"))
+    due_date = models.DateField(_("deadline"))
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("done by"))
+    overdue_flagged_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("corrective action")
+        verbose_name_plural = _("corrective actions")
+        indexes = [
+            # The overdue sweep reads only open actions not yet flagged, by deadline.
+            models.Index(fields=["due_date"], condition=Q(done=False, overdue_flagged_at__isnull=True),
+                         name="action_to_flag"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.done and self.due_date < timezone.localdate()

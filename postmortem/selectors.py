@@ -1,0 +1,158 @@
+"""Reads of the postmortem app: access helpers (404 for whoever may not see), the war-room timeline
+and the list. Each returns what a page needs in a fixed number of queries (STYLE.md §7)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.html import format_html, strip_tags
+from django.utils.translation import gettext as _
+
+from accounts.roles import is_agent
+from tickets.models import EventKind, TicketEvent
+from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
+
+from .models import IncidentEntry, MajorIncident, Postmortem, PostmortemState
+
+
+def get_incident_for(user, pk: int) -> MajorIncident:
+    """The incident if `user` is an agent (agents and managers see every incident); 404 otherwise."""
+    if not is_agent(user):
+        raise Http404
+    incident = (
+        MajorIncident.objects.select_related("ticket__assignee", "ticket__requester", "ticket__category",
+                                             "declared_by", "postmortem__owner")
+        .filter(pk=pk)
+        .first()
+    )
+    if incident is None:
+        raise Http404
+    return incident
+
+
+def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
+    """Agents see every postmortem; a requester only a published one shared with them or their
+    organisation, read-only (`write` refuses them). 404 otherwise, never a 403."""
+    queryset = Postmortem.objects.select_related("incident__ticket", "owner")
+    if is_agent(user):
+        postmortem = queryset.filter(pk=pk).first()
+    elif user.is_authenticated and not write:
+        postmortem = queryset.shared_with(user).filter(pk=pk).first()
+    else:
+        postmortem = None
+    if postmortem is None:
+        raise Http404
+    return postmortem
+
+
+def incident_for_ticket(ticket) -> MajorIncident | None:
+    """The incident the ticket is the main ticket of, or is linked to (one query)."""
+    return (
+        MajorIncident.objects.filter(Q(ticket=ticket) | Q(links__ticket=ticket))
+        .select_related("ticket", "postmortem")
+        .first()
+    )
+
+
+def incidents_for_list() -> QuerySet[MajorIncident]:
+    """The /postmortems/ list: newest incidents first, each with its ticket and postmortem (one query)."""
+    return MajorIncident.objects.select_related(
+        "ticket", "declared_by", "postmortem__owner"
+    ).order_by("-declared_at", "-id")
+
+
+# --- The war-room timeline
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One line of the war room: a ticket event (the system's record) or a human entry."""
+
+    at: datetime
+    who: str
+    text: str  # safe HTML: built with format_html
+    detail: str
+    event: TicketEvent | None = None
+    entry: IncidentEntry | None = None
+
+    @property
+    def is_human(self) -> bool:
+        return self.entry is not None
+
+
+INCIDENT_SENTENCES = {
+    "declared": lambda data: _("declared a major incident") if data.get("trigger") == "manual"
+    else _("opened a major incident (priority %(priority)s)") % {"priority": data.get("priority", "")},
+    "mobilised": lambda data: _("mobilised the war room"),
+    "resolved": lambda data: _("moved the incident to resolution"),
+    "reopened": lambda data: _("reopened the incident: the ticket was reopened"),
+    "update": lambda data: _("sent a status update to the stakeholders"),
+    "linked": lambda data: _("linked ticket %(reference)s to the incident") % {"reference": data.get("reference")},
+    "linked_to": lambda data: _("linked this ticket to the major incident %(reference)s")
+    % {"reference": data.get("reference")},
+    "postmortem_created": lambda data: _("opened the postmortem"),
+    "postmortem_published": lambda data: _("published the postmortem"),
+    "postmortem_reminder": lambda data: _("reminded the owner that the postmortem is due soon"),
+    "postmortem_overdue": lambda data: _("flagged the postmortem overdue"),
+    "action_overdue": lambda data: _("flagged a corrective action overdue"),
+}
+
+# Ticket events that say nothing about the outage: left out of the postmortem's pre-filled timeline.
+_NOISE = {EventKind.NOTIFICATION}
+
+
+def describe_incident_event(event: TicketEvent) -> str:
+    if event.kind == EventKind.INCIDENT:
+        sentence = INCIDENT_SENTENCES.get((event.data or {}).get("incident"))
+        if sentence is not None:
+            return format_html("{}", sentence(event.data or {}))
+    return describe_event(event)
+
+
+def war_room_timeline(*, incident: MajorIncident) -> list[TimelineItem]:
+    """The main ticket's events (system) and the war room's entries (human), merged by time (2 queries).
+
+    At equal times the system's record comes first: a person usually writes down what the system
+    already did."""
+    events = incident.ticket.events.select_related("actor").order_by("created_at", "id")
+    entries = incident.entries.select_related("author").order_by("at", "id")
+    items = [
+        TimelineItem(at=event.created_at, who=actor_name(event), text=describe_incident_event(event),
+                     detail=event_detail(event), event=event)
+        for event in events
+    ]
+    items += [
+        TimelineItem(at=entry.at, who=entry.author.get_full_name() or entry.author.get_username(),
+                     text=format_html("{}", entry.text), detail="", entry=entry)
+        for entry in entries
+    ]
+    return sorted(items, key=lambda item: (item.at, item.is_human, (item.entry or item.event).pk))
+
+
+def timeline_as_text(items: list[TimelineItem]) -> str:
+    """The template's "- HH:MM - Événement" lines (local time; the day too when the outage spans days)."""
+    kept = [item for item in items if item.event is None or item.event.kind not in _NOISE]
+    local_days = {timezone.localtime(item.at).date() for item in kept}
+    time_format = "%H:%M" if len(local_days) <= 1 else "%d/%m %H:%M"
+    lines = []
+    for item in kept:
+        when = timezone.localtime(item.at).strftime(time_format)
+        if item.is_human:
+            text = item.entry.text
+        else:
+            # describe_event escapes what people wrote (HTML); the pre-filled timeline is plain text.
+            text = f"{item.who} {html.unescape(strip_tags(item.text))}"
+            if item.detail:
+                text += f" : {item.detail}"
+        lines.append(f"- {when} - {' '.join(text.split())}")
+    return "\n".join(lines)
+
+
+def postmortem_is_overdue_q(*, at=None) -> Q:
+    """Incidents whose postmortem is not published by its deadline (for the list filter)."""
+    return Q(postmortem__due_at__lte=at or timezone.now()) & ~Q(postmortem__state=PostmortemState.PUBLISHED)

@@ -1,0 +1,105 @@
+"""What the postmortem services share: who is alerted, row locks, FSM moves with clear refusals, and
+the one way to write an incident step into the ticket's timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
+
+from accounts.roles import MANAGER_GROUP, Level, is_agent
+from tickets import services as ticket_services
+from tickets.exceptions import TransitionRefused
+from tickets.models import Priority, Ticket, TicketEvent
+
+from ..models import MajorIncident, Postmortem, Stakeholder
+
+User = get_user_model()
+
+MAJOR_PRIORITIES = (Priority.P1, Priority.P2)
+# A timeline entry may be written a little ahead of the server clock, not more.
+ENTRY_CLOCK_TOLERANCE = timedelta(minutes=2)
+
+INCIDENT_TRANSITION_LABELS = {
+    "mobilise": lambda: _("mobilise"),
+    "resolve": lambda: _("resolve"),
+    "reopen": lambda: _("reopen"),
+    "close": lambda: _("close"),
+}
+POSTMORTEM_TRANSITION_LABELS = {
+    "submit": lambda: _("submit for review"),
+    "publish": lambda: _("publish"),
+    "back_to_draft": lambda: _("send back to draft"),
+}
+
+
+# --- Who is told
+
+
+def _active_members(group: str) -> list:
+    return list(User.objects.filter(groups__name=group, is_active=True))
+
+
+def stakeholders() -> list:
+    """Everyone alerted of a major incident: managers, the N4 group and the configured list."""
+    people = {user.pk: user for user in _active_members(MANAGER_GROUP) + _active_members(Level.N4)}
+    for stakeholder in Stakeholder.objects.filter(is_active=True, user__is_active=True).select_related("user"):
+        people.setdefault(stakeholder.user_id, stakeholder.user)
+    return list(people.values())
+
+
+def _without(users: Iterable, excluded) -> list:
+    return [user for user in users if user is not None and user.pk != getattr(excluded, "pk", None)]
+
+
+# --- Internals
+
+
+def _require_agent(actor, incident: MajorIncident | None = None) -> None:
+    if actor is None or not is_agent(actor):
+        raise TransitionRefused(_("Only agents take part in major incidents."),
+                                ticket=incident.ticket if incident else None)
+
+
+def _lock_incident(incident: MajorIncident) -> MajorIncident:
+    return MajorIncident.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=incident.pk)
+
+
+def _lock_postmortem(postmortem: Postmortem) -> Postmortem:
+    return (
+        Postmortem.objects.select_for_update(of=("self",))
+        .select_related("incident__ticket", "owner")
+        .get(pk=postmortem.pk)
+    )
+
+
+def _apply(instance, name: str, actor, labels: dict, state_label: str) -> tuple[str, str]:
+    """Run the FSM transition `name` as `actor` (None: the system); refuse with a clear message."""
+    method = getattr(instance, name)
+    label = labels[name]()
+    ticket = instance.ticket if isinstance(instance, MajorIncident) else instance.incident.ticket
+    if not can_proceed(method, check_conditions=False):
+        raise TransitionRefused(
+            _("You cannot %(action)s: the state is “%(state)s”.") % {"action": label, "state": state_label},
+            ticket=ticket,
+        )
+    if actor is not None and not has_transition_perm(method, actor):
+        raise TransitionRefused(_("You are not allowed to %(action)s.") % {"action": label}, ticket=ticket)
+    if not can_proceed(method):
+        raise TransitionRefused(
+            _("Write the root cause and the lessons learned first."), ticket=ticket
+        )
+    source = instance.state
+    method()
+    return source, instance.state
+
+
+def _incident_event(incident: MajorIncident, step: str, *, actor=None, ticket: Ticket | None = None,
+                    **data) -> TicketEvent:
+    return ticket_services.ticket_record_incident_event(
+        ticket=ticket or incident.ticket, action=step, actor=actor,
+        data={"incident_id": incident.pk, "path": incident.get_absolute_url(), **data},
+    )

@@ -1,0 +1,229 @@
+"""ALERTE → MOBILISATION → RÉSOLUTION: declaring, the war room, and following the main ticket."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import services as ticket_services
+from tickets.exceptions import TransitionRefused
+from tickets.models import OPEN_STATUSES, Status, Ticket
+
+from ..models import (
+    POSTMORTEM_DELAY,
+    IncidentEntry,
+    IncidentState,
+    IncidentStatusUpdate,
+    LinkedTicket,
+    MajorIncident,
+    Postmortem,
+    PostmortemEvent,
+    Trigger,
+)
+from ..selectors import timeline_as_text, war_room_timeline
+from .common import (
+    ENTRY_CLOCK_TOLERANCE,
+    INCIDENT_TRANSITION_LABELS,
+    _apply,
+    _incident_event,
+    _lock_incident,
+    _require_agent,
+    _without,
+    stakeholders,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def incident_declare(*, ticket: Ticket, actor=None, trigger: str = Trigger.MANUAL,
+                     reason: str = "") -> MajorIncident | None:
+    """Open the major incident of a ticket, once: automatically for a P1/P2 (actor None) or by an
+    agent. Records it in the ticket's timeline and alerts the stakeholders (managers, N4, the
+    configured list) after commit. Returns None when the ticket already is a major incident."""
+    if actor is not None:
+        _require_agent(actor)
+        if ticket.status not in OPEN_STATUSES:
+            raise TransitionRefused(_("Only an open ticket can be declared a major incident."), ticket=ticket)
+    if LinkedTicket.objects.filter(ticket=ticket).exists():
+        if actor is None:
+            return None  # Already handled as part of another incident.
+        raise TransitionRefused(_("This ticket is linked to another major incident."), ticket=ticket)
+    with transaction.atomic():
+        try:
+            # The one-to-one is the "once per ticket" guarantee, even for two declarations at once.
+            with transaction.atomic():
+                incident = MajorIncident.objects.create(
+                    ticket=ticket, declared_by=actor, trigger=trigger, reason=reason.strip()
+                )
+        except IntegrityError:
+            return None
+        detail = reason.strip() or str(Trigger(trigger).label)
+        event = _incident_event(incident, "declared", actor=actor, trigger=trigger, priority=ticket.priority,
+                                reason=detail)
+        ticket_services.notify(event=event, recipients=_without(stakeholders(), actor), template="incident_alert")
+    return incident
+
+
+@transaction.atomic
+def incident_mobilise(*, incident: MajorIncident, actor) -> MajorIncident:
+    """ALERTE → MOBILISATION: the war room opens (by hand, or when its first participant joins)."""
+    _require_agent(actor, incident)
+    incident = _lock_incident(incident)
+    _apply(incident, "mobilise", actor, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+    incident.mobilised_at = timezone.now()
+    incident.save(update_fields=["state", "mobilised_at"])
+    _incident_event(incident, "mobilised", actor=actor)
+    return incident
+
+
+@transaction.atomic
+def incident_join(*, incident: MajorIncident, user) -> MajorIncident:
+    """Add an agent to the war room (and to the ticket's followers); the first one mobilises."""
+    _require_agent(user, incident)
+    incident = _lock_incident(incident)
+    if incident.state == IncidentState.POSTMORTEM:
+        raise TransitionRefused(_("This major incident is over."), ticket=incident.ticket)
+    if not incident.participants.filter(pk=user.pk).exists():
+        incident.participants.add(user)
+        ticket_services.ticket_add_participants(ticket=incident.ticket, users=[user], actor=user,
+                                                reason=_("Joined the war room"))
+    if incident.state == IncidentState.ALERT:
+        incident = incident_mobilise(incident=incident, actor=user)
+    return incident
+
+
+@transaction.atomic
+def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: str) -> IncidentEntry:
+    """Add a human "HH:MM – what happened" line to the war-room timeline; the author joins."""
+    _require_agent(author, incident)
+    if not text.strip():
+        raise TransitionRefused(_("Say what happened."), ticket=incident.ticket)
+    if at > timezone.now() + ENTRY_CLOCK_TOLERANCE:
+        raise TransitionRefused(_("A timeline entry cannot be in the future."), ticket=incident.ticket)
+    incident = incident_join(incident=incident, user=author)
+    return IncidentEntry.objects.create(incident=incident, at=at, text=text.strip(), author=author)
+
+
+@transaction.atomic
+def incident_post_update(*, incident: MajorIncident, author, body: str) -> IncidentStatusUpdate:
+    """Send a status update to the stakeholders and the war room (emails after commit)."""
+    _require_agent(author, incident)
+    if not body.strip():
+        raise TransitionRefused(_("The update is empty."), ticket=incident.ticket)
+    incident = incident_join(incident=incident, user=author)
+    update = IncidentStatusUpdate.objects.create(incident=incident, body=body.strip(), author=author)
+    event = _incident_event(incident, "update", actor=author, update_id=update.pk, reason=update.body)
+    recipients = stakeholders() + list(incident.participants.all())
+    ticket_services.notify(event=event, recipients=_without(recipients, author), template="incident_update")
+    return update
+
+
+@transaction.atomic
+def incident_link_ticket(*, incident: MajorIncident, actor, ticket: Ticket) -> LinkedTicket:
+    """Link another ticket reporting the same outage; it is resolved with the incident. A new ticket
+    is taken by the agent who links it (qualified with the incident's category if it has none)."""
+    _require_agent(actor, incident)
+    incident = _lock_incident(incident)
+    main = incident.ticket
+    if not incident.is_active:
+        raise TransitionRefused(_("Tickets can only be linked while the incident is under way."), ticket=main)
+    if ticket.pk == main.pk:
+        raise TransitionRefused(_("A ticket cannot be linked to its own incident."), ticket=main)
+    if ticket.status not in OPEN_STATUSES:
+        raise TransitionRefused(_("Ticket %(reference)s is not open.") % {"reference": ticket.reference},
+                                ticket=main)
+    if MajorIncident.objects.filter(ticket=ticket).exists():
+        raise TransitionRefused(
+            _("Ticket %(reference)s is itself a major incident.") % {"reference": ticket.reference}, ticket=main
+        )
+    try:
+        with transaction.atomic():
+            link = LinkedTicket.objects.create(incident=incident, ticket=ticket, linked_by=actor)
+    except IntegrityError:
+        raise TransitionRefused(
+            _("Ticket %(reference)s is already linked to a major incident.") % {"reference": ticket.reference},
+            ticket=main,
+        ) from None
+    if ticket.status == Status.NEW:
+        ticket = ticket_services.ticket_take(
+            ticket=ticket, actor=actor, category=None if ticket.category_id else main.category
+        )
+    _incident_event(incident, "linked", actor=actor, reference=ticket.reference,
+                    reason=f"{ticket.reference} – {ticket.title}")
+    _incident_event(incident, "linked_to", actor=actor, ticket=ticket, reference=main.reference,
+                    reason=f"{main.reference} – {main.title}")
+    return link
+
+
+# --- Resolution, following the ticket
+
+
+def incident_on_ticket_resolved(*, ticket: Ticket, actor) -> Postmortem | None:
+    """The main ticket was resolved (inside its transaction): the incident moves to RÉSOLUTION, the
+    linked tickets are resolved by the system, and the postmortem is opened, due in 48 h."""
+    incident = MajorIncident.objects.select_for_update(of=("self",)).select_related("ticket").filter(
+        ticket=ticket
+    ).first()
+    if incident is None:
+        return None
+    incident.ticket = ticket
+    if incident.state in (IncidentState.ALERT, IncidentState.MOBILISATION):
+        _apply(incident, "resolve", None, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+        incident.resolved_at = ticket.resolved_at or timezone.now()
+        incident.save(update_fields=["state", "resolved_at"])
+        _incident_event(incident, "resolved", actor=actor)
+    solution = _("Resolved with the major incident %(reference)s: %(solution)s") % {
+        "reference": ticket.reference, "solution": ticket.solution,
+    }
+    for link in incident.links.select_related("ticket").order_by("id"):
+        if link.ticket.status not in OPEN_STATUSES:
+            continue
+        try:
+            ticket_services.ticket_resolve_as_system(ticket=link.ticket, solution=solution,
+                                                     source=ticket.reference)
+        except TransitionRefused as refused:
+            # One linked ticket that cannot be resolved (e.g. never qualified) must not block the rest.
+            logger.warning("Linked ticket %s not resolved with %s: %s", link.ticket.reference,
+                           ticket.reference, refused.message)
+    return _postmortem_open(incident=incident, actor=actor)
+
+
+def _postmortem_open(*, incident: MajorIncident, actor) -> Postmortem:
+    existing = Postmortem.objects.filter(incident=incident).first()
+    if existing is not None:
+        return existing  # Reopened then resolved again: the postmortem already exists.
+    ticket = incident.ticket
+    ended_at = incident.resolved_at or timezone.now()
+    items = war_room_timeline(incident=incident)
+    human_times = [item.at for item in items if item.entry is not None]
+    started_at = min([ticket.created_at, incident.declared_at, *human_times])
+    try:
+        with transaction.atomic():
+            postmortem = Postmortem.objects.create(
+                incident=incident, title=ticket.title, started_at=started_at, ended_at=ended_at,
+                timeline=timeline_as_text(items), owner=ticket.assignee or actor,
+                due_at=ended_at + POSTMORTEM_DELAY,
+            )
+    except IntegrityError:
+        return Postmortem.objects.get(incident=incident)
+    PostmortemEvent.objects.create(postmortem=postmortem, action=PostmortemEvent.Action.CREATED,
+                                   to_state=postmortem.state, actor=None)
+    _incident_event(incident, "postmortem_created", actor=None, postmortem_id=postmortem.pk,
+                    due_at=postmortem.due_at.isoformat())
+    return postmortem
+
+
+def incident_on_ticket_reopened(*, ticket: Ticket, actor) -> None:
+    """The main ticket was reopened: back to the war room (the postmortem, if any, stays)."""
+    incident = MajorIncident.objects.select_for_update(of=("self",)).filter(ticket=ticket).first()
+    if incident is None or incident.state != IncidentState.RESOLUTION:
+        return
+    incident.ticket = ticket
+    _apply(incident, "reopen", None, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+    incident.resolved_at = None
+    incident.save(update_fields=["state", "resolved_at"])
+    _incident_event(incident, "reopened", actor=actor)

@@ -1,0 +1,332 @@
+"""SLA clocks: started at creation, moved by status changes, watched by the beat sweep.
+
+Deadlines live in SlaClock rows (one per ticket and target) and are mirrored on the ticket's
+`response_due_at` / `resolution_due_at` through tickets.services.ticket_set_deadlines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as time_module
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.roles import MANAGER_GROUP
+from tickets import services as ticket_services
+from tickets.models import Status, Ticket
+
+from .calendar import WorkingCalendar, add_working_time, target_duration, working_time_between
+from .models import (
+    BusinessCalendar,
+    Holiday,
+    SlaClock,
+    SlaEvent,
+    SlaPolicy,
+    SlaTarget,
+    Stage,
+    Target,
+    WorkingHours,
+)
+from .signals import sla_breached
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The organisation's own policy, else its contract's, else the default."""
+    organisation = ticket.organisation
+    policies = SlaPolicy.objects.select_related("calendar")
+    if organisation is not None:
+        policy = policies.filter(organisation=organisation).first()
+        if policy is None and organisation.contract:
+            policy = policies.filter(organisation__isnull=True, contract=organisation.contract).first()
+        if policy is not None:
+            return policy
+    return policies.filter(is_default=True).first()
+
+
+def _next_check(clock: SlaClock, recorded: set[str]) -> None:
+    """Set the next instant the sweep must look at this clock, from what is already recorded."""
+    if clock.met_at or clock.paused_at:
+        clock.next_check_at = None
+    elif Stage.WARNING not in recorded and Stage.BREACH not in recorded:
+        clock.next_check_at = clock.warn_at
+    elif Stage.BREACH not in recorded:
+        clock.next_check_at = clock.due_at
+    else:
+        clock.next_check_at = None
+
+
+def _recorded_stages(ticket: Ticket, target: str) -> set[str]:
+    return set(SlaEvent.objects.filter(ticket=ticket, target=target).values_list("stage", flat=True))
+
+
+def _schedule(clock: SlaClock, calendar: WorkingCalendar, percent: int) -> None:
+    """Deadline and warning time from the start, the target and the working time spent paused."""
+    duration = timedelta(seconds=clock.duration_seconds)
+    paused = timedelta(seconds=clock.paused_seconds)
+    clock.due_at = add_working_time(clock.started_at, duration + paused, calendar)
+    clock.warn_at = add_working_time(clock.started_at, duration * percent / 100 + paused, calendar)
+
+
+def _mirror_deadlines(ticket: Ticket, clocks: dict[str, SlaClock], *, reason: str, record: bool) -> None:
+    response, resolution = clocks.get(Target.RESPONSE), clocks.get(Target.RESOLUTION)
+    ticket_services.ticket_set_deadlines(
+        ticket=ticket,
+        response_due_at=response.due_at if response else None,
+        resolution_due_at=resolution.due_at if resolution else None,
+        reason=reason, record=record,
+    )
+
+
+@transaction.atomic
+def sla_start_clocks(*, ticket: Ticket, reason: str = "created") -> dict[str, SlaClock]:
+    """(Re)compute both clocks from the ticket's creation, its priority and its policy.
+
+    Called at creation and when the priority, the policy or the organisation changes; keeps the
+    paused time and what was already met or recorded.
+    """
+    policy = policy_for(ticket)
+    if policy is None:
+        return {}
+    target = SlaTarget.objects.filter(policy=policy, priority=ticket.priority).first()
+    if target is None:
+        return {}
+    calendar = policy.calendar.as_working_calendar()
+    existing = {clock.target: clock for clock in SlaClock.objects.filter(ticket=ticket)}
+    clocks = {}
+    for name, value, unit in (
+        (Target.RESPONSE, target.response_value, target.response_unit),
+        (Target.RESOLUTION, target.resolution_value, target.resolution_unit),
+    ):
+        clock = existing.get(name) or SlaClock(ticket=ticket, target=name, started_at=ticket.created_at)
+        clock.policy = policy
+        clock.duration_seconds = int(target_duration(value, unit, calendar).total_seconds())
+        _schedule(clock, calendar, policy.warning_percent)
+        if name == Target.RESPONSE and ticket.first_response_at and not clock.met_at:
+            clock.met_at = ticket.first_response_at
+        if name == Target.RESOLUTION:
+            if ticket.status == Status.WAITING and not clock.paused_at:
+                clock.paused_at = ticket.waiting_since or timezone.now()
+            if ticket.resolved_at and not clock.met_at:
+                clock.met_at = ticket.resolved_at
+        _next_check(clock, _recorded_stages(ticket, name) if clock.pk else set())
+        clock.save()
+        clocks[name] = clock
+    _mirror_deadlines(ticket, clocks, reason=reason, record=reason != "created")
+    return clocks
+
+
+def _clock(ticket: Ticket, target: str) -> SlaClock | None:
+    return SlaClock.objects.select_for_update(of=("self",)).select_related("policy__calendar").filter(
+        ticket=ticket, target=target
+    ).first()
+
+
+def _save_clock(clock: SlaClock, ticket: Ticket) -> None:
+    _next_check(clock, _recorded_stages(ticket, clock.target))
+    clock.save(update_fields=["met_at", "paused_at", "paused_seconds", "due_at", "warn_at", "next_check_at"])
+
+
+def sla_mark_met(*, ticket: Ticket, target: str, at) -> None:
+    clock = _clock(ticket, target)
+    if clock is not None and clock.met_at is None:
+        clock.met_at = at
+        _save_clock(clock, ticket)
+
+
+def sla_pause(*, ticket: Ticket, at) -> None:
+    """Waiting: the resolution clock stops."""
+    clock = _clock(ticket, Target.RESOLUTION)
+    if clock is not None and clock.paused_at is None and clock.met_at is None:
+        clock.paused_at = at
+        _save_clock(clock, ticket)
+
+
+def sla_resume(*, ticket: Ticket, at) -> None:
+    """Back from waiting: the deadline moves by the working time spent paused."""
+    clock = _clock(ticket, Target.RESOLUTION)
+    if clock is None or clock.paused_at is None:
+        return
+    policy = clock.policy or policy_for(ticket)
+    calendar = policy.calendar.as_working_calendar() if policy else WorkingCalendar.twenty_four_seven()
+    clock.paused_seconds += int(working_time_between(clock.paused_at, at, calendar).total_seconds())
+    clock.paused_at = None
+    _schedule(clock, calendar, policy.warning_percent if policy else 75)
+    _save_clock(clock, ticket)
+    ticket_services.ticket_set_deadlines(
+        ticket=ticket, response_due_at=ticket.response_due_at, resolution_due_at=clock.due_at,
+        reason="resumed",
+    )
+
+
+def sla_reopen(*, ticket: Ticket) -> None:
+    """A reopened ticket's resolution clock runs again against its original deadline."""
+    clock = _clock(ticket, Target.RESOLUTION)
+    if clock is not None and clock.met_at is not None:
+        clock.met_at = None
+        _save_clock(clock, ticket)
+
+
+def sla_stop(*, ticket: Ticket) -> None:
+    SlaClock.objects.filter(ticket=ticket).update(next_check_at=None)
+
+
+# --- The beat sweep
+
+
+@dataclass
+class SweepResult:
+    checked: int = 0
+    warnings: int = 0
+    breaches: int = 0
+
+
+class _Recipients:
+    """Group members looked up once per sweep, not once per ticket."""
+
+    def __init__(self) -> None:
+        self._groups: dict[str, list] = {}
+
+    def group(self, name: str) -> list:
+        if name not in self._groups:
+            self._groups[name] = list(User.objects.filter(groups__name=name, is_active=True))
+        return self._groups[name]
+
+    def for_event(self, ticket: Ticket, stage: str) -> list:
+        recipients = [ticket.assignee, *self.group(ticket.level)]
+        if stage == Stage.BREACH:
+            recipients += self.group(MANAGER_GROUP)
+        return [user for user in recipients if user is not None]
+
+
+def _record_once(ticket: Ticket, target: str, stage: str, due_at) -> bool:
+    """Insert the event; the unique constraint refuses a second one. True if this call recorded it."""
+    try:
+        with transaction.atomic():
+            SlaEvent.objects.create(ticket=ticket, target=target, stage=stage, due_at=due_at)
+    except IntegrityError:
+        return False
+    return True
+
+
+def sla_check_deadlines(*, now=None, batch_size: int = 200, time_budget: float = 50.0) -> SweepResult:
+    """Record warnings and breaches that have come due, once each; notify; hand breaches on.
+
+    Reads only clocks with next_check_at <= now (a partial index), in batches locked with SKIP
+    LOCKED so two sweeps at once split the work; the unique (ticket, target, stage) constraint
+    makes a repeated or concurrent record a no-op.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    recipients = _Recipients()
+    deadline = time_module.monotonic() + time_budget
+    while time_module.monotonic() < deadline:
+        with transaction.atomic():
+            # The ticket is locked with its clock, in one statement that never waits: the services lock
+            # the ticket and then its clock (take → sla_mark_met), and recording an event touches the
+            # ticket row, so locking the clock alone and the ticket later would deadlock with them (and
+            # with a second sweep holding the ticket's other clock). A busy ticket waits for next minute.
+            # Not the assignee: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+            clocks = list(
+                SlaClock.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
+                .select_related("ticket__assignee")
+                .due_for_check(at=now)
+                .order_by("next_check_at")[:batch_size]
+            )
+            for clock in clocks:
+                # The budget is checked per clock, not per batch: a batch still running at the task's
+                # soft time limit is rolled back whole, and under load every run would roll back the
+                # same batch and record nothing. Clocks left unread stay due for the next run.
+                if time_module.monotonic() >= deadline:
+                    break
+                _check_clock(clock, now=now, result=result, recipients=recipients)
+                result.checked += 1
+        if len(clocks) < batch_size:
+            break
+    return result
+
+
+def _check_clock(clock: SlaClock, *, now, result: SweepResult, recipients: _Recipients) -> None:
+    ticket = clock.ticket
+    if ticket.status == Status.CLOSED or clock.met_at or clock.paused_at:
+        clock.next_check_at = None
+        clock.save(update_fields=["next_check_at"])
+        return
+    stage = Stage.BREACH if clock.due_at <= now else Stage.WARNING
+    # After a breach nothing is left to watch; after a warning, the deadline is next.
+    clock.next_check_at = None if stage == Stage.BREACH else clock.due_at
+    clock.save(update_fields=["next_check_at"])
+    if not _record_once(ticket, clock.target, stage, clock.due_at):
+        return
+    event = ticket_services.ticket_record_sla_event(
+        ticket=ticket, target=clock.target, stage=stage, due_at=clock.due_at
+    )
+    ticket_services.notify(
+        event=event, recipients=recipients.for_event(ticket, stage),
+        template="sla_breach" if stage == Stage.BREACH else "sla_warning",
+    )
+    if stage == Stage.BREACH:
+        result.breaches += 1
+        sla_breached.send(sender=SlaClock, ticket=ticket, target=clock.target, event=event)
+    else:
+        result.warnings += 1
+
+
+# --- The managers' SLA pages
+
+
+def sla_policy_save(*, policy: SlaPolicy, targets: dict[str, dict]) -> SlaPolicy:
+    """Save a validated policy (new or changed) and its targets, one row per priority, in one transaction.
+
+    `targets` maps a priority to its response_value, response_unit, resolution_value and
+    resolution_unit. After commit, schedules `recompute_open_ticket_deadlines` for the policy, so open
+    tickets on it (or now in its scope) get deadlines from the new targets.
+    """
+    from .tasks import enqueue_deadline_recompute
+
+    with transaction.atomic():
+        if policy.pk:
+            # Serialises two managers saving the same policy: the targets are written per priority.
+            list(SlaPolicy.objects.select_for_update().filter(pk=policy.pk).values_list("pk", flat=True))
+        policy.save()
+        for priority, values in targets.items():
+            SlaTarget.objects.update_or_create(policy=policy, priority=priority, defaults=dict(values))
+        policy_id = policy.pk
+        transaction.on_commit(lambda: enqueue_deadline_recompute(policy_id))
+    logger.info("SLA policy %s saved", policy_id)
+    return policy
+
+
+def sla_calendar_save(*, calendar: BusinessCalendar, hours: list[tuple[int, time, time]],
+                      holidays: list[tuple[date, str]]) -> BusinessCalendar:
+    """Save a validated business calendar and replace its working hours and custom holidays.
+
+    `hours` are (weekday, start, end) and `holidays` (day, name) tuples: the rows the page kept,
+    already checked for overlaps and duplicates. After commit, schedules
+    `recompute_open_ticket_deadlines` for each policy on the calendar.
+    """
+    from .tasks import enqueue_deadline_recompute
+
+    with transaction.atomic():
+        if calendar.pk:
+            # Two saves at once would each delete the old rows and insert their own: lock the calendar
+            # so the second one deletes what the first inserted.
+            list(BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).values_list("pk", flat=True))
+        calendar.save()
+        calendar.working_hours.all().delete()
+        WorkingHours.objects.bulk_create(
+            WorkingHours(calendar=calendar, weekday=weekday, start=start, end=end) for weekday, start, end in hours
+        )
+        calendar.holidays.all().delete()
+        Holiday.objects.bulk_create(Holiday(calendar=calendar, day=day, name=name) for day, name in holidays)
+        policy_ids = list(calendar.policies.order_by("pk").values_list("pk", flat=True))
+        for policy_id in policy_ids:
+            transaction.on_commit(lambda policy_id=policy_id: enqueue_deadline_recompute(policy_id))
+    logger.info("SLA calendar %s saved; %s policies to recompute", calendar.pk, len(policy_ids))
+    return calendar

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, soft_time_limit=55, time_limit=58)
+def check_sla_deadlines() -> dict:
+    """Every minute on beat: record SLA warnings and breaches that came due (idempotent)."""
+    from .services import sla_check_deadlines
+
+    result = sla_check_deadlines()
+    if result.warnings or result.breaches:
+        logger.info("SLA sweep: %s checked, %s warnings, %s breaches", result.checked, result.warnings,
+                    result.breaches)
+    return {"checked": result.checked, "warnings": result.warnings, "breaches": result.breaches}
+
+
+# Tickets re-read per round trip of the id cursor; each ticket is then recomputed in its own transaction.
+RECOMPUTE_BATCH_SIZE = 500
+
+
+def enqueue_deadline_recompute(policy_id: int) -> None:
+    """Called after commit by sla_policy_save / sla_calendar_save. A broker outage must not break the
+    manager's save: the policy is stored, and open tickets keep their deadlines until the task runs
+    (re-save the policy, or call the task by hand, once the broker is back)."""
+    try:
+        recompute_open_ticket_deadlines.delay(policy_id)
+    except Exception:  # noqa: BLE001 - any broker error; the saved policy is the source of truth
+        logger.warning("Broker unavailable; deadlines of policy %s not recomputed", policy_id, exc_info=True)
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def recompute_open_ticket_deadlines(policy_id: int) -> dict:
+    """After a policy or its calendar changed: recompute both SLA clocks of every open ticket on the
+    policy, and of those its scope (organisation or contract) now covers, through sla_start_clocks.
+
+    Idempotent (a recompute from the same data gives the same deadlines and records no history), so a
+    redelivered or repeated run is harmless. One ticket failing does not stop the others.
+    """
+    from django.db import transaction
+    from django.db.models import Q
+
+    from tickets.models import OPEN_STATUSES, Ticket
+
+    from .models import SlaClock, SlaPolicy
+    from .services import sla_start_clocks
+
+    scope = Q(pk__in=SlaClock.objects.filter(policy_id=policy_id).values("ticket_id"))
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is not None and policy.organisation_id:
+        scope |= Q(organisation_id=policy.organisation_id)
+    elif policy is not None and policy.contract:
+        scope |= Q(organisation__contract=policy.contract)
+    ticket_ids = (Ticket.objects.filter(scope, status__in=OPEN_STATUSES).order_by("pk")
+                  .values_list("pk", flat=True))
+    recomputed = failed = 0
+    for ticket_id in ticket_ids.iterator(chunk_size=RECOMPUTE_BATCH_SIZE):
+        try:
+            with transaction.atomic():
+                # Locked like the ticket services lock it, so a concurrent take, wait or priority change
+                # is applied before or after this recompute, never in the middle of it.
+                ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("organisation")
+                          .filter(pk=ticket_id, status__in=OPEN_STATUSES).first())
+                if ticket is None:
+                    continue
+                sla_start_clocks(ticket=ticket, reason="policy changed")
+            recomputed += 1
+        except Exception:
+            failed += 1
+            logger.exception("SLA deadlines of ticket %s not recomputed for policy %s", ticket_id, policy_id)
+    logger.info("SLA policy %s: deadlines of %s open tickets recomputed, %s failed", policy_id, recomputed,
+                failed)
+    return {"policy": policy_id, "recomputed": recomputed, "failed": failed}

@@ -1,0 +1,69 @@
+"""The fixed cast (STYLE.md §12): requester owns, other_requester must get nothing, agents work."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # PBKDF2 costs ~0.3 s per user on this machine; tests create many users and test no hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.LANGUAGE_CODE = "fr"
+    # The rate limits have their own tests (tests/security); elsewhere many logins come from one IP.
+    settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture
+def requester(db):
+    return UserFactory(username="requester", first_name="Alice", last_name="Martin")
+
+
+@pytest.fixture
+def other_requester(db):
+    return UserFactory(username="other_requester", first_name="Bob", last_name="Durand")
+
+
+@pytest.fixture
+def agent_n1(db):
+    return UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
+
+
+@pytest.fixture
+def agent_n2(db):
+    return UserFactory(username="agent2", groups=["N2"], first_name="Hugo", last_name="Bernard")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", groups=["Manager"], first_name="Claire", last_name="Moreau")
+
+
+@pytest.fixture
+def vip_organisation(db):
+    return OrganisationFactory(name="Acme", is_vip=True)
+
+
+@pytest.fixture
+def category(db):
+    return CategoryFactory(name="Réseau")
+
+
+@pytest.fixture
+def ticket(requester, category):
+    return make_ticket(requester=requester, category=category)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client

@@ -1,0 +1,201 @@
+"""Automatic escalation rules: each fires once and only once per cause."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from escalation.models import Escalation, EscalationRule, RuleFiring
+from escalation.services import escalate_stalled
+from escalation.tasks import escalate_stalled_tickets
+from sla.services import sla_check_deadlines
+from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, advance, make_ticket
+from tickets import services
+from tickets.models import Scale
+
+
+@pytest.fixture
+def agent_n4(db):
+    return UserFactory(username="agent4", groups=["N4"])
+
+
+def test_stalled_diagnostic_escalates_once_after_thirty_minutes_without_activity(ticket, agent_n1, agent_n2):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        working = advance(ticket, to="in_progress", agent=agent_n1)
+        clock.shift(timedelta(minutes=29))
+        assert escalate_stalled_tickets() == 0
+        clock.shift(timedelta(minutes=2))
+
+        assert escalate_stalled_tickets() == 1
+        assert escalate_stalled_tickets() == 0
+
+    working.refresh_from_db()
+    assert working.level == "N2"
+    escalation = Escalation.objects.get(ticket=working)
+    assert (escalation.reason, escalation.rule.code, escalation.actor) == ("diagnostic_timeout",
+                                                                           "stalled_diagnostic", None)
+
+
+def test_agent_activity_resets_the_stall_clock(ticket, agent_n1):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        working = advance(ticket, to="in_progress", agent=agent_n1)
+        clock.shift(timedelta(minutes=20))
+        services.followup_add(ticket=working, author=agent_n1, body="Je regarde les journaux.", is_public=False)
+        clock.shift(timedelta(minutes=20))
+
+        assert escalate_stalled_tickets() == 0
+
+
+def test_stalled_rule_ignores_closed_waiting_and_root_caused_tickets(requester, agent_n1, category):
+    waiting = advance(make_ticket(requester=requester, category=category), to="waiting", agent=agent_n1)
+    closed = advance(make_ticket(requester=requester, category=category), to="closed", agent=agent_n1)
+
+    assert escalate_stalled(now=timezone.now() + timedelta(hours=2)) == 0
+    waiting.refresh_from_db()
+    closed.refresh_from_db()
+    assert (waiting.level, closed.level) == ("N1", "N1")
+
+
+def test_a_switched_off_rule_does_not_fire(ticket, agent_n1):
+    EscalationRule.objects.filter(code="stalled_diagnostic").update(is_active=False)
+    advance(ticket, to="in_progress", agent=agent_n1)
+
+    assert escalate_stalled(now=timezone.now() + timedelta(hours=2)) == 0
+
+
+def test_the_threshold_is_configurable(ticket, agent_n1):
+    EscalationRule.objects.filter(code="stalled_diagnostic").update(threshold_minutes=90)
+    advance(ticket, to="in_progress", agent=agent_n1)
+
+    assert escalate_stalled(now=timezone.now() + timedelta(minutes=60)) == 0
+    assert escalate_stalled(now=timezone.now() + timedelta(minutes=91)) == 1
+
+
+def test_sla_breach_escalates_once_and_notifies_managers(ticket, agent_n1, agent_n2, manager, mailoutbox,
+                                                         django_capture_on_commit_callbacks):
+    working = advance(ticket, to="in_progress", agent=agent_n1)
+    mailoutbox.clear()
+    later = timezone.now() + timedelta(days=10)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_check_deadlines(now=later)
+        sla_check_deadlines(now=later)
+
+    working.refresh_from_db()
+    assert working.level == "N2"
+    assert Escalation.objects.filter(ticket=working, reason="sla_breach").count() == 1
+    escalation_mails = [m for m in mailoutbox if "N2" in m.subject]
+    assert {address for m in escalation_mails for address in m.to} == {agent_n2.email, manager.email}
+
+
+def test_vip_organisation_ticket_starts_at_n2(category):
+    vip = OrganisationFactory(name="Acme VIP", is_vip=True)
+    requester = UserFactory(username="vip_requester", organisation=vip)
+
+    ticket = make_ticket(requester=requester, category=category)
+
+    ticket.refresh_from_db()
+    assert ticket.level == "N2"
+    assert Escalation.objects.get(ticket=ticket).reason == "vip"
+
+
+def test_p1_alerts_n4_and_adds_them_as_participants_once(requester, category, agent_n1, agent_n4, mailoutbox,
+                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(requester=requester, category=category, urgency=Scale.HIGH, impact=Scale.HIGH)
+
+    assert list(ticket.participants.all()) == [agent_n4]
+    assert any(agent_n4.email in m.to for m in mailoutbox)
+    working = advance(ticket, to="in_progress", agent=agent_n1)
+    services.ticket_change_priority(ticket=working, actor=agent_n1, priority="P2", reason="moins grave")
+    working.refresh_from_db()
+    services.ticket_change_priority(ticket=working, actor=agent_n1, priority="P1", reason="à nouveau critique")
+    assert RuleFiring.objects.filter(ticket=ticket, rule__code="p1_alert").count() == 1
+
+
+def test_priority_raised_to_p1_alerts_n4(ticket, agent_n1, agent_n4):
+    working = advance(ticket, to="in_progress", agent=agent_n1)
+
+    services.ticket_change_priority(ticket=working, actor=agent_n1, priority="P1", reason="site down")
+
+    assert list(working.participants.all()) == [agent_n4]
+
+
+def test_third_ticket_in_the_same_category_within_thirty_days_is_flagged_recurring(requester, agent_n2):
+    category = CategoryFactory(name="Imprimantes")
+    first = make_ticket(requester=requester, category=category)
+    second = make_ticket(requester=requester, category=category)
+    other_category = make_ticket(requester=requester, category=CategoryFactory(name="Wi-Fi"))
+
+    third = make_ticket(requester=requester, category=category)
+
+    for ticket in (first, second, other_category):
+        ticket.refresh_from_db()
+        assert not ticket.is_recurring
+    third.refresh_from_db()
+    assert third.is_recurring
+    assert third.events.filter(kind="flagged").count() == 1
+
+
+def test_tickets_older_than_the_window_do_not_count_as_recurring(requester):
+    category = CategoryFactory(name="Imprimantes")
+    with time_machine.travel(timezone.now() - timedelta(days=40), tick=False):
+        make_ticket(requester=requester, category=category)
+        make_ticket(requester=requester, category=category)
+
+    third = make_ticket(requester=requester, category=category)
+
+    third.refresh_from_db()
+    assert not third.is_recurring
+
+
+def test_rules_never_touch_closed_tickets(ticket, agent_n1):
+    closed = advance(ticket, to="closed", agent=agent_n1)
+
+    sla_check_deadlines(now=timezone.now() + timedelta(days=30))
+
+    closed.refresh_from_db()
+    assert closed.level == "N1"
+    assert not Escalation.objects.exists()
+
+
+def test_rules_never_escalate_past_n4(ticket, agent_n1):
+    working = advance(ticket, to="in_progress", agent=agent_n1)
+    services.ticket_set_level(ticket=working, actor=agent_n1, level="N4", reason="test")
+
+    assert escalate_stalled(now=timezone.now() + timedelta(hours=3)) == 0
+    sla_check_deadlines(now=timezone.now() + timedelta(days=30))
+
+    working.refresh_from_db()
+    assert working.level == "N4"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_escalate_a_stalled_ticket_once(requester, agent_n1):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent transactions need PostgreSQL (CI runs on it)")
+    working = advance(make_ticket(requester=requester, category=CategoryFactory(name="Réseau")),
+                      to="in_progress", agent=agent_n1)
+    later = timezone.now() + timedelta(hours=1)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(escalate_stalled(now=later))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [0, 1]
+    assert Escalation.objects.filter(ticket=working).count() == 1
+    assert RuleFiring.objects.filter(ticket=working).count() == 1

@@ -1,0 +1,170 @@
+"""Query budgets: each page costs the same number of queries with 10 tickets as with 200, and with 5
+followups as with 50. A budget that has to grow with the data is an N+1: fix the selector instead.
+
+Every budget is the exact count at the small size, so any per-row query at the large size fails.
+The comment above each budget lists the queries it is made of.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Organisation
+from tests.factories import CategoryFactory, UserFactory, advance, make_ticket
+from tickets import services
+from tickets.models import Ticket
+
+
+@pytest.fixture(autouse=True)
+def _page_size(settings):
+    settings.HELPDESK_PAGE_SIZE = 25
+
+
+# (tickets, followups on the focus ticket, category branches), small and large.
+WORLDS = [(10, 5, 1), (200, 50, 4)]
+
+
+@pytest.fixture(params=WORLDS, ids=["10-tickets-5-followups", "200-tickets-50-followups"])
+def world(request, requester, agent_n1, agent_n2):
+    """Tickets with varied categories (three-level tree), assignees and an organisation, and one
+    focus ticket in progress whose timeline holds public replies and private notes, each with a file."""
+    ticket_count, followup_count, branches = request.param
+    categories = []
+    for branch in range(branches):
+        root = CategoryFactory(name=f"Racine {branch}")
+        child = CategoryFactory(name=f"Matériel {branch}", parent=root)
+        leaf = CategoryFactory(name=f"Imprimantes {branch}", parent=child)
+        categories += [root, child, leaf]
+    organisation = Organisation.objects.create(name="Acme", is_vip=True)
+    colleague = UserFactory(username="colleague", organisation=organisation)
+    assignees = [agent_n1, agent_n2, None]
+    for number in range(ticket_count - 1):
+        ticket = make_ticket(requester=requester if number % 4 else colleague,
+                             category=categories[number % len(categories)], title=f"Ticket {number}")
+        if assignees[number % 3] is not None:
+            services.ticket_assign(ticket=ticket, actor=agent_n1, assignee=assignees[number % 3])
+
+    focus = make_ticket(requester=requester, category=categories[1], title="Le ticket suivi")
+    focus = advance(focus, to="in_progress", agent=agent_n1)
+    focus = services.ticket_change_priority(ticket=focus, actor=agent_n1, priority="P2", reason="Service KO")
+    for number in range(followup_count):
+        author, public = [(requester, True), (agent_n1, True), (agent_n2, False)][number % 3]
+        services.followup_add(ticket=focus, author=author, body=f"Message {number}", is_public=public,
+                              attachments=[SimpleUploadedFile(f"journal-{number}.txt", b"log\n", "text/plain")])
+    focus.refresh_from_db()
+    return {"focus": focus, "tickets": ticket_count, "followups": followup_count}
+
+
+# /tickets/ as the requester:
+#  1. the session
+#  2. the user
+#  3. the user's groups (is_agent, read once and cached on the user)
+#  4. the user's profile (Ticket.objects.visible_to: organisation sharing)
+#  5. COUNT of the requester's tickets (the paginator)
+#  6. the page of tickets, category and assignee joined
+REQUESTER_LIST = 6
+
+
+def test_the_requester_list_has_a_fixed_budget(client, requester, world, django_assert_max_num_queries):
+    client.force_login(requester)
+
+    with django_assert_max_num_queries(REQUESTER_LIST):
+        response = client.get("/tickets/")
+
+    assert response.status_code == 200
+    assert len(response.context["tickets"]) == min(25, Ticket.objects.filter(requester=requester).count())
+
+
+# /tickets/<reference>/ as the requester:
+#  1. the session
+#  2. the user
+#  3. the user's groups
+#  4. the user's profile (visible_to)
+#  5. the ticket, requester, assignee, category and its parent, organisation and parent ticket joined
+#  6. the public events, actor and followup joined
+#  7. the attachments of those followups (one prefetch for all)
+#  8. the attachments of the ticket itself
+#  9. the ticket's satisfaction survey, if any
+# 10. the public knowledge-base articles linked to the ticket
+REQUESTER_TICKET_PAGE = 10
+
+
+def test_the_requester_ticket_page_has_a_fixed_budget(client, requester, world, django_assert_max_num_queries):
+    client.force_login(requester)
+
+    with django_assert_max_num_queries(REQUESTER_TICKET_PAGE):
+        response = client.get(f"/tickets/{world['focus'].reference}/")
+
+    assert response.status_code == 200
+    public = world["followups"] - world["followups"] // 3
+    assert response.content.decode().count("journal-") == public
+
+
+# /agent/ as an agent, with or without filters (keyset pagination: no COUNT):
+#  1. the session
+#  2. the user
+#  3. the user's groups (agent_required, then cached)
+#  4. the page of tickets, requester, assignee, category and organisation joined
+#  5. the SLA clocks of the page's tickets (one prefetch)
+#  6. the agent's saved views
+#  7. the agents, for the "assigned to" filter
+#  8. the categories, parents and grandparents joined, for the category filter
+#  9. the organisations, for the organisation filter
+# 10. the agents, for the bulk-action form
+AGENT_QUEUE = 10
+
+
+@pytest.mark.parametrize("query", ["", "?view=mine&priority=P3", "?status=new&level=N1&sort=priority"],
+                         ids=["default", "mine-p3", "new-n1-by-priority"])
+def test_the_agent_queue_has_a_fixed_budget(client, agent_n1, world, query, django_assert_max_num_queries):
+    client.force_login(agent_n1)
+
+    with django_assert_max_num_queries(AGENT_QUEUE):
+        response = client.get(f"/agent/{query}")
+
+    assert response.status_code == 200
+    assert response.context["tickets"]
+
+
+def test_the_htmx_queue_table_has_a_fixed_budget(client, agent_n1, world, django_assert_max_num_queries):
+    client.force_login(agent_n1)
+
+    with django_assert_max_num_queries(AGENT_QUEUE):
+        response = client.get("/agent/?view=mine", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+
+
+# /agent/tickets/<reference>/ as an agent:
+#  1. the session
+#  2. the user
+#  3. the user's groups
+#  4. the ticket, requester, assignee, category and its parent, organisation and parent ticket joined
+#  5. all events, actor and followup joined
+#  6. the attachments of those followups (one prefetch)
+#  7. the attachments of the ticket itself
+#  8. the major incident the ticket belongs to, if any (postmortem panel; the focus ticket is a P2)
+#  9. the escalation panel's last escalations, actor, rule and assignee joined
+# 10. the knowledge-base articles linked to the ticket, who linked them joined (kb panel)
+# 11. the phase checklist items, who ticked them joined
+# 12. whether the satisfaction survey was answered (EXISTS, for the checklist)
+# 13. whether the acknowledgement of receipt was sent (EXISTS, for the checklist)
+# 14. the requester's other recent tickets
+# 15. links from this ticket
+# 16. links to this ticket
+# 17. the canned replies
+# 18. the SLA clocks
+# 19. the agents, for the assign form
+# 20. the agents of the next level, for the escalation panel's handover form
+WORKSPACE = 20
+
+
+def test_the_workspace_has_a_fixed_budget(client, agent_n1, world, django_assert_max_num_queries):
+    client.force_login(agent_n1)
+
+    with django_assert_max_num_queries(WORKSPACE):
+        response = client.get(f"/agent/tickets/{world['focus'].reference}/")
+
+    assert response.status_code == 200
+    assert response.content.decode().count("journal-") == world["followups"]

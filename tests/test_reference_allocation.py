@@ -1,0 +1,122 @@
+"""Ticket references: `YYYY-NNNNNN`, sequential per year, never duplicated, even under concurrency."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import IntegrityError, connection, transaction
+
+from tests.factories import make_ticket
+from tickets.models import Ticket, TicketSequence
+
+PARIS = ZoneInfo("Europe/Paris")
+REFERENCE = re.compile(r"^(\d{4})-(\d{6})$")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _number(reference: str) -> int:
+    return int(REFERENCE.match(reference).group(2))
+
+
+def test_a_reference_is_the_year_of_creation_and_a_six_digit_number(requester, category):
+    with time_machine.travel(datetime(2031, 6, 15, 10, 0, tzinfo=PARIS), tick=False):
+        ticket = make_ticket(requester=requester, category=category)
+
+    assert REFERENCE.match(ticket.reference)
+    assert ticket.reference == "2031-000001"
+    assert Ticket.objects.get(pk=ticket.pk).reference == "2031-000001"
+
+
+def test_references_follow_each_other_without_gaps(requester, category):
+    with time_machine.travel(datetime(2032, 3, 1, 9, 0, tzinfo=PARIS), tick=False):
+        references = [make_ticket(requester=requester, category=category).reference for _ in range(5)]
+
+    assert references == [f"2032-{n:06d}" for n in range(1, 6)]
+
+
+def test_the_sequence_restarts_at_one_each_new_year(requester, category):
+    with time_machine.travel(datetime(2033, 12, 31, 23, 58, tzinfo=PARIS), tick=False) as clock:
+        last_of_year = [make_ticket(requester=requester, category=category).reference for _ in range(3)]
+        clock.move_to(datetime(2034, 1, 1, 0, 1, tzinfo=PARIS))
+        first_of_year = [make_ticket(requester=requester, category=category).reference for _ in range(2)]
+
+    assert last_of_year == ["2033-000001", "2033-000002", "2033-000003"]
+    assert first_of_year == ["2034-000001", "2034-000002"]
+    assert dict(TicketSequence.objects.filter(year__in=[2033, 2034]).values_list("year", "last_number")) == {
+        2033: 3, 2034: 2,
+    }
+
+
+def test_the_year_of_a_reference_is_the_year_in_paris_not_in_utc(requester, category):
+    # 23:30 UTC on New Year's Eve is already 00:30 on New Year's Day in Paris.
+    with time_machine.travel(datetime(2035, 12, 31, 23, 30, tzinfo=ZoneInfo("UTC")), tick=False):
+        ticket = make_ticket(requester=requester, category=category)
+
+    assert ticket.reference == "2036-000001"
+
+
+def test_a_creation_that_rolls_back_does_not_burn_a_number(requester, category):
+    with time_machine.travel(datetime(2037, 5, 4, 12, 0, tzinfo=PARIS), tick=False):
+        first = make_ticket(requester=requester, category=category)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_ticket(requester=requester, category=category)
+            raise RuntimeError("the request failed after the ticket was created")
+        second = make_ticket(requester=requester, category=category)
+
+    assert (first.reference, second.reference) == ("2037-000001", "2037-000002")
+
+
+def test_two_tickets_can_never_share_a_reference(requester, category):
+    ticket = make_ticket(requester=requester, category=category)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Ticket.objects.create(reference=ticket.reference, title="Doublon", description="-", requester=requester)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creations_get_distinct_references_with_no_gap(requester, category):
+    if connection.vendor == "sqlite":
+        pytest.skip("concurrent writers need PostgreSQL (CI runs on it)")
+    threads_count, per_thread = 8, 10
+    barrier = threading.Barrier(threads_count)
+    references: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def create_tickets():
+        try:
+            barrier.wait()
+            for _ in range(per_thread):
+                reference = make_ticket(requester=requester, category=category).reference
+                with lock:
+                    references.append(reference)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread's assertion
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create_tickets) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    total = threads_count * per_thread
+    assert len(references) == total
+    assert len(set(references)) == total
+    years = {REFERENCE.match(reference).group(1) for reference in references}
+    assert len(years) == 1
+    assert sorted(_number(reference) for reference in references) == list(range(1, total + 1))
+    assert Ticket.objects.count() == total

@@ -1,0 +1,141 @@
+"""`manage.py seed_demo`: the demo cast of SPEC.md, tickets in every status, safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from accounts.models import Profile
+from accounts.roles import is_agent
+from tickets.models import Category, Followup, Notification, Status, Ticket, TicketEvent
+
+User = get_user_model()
+
+# The stable interface of SPEC.md: username -> the group it must be in (None: superuser).
+SPEC_USERS = {
+    "requester": None,
+    "agent1": "N1",
+    "agent2": "N2",
+    "agent3": "N3",
+    "agent4": "N4",
+    "manager": "Manager",
+    "admin": None,
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The demo password is hashed once by the command and checked seven times here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "groups": Group.objects.count(),
+        "profiles": Profile.objects.count(),
+        "categories": Category.objects.count(),
+        "tickets": Ticket.objects.count(),
+        "events": TicketEvent.objects.count(),
+        "followups": Followup.objects.count(),
+        "notifications": Notification.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_without_debug_or_force(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        seed()
+
+    assert not User.objects.exists()
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_spec_users_with_password_demo_in_their_groups(settings):
+    settings.DEBUG = False
+
+    output = seed(force=True)
+
+    for username, group in SPEC_USERS.items():
+        user = User.objects.get(username=username)
+        assert user.check_password("demo"), username
+        assert username in output
+        if group is not None:
+            assert list(user.groups.values_list("name", flat=True)) == [group]
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="manager").is_staff
+    requester = User.objects.get(username="requester")
+    assert not requester.groups.exists() and not requester.is_staff and not is_agent(requester)
+    organisation = requester.profile.organisation
+    assert (organisation.name, organisation.is_vip) == ("Acme Industries", True)
+    assert organisation.contract == "Gold"
+    assert not User.objects.get(username="requester2").profile.organisation.is_vip
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_tickets_in_all_five_statuses_through_the_services_without_emailing():
+    seed(force=True)
+
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
+    assert Ticket.objects.count() >= 30
+    assert set(Ticket.objects.values_list("priority", flat=True)) == {"P1", "P2", "P3", "P4"}
+    # Every ticket has its creation and every status move in its history.
+    for ticket in Ticket.objects.all():
+        kinds = list(ticket.events.values_list("kind", flat=True))
+        assert kinds[0] == "created", ticket.reference
+        if ticket.status != Status.NEW:
+            assert ticket.events.filter(kind="transition", data__to=ticket.status).exists(), ticket.reference
+        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+            assert ticket.solution and ticket.assignee_id
+    # The outbox is real, but marked sent: no email about weeks-old news goes out.
+    assert Notification.objects.filter(template="ticket_created").count() == Ticket.objects.count()
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_spreads_tickets_over_weeks_with_a_chronological_history():
+    seed(force=True)
+    now = timezone.now()
+
+    oldest = Ticket.objects.order_by("created_at").first()
+    assert (now - oldest.created_at).days >= 14
+    for ticket in Ticket.objects.all():
+        times = list(ticket.events.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times), ticket.reference
+        assert ticket.created_at <= times[0] and times[-1] <= now, ticket.reference
+        if ticket.first_response_at:
+            assert ticket.first_response_at > ticket.created_at
+        if ticket.resolved_at:
+            assert ticket.first_response_at < ticket.resolved_at <= now
+        if ticket.closed_at:
+            assert ticket.resolved_at is None or ticket.resolved_at < ticket.closed_at
+    # Resolved tickets are younger than the auto-close delay, so the beat job leaves them alone.
+    assert not Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=now - timedelta(days=7))
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_creates_nothing_twice(settings):
+    settings.DEBUG = True
+    seed()  # DEBUG is enough, no --force needed.
+    first = counts()
+
+    output = seed(force=True)
+
+    assert counts() == first
+    assert "already seeded" in output

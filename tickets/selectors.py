@@ -1,0 +1,118 @@
+"""Reads: each returns what a page needs in a fixed number of queries (STYLE.md §7)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
+
+from .models import Attachment, Category, Ticket, TicketEvent
+
+User = get_user_model()
+
+
+def get_ticket_for(user, reference: str, *, for_update: bool = False) -> Ticket:
+    """The ticket with this reference if `user` may see it; a 404 otherwise (never a 403, so a
+    requester cannot even learn that a reference exists)."""
+    queryset = Ticket.objects.visible_to(user).select_related(
+        "requester", "assignee", "category__parent", "organisation", "parent"
+    )
+    ticket = queryset.filter(reference=reference).first()
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def get_attachment_for(user, reference: str, attachment_id: int) -> Attachment:
+    ticket = get_ticket_for(user, reference)
+    attachment = (
+        Attachment.objects.select_related("followup").filter(ticket=ticket, pk=attachment_id).first()
+    )
+    if attachment is None or (not is_agent(user) and not attachment.is_public):
+        raise Http404
+    return attachment
+
+
+def tickets_for_requester(user) -> QuerySet[Ticket]:
+    """The requester portal's list: newest first, by the (requester, -created_at) index."""
+    return (
+        Ticket.objects.visible_to(user)
+        .select_related("category", "assignee")
+        .order_by("-created_at", "-id")
+    )
+
+
+def ticket_timeline(*, ticket: Ticket, user) -> list[TicketEvent]:
+    """The ticket's history as shown to `user`: requesters see public events only."""
+    events = (
+        ticket.events.select_related("actor", "followup")
+        .prefetch_related(Prefetch("followup__attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+    if not is_agent(user):
+        events = events.filter(is_public=True)
+    events = list(events)
+    for event in events:
+        if event.followup is not None:
+            for attachment in event.followup.attachments.all():
+                # Attachment.get_absolute_url reads ticket.reference: without this, one query per file.
+                attachment.ticket = ticket
+    return events
+
+
+def ticket_attachments(*, ticket: Ticket, user) -> list[Attachment]:
+    """Attachments of the ticket itself (not of followups), for the description block."""
+    return list(ticket.attachments.filter(followup__isnull=True).order_by("id"))
+
+
+def agents() -> QuerySet:
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP]) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def category_choices() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("parent__parent")
+
+
+def ticket_queue_for_agent(*, agent, filters) -> QuerySet[Ticket]:
+    """The agent queue's rows for these GET parameters (see tickets.queue): open tickets unless a
+    status is asked for, with what the table shows joined or prefetched (fixed query count)."""
+    from .queue import QueueFilter
+
+    filterset = QueueFilter(filters or None, agent=agent, queryset=Ticket.objects.all())
+    # "sla_clocks" is the sla app's reverse relation: one extra query per page, read by sla_tags.
+    return filterset.qs.select_related("requester", "assignee", "category", "organisation").prefetch_related(
+        "sla_clocks"
+    )
+
+
+def requester_recent_tickets(*, ticket: Ticket, limit: int = 5) -> list[Ticket]:
+    """The requester's other tickets, newest first (the (requester, -created_at) index)."""
+    return list(
+        Ticket.objects.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk)
+        .only("reference", "title", "status", "priority", "created_at").order_by("-created_at")[:limit]
+    )
+
+
+def ticket_links(*, ticket: Ticket) -> list[dict]:
+    """Links in both directions, as (kind label, other ticket, outgoing) rows."""
+    from .models import TicketLink
+
+    rows = []
+    for link in TicketLink.objects.filter(source=ticket).select_related("target"):
+        rows.append({"kind": link.get_kind_display(), "other": link.target, "outgoing": True})
+    for link in TicketLink.objects.filter(target=ticket).select_related("source"):
+        rows.append({"kind": link.get_kind_display(), "other": link.source, "outgoing": False})
+    return rows
+
+
+def canned_replies():
+    from .models import CannedReply
+
+    return CannedReply.objects.filter(is_active=True).only("title", "body")
