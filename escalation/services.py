@@ -230,26 +230,6 @@ class _AlreadyFired(Exception):
     """The rule already fired on this ticket for this cause (its RuleFiring exists)."""
 
 
-def _notify_new_event(*, event, recipients, template: str) -> None:
-    """tickets.services.notify for an event created in the current transaction: no notification can
-    exist for it yet, so the outbox rows go in with one INSERT instead of a get_or_create per
-    recipient; each is enqueued after commit, as notify does."""
-    from django.db import connection
-
-    from tickets.models import Notification
-    from tickets.tasks import enqueue_notification
-
-    if not connection.features.can_return_rows_from_bulk_insert:
-        ticket_services.notify(event=event, recipients=recipients, template=template)
-        return
-    unique = {r.pk: r for r in recipients if r is not None and r.email}
-    rows = Notification.objects.bulk_create(
-        [Notification(event=event, recipient=recipient, template=template) for recipient in unique.values()]
-    )
-    for notification in rows:
-        transaction.on_commit(lambda pk=notification.pk: enqueue_notification(pk))
-
-
 def escalate_stalled(*, now=None, limit: int = 500) -> int:
     """Tickets in diagnostic (in progress, no root cause) untouched for the rule's threshold go up.
 
@@ -297,7 +277,7 @@ def escalate_stalled(*, now=None, limit: int = 500) -> int:
                     )
                     if to_level not in members:
                         members[to_level] = list(level_members(to_level))
-                    _notify_new_event(event=event, recipients=members[to_level], template="ticket_escalated")
+                    ticket_services.notify(event=event, recipients=members[to_level], template="ticket_escalated")
                     escalated += 1
             except _AlreadyFired:
                 continue

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,15 +169,30 @@ def _record_transition(ticket: Ticket, *, actor, name: str, source: str, target:
 
 
 def notify(*, event: TicketEvent, recipients: Sequence, template: str) -> None:
-    """Write the outbox rows now; enqueue their sending once the transaction commits."""
+    """Write the outbox rows now, in one INSERT; enqueue their sending once the transaction commits.
+
+    Idempotent: a recipient already notified of this event with this template gets no second row.
+    """
     from .tasks import enqueue_notification
 
-    for recipient in {r.pk: r for r in recipients if r is not None and r.email}.values():
-        notification, created = Notification.objects.get_or_create(
-            event=event, recipient=recipient, template=template
-        )
-        if created:
-            transaction.on_commit(lambda pk=notification.pk: enqueue_notification(pk))
+    unique = {r.pk: r for r in recipients if r is not None and r.email}
+    if not unique:
+        return
+    already = set(
+        Notification.objects.filter(event=event, template=template, recipient_id__in=unique)
+        .values_list("recipient_id", flat=True)
+    )
+    missing = [
+        Notification(event=event, recipient=recipient, template=template)
+        for pk, recipient in unique.items() if pk not in already
+    ]
+    if connection.features.can_return_rows_from_bulk_insert:
+        Notification.objects.bulk_create(missing)
+    else:  # Without RETURNING the bulk insert would leave the primary keys unset.
+        for notification in missing:
+            notification.save()
+    for notification in missing:
+        transaction.on_commit(lambda pk=notification.pk: enqueue_notification(pk))
 
 
 def _attach(*, ticket: Ticket, files: Sequence, uploaded_by, followup: Followup | None = None) -> None:
