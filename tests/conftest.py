@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
+from tests.factories import (
+    CategoryFactory,
+    OrganisationFactory,
+    UserFactory,
+    make_ticket,
+    restore_reference_data,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +28,24 @@ def _test_settings(settings, tmp_path):
     settings.LANGUAGE_CODE = "fr"
     # The rate limits have their own tests (tests/security); elsewhere many logins come from one IP.
     settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A reused test database may come from a session that ended with a transactional test's flush."""
+    with django_db_blocker.unblock():
+        restore_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """Every transactional test (live server, real threads or processes) begins after another one's
+    flush, which empties what the data migrations created: put it back, as every deployment has it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("db")
+        restore_reference_data()
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.test.utils import override_settings
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -106,14 +104,3 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-@pytest.fixture
-def default_sla_policy(transactional_db):
-    """The default SLA policy and calendars of migration sla/0002, as every deployment has them.
-
-    live_server tests run in transactional_db, whose flush after each test also empties the tables that
-    data migrations filled: without this, every browser test but the first would run with no SLA at all.
-    (serialized_rollback cannot restore them here: a flush by a test without it re-creates the content
-    types under new ids, and the deserialisation then collides with them.) Idempotent."""
-    import_module("sla.migrations.0002_default_policy").create_defaults(apps, None)

@@ -7,14 +7,11 @@ from __future__ import annotations
 import re
 from io import StringIO
 
-import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login, logout, screenshot
 from tickets.models import Ticket
-
-pytestmark = pytest.mark.usefixtures("default_sla_policy")
 
 METRICS = ["mttr", "first_response", "resolution_rate", "csat", "reopening_rate"]
 CARDS = "[data-testid=metric-cards] [data-testid^=metric-]"

@@ -4,15 +4,12 @@ name and data-testid, never by UI text."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from escalation.models import Escalation
 from tests.browser.conftest import login, logout, screenshot
 from tests.factories import CategoryFactory, UserFactory, advance, make_ticket
 from tickets.models import Status, Ticket
-
-pytestmark = pytest.mark.usefixtures("default_sla_policy")
 
 PANEL = "[data-testid=escalation-panel]"
 FOLLOWUP = ("Diagnostic N1 : DHCP et câblage vérifiés, la borne redémarre en boucle après la mise à jour "

@@ -6,14 +6,11 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login, screenshot
 from tests.factories import CategoryFactory, UserFactory, make_ticket
 from tickets.models import Priority, Scale, Status, Ticket
-
-pytestmark = pytest.mark.usefixtures("default_sla_policy")
 
 ROWS = ".queue-table tbody tr[data-href]"
 WORKSPACE_URL = re.compile(r"/agent/tickets/\d{4}-\d{6}/$")

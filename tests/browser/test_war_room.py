@@ -4,7 +4,6 @@ fills it in, submits and publishes it. Selectors go by form action, name and dat
 
 from __future__ import annotations
 
-import pytest
 from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -22,8 +21,6 @@ from tests.browser.conftest import login, logout, screenshot
 from tests.factories import CategoryFactory, UserFactory, make_ticket
 from tickets import services as ticket_services
 from tickets.models import Priority, Scale, Status
-
-pytestmark = pytest.mark.usefixtures("default_sla_policy")
 
 TIMELINE = "#war-room-timeline [data-testid=war-room-timeline]"
 

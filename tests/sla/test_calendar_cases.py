@@ -9,7 +9,7 @@ import pytest
 
 from sla.calendar import WorkingCalendar, add_working_time, target_duration, working_time_between
 from sla.models import BusinessCalendar, Holiday, WorkingHours
-from tests.sla import restore_reference_data
+from tests.factories import restore_reference_data
 
 PARIS = ZoneInfo("Europe/Paris")
 NINE_TO_SIX = {day: [(time(9), time(18))] for day in range(5)}

@@ -22,8 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from sla.models import SlaClock, SlaEvent, Stage, Target
-from tests.factories import make_ticket
-from tests.sla import restore_reference_data
+from tests.factories import make_ticket, restore_reference_data
 from tickets.models import Scale
 
 ROOT = Path(__file__).resolve().parents[2]

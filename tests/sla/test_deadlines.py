@@ -13,8 +13,7 @@ import pytest
 import time_machine
 
 from sla.models import BusinessCalendar, SlaClock, SlaPolicy, SlaTarget, Target, WorkingHours
-from tests.factories import OrganisationFactory, UserFactory, advance, make_ticket
-from tests.sla import restore_reference_data
+from tests.factories import OrganisationFactory, UserFactory, advance, make_ticket, restore_reference_data
 from tickets import services
 from tickets.models import EventKind, Scale
 

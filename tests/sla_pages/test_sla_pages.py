@@ -109,13 +109,13 @@ def _url(template: str, policy: SlaPolicy, calendar: BusinessCalendar) -> str:
     return template.format(policy=policy.pk, calendar=calendar.pk)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page_path", PAGES)
 @pytest.mark.parametrize("cast", ["agent_n1", "requester"])
-def test_agents_and_requesters_get_404_on_every_sla_page(client, request, cast, page, default_policy,
+def test_agents_and_requesters_get_404_on_every_sla_page(client, request, cast, page_path, default_policy,
                                                           business_calendar):
     client.force_login(request.getfixturevalue(cast))
 
-    response = client.get(_url(page, default_policy, business_calendar))
+    response = client.get(_url(page_path, default_policy, business_calendar))
 
     assert response.status_code == 404
 
@@ -133,9 +133,9 @@ def test_an_agent_or_requester_cannot_change_a_policy_by_posting(client, request
     assert _targets(default_policy) == before
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_anonymous_visitors_are_sent_to_the_login_page(client, page, default_policy, business_calendar):
-    url = _url(page, default_policy, business_calendar)
+@pytest.mark.parametrize("page_path", PAGES)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, page_path, default_policy, business_calendar):
+    url = _url(page_path, default_policy, business_calendar)
 
     response = client.get(url)
 
