@@ -44,16 +44,23 @@ def tickets_for_requester(user) -> QuerySet[Ticket]:
     )
 
 
-def ticket_timeline(*, ticket: Ticket, user) -> list[TicketEvent]:
-    """The ticket's history as shown to `user`: requesters see public events only."""
+def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[TicketEvent]:
+    """The ticket's history as shown to `user`, oldest first: requesters see public events only.
+
+    With `latest`, only the last `latest` events plus one: a list longer than `latest` tells the caller
+    that earlier events exist (it shows the last `latest`). Read by the (ticket, created_at) index, so a
+    long-lived ticket costs the same as a new one.
+    """
     events = (
         ticket.events.select_related("actor", "followup")
         .prefetch_related(Prefetch("followup__attachments", queryset=Attachment.objects.order_by("id")))
-        .order_by("created_at", "id")
     )
     if not is_agent(user):
         events = events.filter(is_public=True)
-    events = list(events)
+    if latest is None:
+        events = list(events.order_by("created_at", "id"))
+    else:
+        events = list(events.order_by("-created_at", "-id")[: latest + 1])[::-1]
     for event in events:
         if event.followup is not None:
             for attachment in event.followup.attachments.all():

@@ -205,3 +205,28 @@ def test_requester_gets_404_on_every_workspace_route(client, requester, ticket):
         assert client.post(action(ticket, name), {"version": ticket.version}).status_code == 404
     for name in ("agent:saved_view_create", "agent:bulk"):
         assert client.post(reverse(name), {}).status_code == 404
+
+
+def test_a_long_timeline_shows_the_latest_events_and_the_earlier_ones_on_demand(client, agent_n1, ticket,
+                                                                               requester):
+    for i in range(60):
+        services.followup_add(ticket=ticket, author=requester, body=f"message numéro {i:02d}", is_public=True)
+    client.force_login(agent_n1)
+
+    page = client.get(ticket.get_agent_url()).content.decode()
+
+    assert 'data-testid="timeline-earlier"' in page and 'href="?timeline=all#timeline"' in page
+    assert "message numéro 59" in page and "message numéro 10" in page
+    assert "message numéro 09" not in page  # 61 events (creation + 60): the oldest 11 are folded
+    whole = client.get(ticket.get_agent_url(), {"timeline": "all"}).content.decode()
+    assert "message numéro 00" in whole and 'data-testid="timeline-earlier"' not in whole
+    assert whole.index("message numéro 00") < whole.index("message numéro 59")
+
+
+def test_a_short_timeline_is_shown_whole_without_the_link(client, agent_n1, ticket, requester):
+    services.followup_add(ticket=ticket, author=requester, body="premier message", is_public=True)
+    client.force_login(agent_n1)
+
+    page = client.get(ticket.get_agent_url()).content.decode()
+
+    assert "premier message" in page and 'data-testid="timeline-earlier"' not in page

@@ -188,14 +188,22 @@ def available_transitions(ticket, user) -> set[str]:
     return names
 
 
+# The workspace shows the latest events of a long ticket; "show the earlier events" loads them all.
+TIMELINE_LATEST = 50
+
+
 def render_workspace(request, ticket, *, bound: dict | None = None, status: int = 200):
     """The workspace page; `bound` holds forms re-shown with their errors (by form or panel name)."""
     transitions = available_transitions(ticket, request.user)
+    whole = request.GET.get("timeline") == "all"
+    timeline = ticket_timeline(ticket=ticket, user=request.user, latest=None if whole else TIMELINE_LATEST)
+    earlier = len(timeline) > TIMELINE_LATEST and not whole
     context = {
         "ticket": ticket,
         "phases": Phase.choices,
         "phase_index": Phase.values.index(ticket.phase),
-        "timeline": ticket_timeline(ticket=ticket, user=request.user),
+        "timeline": timeline[1:] if earlier else timeline,
+        "timeline_has_earlier": earlier,
         "attachments": ticket_attachments(ticket=ticket, user=request.user),
         "transitions": transitions,
         **_workspace_forms(ticket, request.user, bound),
