@@ -148,3 +148,23 @@ def test_the_delay_follows_the_setting(settings, clock, ticket, agent_n1):
     assert auto_close_resolved_tickets() == 1
 
     assert _status(resolved) == Status.CLOSED
+
+
+def test_a_close_refused_within_a_batch_rolls_back_alone(clock, requester, category, agent_n1, monkeypatch):
+    first, second, third = (advance(make_ticket(requester=requester, category=category), to="resolved",
+                                    agent=agent_n1) for _ in range(3))
+    clock.shift(timedelta(days=8))
+    real_close = services.ticket_close
+
+    def close_but_fail_on_the_second(*, ticket, **kwargs):
+        closed = real_close(ticket=ticket, **kwargs)
+        if ticket.pk == second.pk:  # written, then refused: its savepoint must take its writes back
+            raise services.TransitionRefused("refused", ticket=closed)
+        return closed
+
+    monkeypatch.setattr(services, "ticket_close", close_but_fail_on_the_second)
+
+    assert services.tickets_auto_close(batch=10) == 2
+
+    assert [_status(t) for t in (first, second, third)] == [Status.CLOSED, Status.RESOLVED, Status.CLOSED]
+    assert not _close_events(second).exists()
