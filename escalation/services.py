@@ -230,19 +230,18 @@ class _AlreadyFired(Exception):
     """The rule already fired on this ticket for this cause (its RuleFiring exists)."""
 
 
-def escalate_stalled(*, now=None, limit: int = 500) -> int:
+def escalate_stalled(*, now=None, limit: int = 500, batch: int = 50) -> int:
     """Tickets in diagnostic (in progress, no root cause) untouched for the rule's threshold go up.
 
     Reads by the (status, updated_at) index; every service bumps updated_at, so a ticket someone
     works on is never picked. The cause carries the ticket's version: after an escalation the
     version changes, and another full period without activity is a new cause.
 
-    Each ticket is its own transaction: locked (skipped if another sweep holds it or it changed),
-    the firing recorded, the level raised by tickets.services.ticket_set_level, its level's agents
-    notified after commit. What rule_escalate does, with the per-ticket constant work done once per
-    sweep (the level's agents, the rule row for the log) and without nested savepoints: a refused
-    move or a firing already recorded rolls the ticket's whole transaction back, which holds
-    nothing else.
+    Tickets go `batch` to a transaction (one commit per batch), each in its own savepoint: locked
+    (skipped if another sweep holds it or it changed), the firing recorded, the level raised by
+    tickets.services.ticket_set_level, its level's agents notified after commit. What rule_escalate
+    does, with the per-ticket constant work done once per sweep (the level's agents, the rule row for
+    the log): a refused move or a firing already recorded rolls back that ticket's savepoint only.
     """
     rule = active_rule(RuleCode.STALLED_DIAGNOSTIC)
     if rule is None:
@@ -258,32 +257,34 @@ def escalate_stalled(*, now=None, limit: int = 500) -> int:
     escalated = 0
     token = _sweep_rules.set({rule.code: rule})
     try:
-        for pk, version in candidates:
-            try:
-                with transaction.atomic():
-                    ticket = stalled.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
-                    if ticket is None or ticket.version != version:
-                        continue  # Someone else holds it, or it changed since: not stalled any more.
-                    to_level = rule.target_level or next_level(ticket.level)
-                    if to_level is None or to_level <= ticket.level:
-                        continue
+        for start in range(0, len(candidates), batch):
+            with transaction.atomic():  # one commit per batch; each ticket in its own savepoint
+                for pk, version in candidates[start:start + batch]:
                     try:
-                        RuleFiring.objects.create(rule=rule, ticket=ticket, cause=f"stalled:v{version}"[:100])
-                    except IntegrityError as error:
-                        raise _AlreadyFired from error
-                    ticket, event = ticket_services.ticket_set_level(
-                        ticket=ticket, actor=None, level=to_level, reason=Reason.DIAGNOSTIC_TIMEOUT,
-                        rule=rule.code,
-                    )
-                    if to_level not in members:
-                        members[to_level] = list(level_members(to_level))
-                    ticket_services.notify(event=event, recipients=members[to_level], template="ticket_escalated")
-                    escalated += 1
-            except _AlreadyFired:
-                continue
-            except TransitionRefused as refused:
-                logger.info("Rule %s did not escalate %s: %s", rule.code,
-                            refused.ticket.reference if refused.ticket is not None else pk, refused.message)
+                        with transaction.atomic():
+                            ticket = stalled.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+                            if ticket is None or ticket.version != version:
+                                continue  # Someone else holds it, or it changed since: not stalled any more.
+                            to_level = rule.target_level or next_level(ticket.level)
+                            if to_level is None or to_level <= ticket.level:
+                                continue
+                            try:
+                                RuleFiring.objects.create(rule=rule, ticket=ticket, cause=f"stalled:v{version}"[:100])
+                            except IntegrityError as error:
+                                raise _AlreadyFired from error
+                            ticket, event = ticket_services.ticket_set_level(
+                                ticket=ticket, actor=None, level=to_level, reason=Reason.DIAGNOSTIC_TIMEOUT,
+                                rule=rule.code,
+                            )
+                            if to_level not in members:
+                                members[to_level] = list(level_members(to_level))
+                            ticket_services.notify(event=event, recipients=members[to_level], template="ticket_escalated")
+                            escalated += 1
+                    except _AlreadyFired:
+                        continue
+                    except TransitionRefused as refused:
+                        logger.info("Rule %s did not escalate %s: %s", rule.code,
+                                    refused.ticket.reference if refused.ticket is not None else pk, refused.message)
     finally:
         _sweep_rules.reset(token)
     return escalated
