@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -93,6 +93,11 @@ def rollups_rebuild(*, now: datetime | None = None) -> RefreshResult:
     _write_created(all_tickets().filter(created_at__lt=before_today), days_filter={})
     _write_resolved(all_tickets().filter(resolved_at__lt=before_today), days_filter={})
     _save_state(state, today=today, now=now)
+    if connection.vendor == "postgresql":
+        # Fresh tables without statistics get nested loops over every row; autovacuum comes later.
+        with connection.cursor() as cursor:
+            for model in (DailyTicketStat, DailyAgentStat, DailyResolutionStat):
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     return RefreshResult(created_days=DailyTicketStat.objects.values("day").distinct().count(),
                          resolution_days=DailyResolutionStat.objects.values("day").distinct().count(), rebuilt=True)
 
