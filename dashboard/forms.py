@@ -18,7 +18,9 @@ class DashboardFilterForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     priority = forms.ChoiceField(label=_("Priority"), required=False, choices=[("", _("All")), *Priority.choices])
     level = forms.ChoiceField(label=_("Level"), required=False, choices=[("", _("All")), *Level.choices])
-    category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.all(),
+    # Category.__str__ shows the parent: select_related, or one query per option.
+    category = forms.ModelChoiceField(label=_("Category"), required=False,
+                                      queryset=Category.objects.select_related("parent"),
                                       empty_label=_("All"))
     agent = forms.ModelChoiceField(label=_("Agent"), required=False, queryset=None, empty_label=_("All"))
     organisation = forms.ModelChoiceField(label=_("Organisation"), required=False,

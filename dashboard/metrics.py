@@ -123,6 +123,11 @@ def phase_shares(cohort: QuerySet) -> list[dict]:
     sums = cohort.filter(status=Status.CLOSED).aggregate(
         **{phase: Sum(f"{phase}_seconds") for phase in PHASE_BANDS}
     )
+    return phase_rows(sums)
+
+
+def phase_rows(sums: dict) -> list[dict]:
+    """The phase table from the seconds summed per phase (None or 0 when there are none)."""
     total = sum(value or 0 for value in sums.values())
     rows = []
     for phase, (low, high) in PHASE_BANDS.items():

@@ -1,17 +1,31 @@
-"""Everything the dashboard shows, read in a bounded number of queries (one per table)."""
+"""Everything the dashboard shows, read in a bounded number of queries (one per table).
+
+Two ways to the same figures (tests/dashboard/test_rollups.py checks they are identical):
+- from the daily rollups (dashboard.models, kept by dashboard.services) for the days before
+  RollupState.complete_until, plus a live aggregation of the days after it (today at least), when
+  the filters are only priority, level and category. With a category filter the agents' table is
+  live (its rollup has no category). The page then says "as of HH:MM" (the last refresh).
+- live over the tickets, when the rollups have never been built or the filters include an agent or
+  an organisation (the per-agent page too): narrow cohorts, a few percent of the tickets each.
+Backlog, escalations, incidents and deflections are always live (open tickets and small tables).
+"""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.apps import apps
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from escalation.models import Escalation
 from tickets.models import Status, Ticket
 
-from . import metrics
+from . import metrics, rollups
+from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
 from .periods import Period
+from .services import all_tickets, midnight
 
 FILTER_FIELDS = {"priority": "priority", "level": "level", "category": "category_id", "agent": "assignee_id",
                  "organisation": "organisation_id"}
@@ -99,21 +113,96 @@ def deflections(*, period: Period) -> int | None:
 
 
 def dashboard_data(*, period: Period, filters: dict) -> dict:
-    tickets = cohort(period=period, filters=filters)
+    state = RollupState.objects.first()
+    rolled = state is not None and not any(filters.get(name) for name in ("agent", "organisation"))
+    figures = _from_rollups(period=period, filters=filters, state=state) if rolled else _live(period=period,
+                                                                                               filters=filters)
     scoped = Ticket.objects.filter(**_ticket_filters(filters))
+    return {
+        **figures,
+        "backlog": metrics.backlog(scoped),
+        "escalations": escalations(period=period, filters=filters),
+        "incidents": incidents(period=period),
+        "deflections": deflections(period=period),
+        "open_statuses": [Status.NEW, Status.IN_PROGRESS, Status.WAITING],
+        "as_of": state.refreshed_at if rolled else None,
+    }
+
+
+def _live(*, period: Period, filters: dict) -> dict:
+    tickets = cohort(period=period, filters=filters)
     return {
         "overall": metrics.overall(tickets),
         "by_priority": metrics.breakdown(tickets, "priority"),
         "by_level": metrics.breakdown(tickets, "level"),
         "by_category": metrics.breakdown(tickets, "category_id", "category__name"),
-        "by_agent": metrics.breakdown(tickets.filter(assignee__isnull=False), "assignee_id", "assignee__username"),
+        "by_agent": _live_by_agent(tickets),
         "phases": metrics.phase_shares(tickets),
-        "backlog": metrics.backlog(scoped),
-        "escalations": escalations(period=period, filters=filters),
-        "incidents": incidents(period=period),
-        "deflections": deflections(period=period),
         "trend": trend(period=period, filters=filters),
-        "open_statuses": [Status.NEW, Status.IN_PROGRESS, Status.WAITING],
     }
 
 
+def _live_by_agent(tickets: QuerySet[Ticket]) -> list[dict]:
+    return metrics.breakdown(tickets.filter(assignee__isnull=False), "assignee_id", "assignee__username")
+
+
+def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
+    """The figures of _live from the rollup rows of the days before state.complete_until and a live
+    aggregation of the period's days from then on: 8 queries whatever the period."""
+    split = max(period.first_day, min(state.complete_until, period.last_day + timedelta(days=1)))
+    rolled_days = {"day__gte": period.first_day, "day__lt": split}
+    dims = {k: v for k, v in _ticket_filters(filters).items() if k in ("priority", "level", "category_id")}
+    # The days not rolled up: today, and any day the refresh has not reached yet.
+    recent = all_tickets().filter(created_at__gte=midnight(split), created_at__lt=period.end, **dims)
+    recent_rows = rollups.ticket_sums(recent, ("day", "priority", "level", "category_id", "category__name"))
+    rows = rollups.rollup_sums(DailyTicketStat.objects.filter(**rolled_days, **dims),
+                               ("priority", "level", "category_id", "category__name")) + recent_rows
+    overall = rollups.new_totals()
+    for row in rows:
+        rollups.add(overall, row)
+    if dims.get("category_id"):
+        by_agent = _live_by_agent(cohort(period=period, filters=filters))
+    else:
+        agent_fields = ("assignee_id", "assignee__username", "priority")
+        recent_agents = rollups.ticket_sums(recent.filter(assignee__isnull=False), agent_fields)
+        agent_rows = rollups.rollup_sums(DailyAgentStat.objects.filter(**rolled_days, **dims), agent_fields)
+        by_agent = rollups.breakdown(agent_rows + recent_agents, "assignee_id", "assignee__username")
+    day_rows = rollups.rollup_sums(DailyTicketStat.objects.filter(**rolled_days, **dims), ("day",)) + recent_rows
+    resolved = dict(DailyResolutionStat.objects.filter(**rolled_days, **dims).order_by().values("day")
+                    .annotate(count=Sum("resolved")).values_list("day", "count"))
+    resolved_recent = (all_tickets().filter(resolved_at__gte=midnight(split), resolved_at__lt=period.end, **dims)
+                       .order_by().annotate(day=TruncDate("resolved_at", tzinfo=timezone.get_default_timezone()))
+                       .values("day").annotate(count=Count("id")).values_list("day", "count"))
+    for day, count in resolved_recent:
+        resolved[day] = resolved.get(day, 0) + count
+    return {
+        "overall": rollups.figures(overall),
+        "by_priority": rollups.breakdown(rows, "priority"),
+        "by_level": rollups.breakdown(rows, "level"),
+        "by_category": rollups.breakdown(rows, "category_id", "category__name"),
+        "by_agent": by_agent,
+        "phases": metrics.phase_rows(rollups.phase_sums(overall)),
+        "trend": _trend_from_sums(period, day_rows, resolved),
+    }
+
+
+def _trend_from_sums(period: Period, day_rows: list[dict], resolved: dict[date, int]) -> list[dict]:
+    bucket = (lambda day: day) if period.bucket == "day" else rollups.week_of
+    created: dict[date, dict] = {}
+    for row in day_rows:
+        rollups.add(created.setdefault(bucket(row["day"]), rollups.new_totals()), row)
+    resolved_by_bucket: dict[date, int] = {}
+    for day, count in resolved.items():
+        resolved_by_bucket[bucket(day)] = resolved_by_bucket.get(bucket(day), 0) + count
+    rows = []
+    for key in sorted(set(created) | set(resolved_by_bucket)):
+        totals = created.get(key)
+        figures = rollups.figures(totals) if totals else {}
+        rows.append({
+            "bucket": key,
+            "created": totals["total"] if totals else 0,
+            "resolved": resolved_by_bucket.get(key, 0),
+            "mttr_hours": figures.get("mttr_hours"),
+            "csat": figures.get("csat"),
+        })
+    return rows

@@ -240,6 +240,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "postmortem.tasks.remind_postmortems",
         "schedule": crontab(minute="*/15"),
     },
+    "refresh-dashboard-rollups": {
+        "task": "dashboard.tasks.refresh_daily_rollups",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
+    "rebuild-dashboard-rollups": {
+        "task": "dashboard.tasks.rebuild_daily_rollups",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Product settings.

@@ -1,0 +1,115 @@
+"""Daily rollups of the tickets, so that the dashboard reads a few thousand rows instead of a million.
+
+Every column is additive (counts, and sums of microseconds or seconds): the figures of
+dashboard.metrics are recomputed exactly from their sums over any set of days (dashboard.rollups).
+Days are calendar days in the display time zone (settings.TIME_ZONE, Europe/Paris). Written only by
+dashboard.rollups (the beat task and `manage.py rebuild_dashboard_rollups`); read by dashboard.selectors.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Category
+
+
+class CohortSums(models.Model):
+    """The additive columns of the tickets created on `day`, per the dimensions of the subclass."""
+
+    day = models.DateField(_("day"))
+    priority = models.CharField(_("priority"), max_length=2)
+    level = models.CharField(_("support level"), max_length=2)
+    total = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)  # status resolved or closed
+    resolution_count = models.PositiveIntegerField(default=0)  # resolved_at set
+    resolution_us = models.BigIntegerField(default=0)  # sum of resolved_at - created_at
+    responded = models.PositiveIntegerField(default=0)
+    first_response_us = models.BigIntegerField(default=0)  # sum of first_response_at - created_at
+    response_met = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    resolved_ever = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    csat_sum = models.PositiveIntegerField(default=0)
+    csat_count = models.PositiveIntegerField(default=0)
+    # Phase counters of the closed tickets only (the dashboard's time-per-phase table).
+    closed_reception_seconds = models.BigIntegerField(default=0)
+    closed_diagnostic_seconds = models.BigIntegerField(default=0)
+    closed_resolution_seconds = models.BigIntegerField(default=0)
+    closed_closure_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyTicketStat(CohortSums):
+    """Tickets created on a day, per priority, level and category: every table of the dashboard but
+    the agents', under any filter on priority, level and category."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("daily ticket statistics")
+        verbose_name_plural = _("daily ticket statistics")
+        constraints = [models.UniqueConstraint(fields=["day", "priority", "level", "category"],
+                                               name="daily_ticket_stat_grain")]
+        indexes = [models.Index(fields=["day"], name="daily_ticket_stat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.priority} {self.level} {self.category_id}: {self.total}"
+
+
+class DailyAgentStat(CohortSums):
+    """Tickets created on a day, per assignee, priority and level: the agents' table. Category is left
+    out, or there would be about one row per ticket; with a category filter that table is live."""
+
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("daily agent statistics")
+        verbose_name_plural = _("daily agent statistics")
+        constraints = [models.UniqueConstraint(fields=["day", "assignee", "priority", "level"],
+                                               name="daily_agent_stat_grain")]
+        indexes = [models.Index(fields=["day"], name="daily_agent_stat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.assignee_id} {self.priority} {self.level}: {self.total}"
+
+
+class DailyResolutionStat(models.Model):
+    """Tickets resolved on a day (their current resolved_at), per priority, level and category: the
+    'resolved' line of the trend."""
+
+    day = models.DateField(_("day"))
+    priority = models.CharField(_("priority"), max_length=2)
+    level = models.CharField(_("support level"), max_length=2)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily resolution statistics")
+        verbose_name_plural = _("daily resolution statistics")
+        constraints = [models.UniqueConstraint(fields=["day", "priority", "level", "category"],
+                                               name="daily_resolution_stat_grain")]
+        indexes = [models.Index(fields=["day"], name="daily_resolution_stat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.priority} {self.level} {self.category_id}: {self.resolved}"
+
+
+class RollupState(models.Model):
+    """One row (pk=1): how far the rollups go. Days before `complete_until` are rolled up; the
+    tickets changed before `changes_seen_until` are in them. The refresh locks this row, so two
+    runs never interleave."""
+
+    complete_until = models.DateField(_("rolled up until (exclusive)"))
+    changes_seen_until = models.DateTimeField(_("changes seen until"))
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("dashboard rollup state")
+        verbose_name_plural = _("dashboard rollup state")
+
+    def __str__(self) -> str:
+        return f"rolled up until {self.complete_until}, refreshed at {self.refreshed_at:%Y-%m-%d %H:%M}"

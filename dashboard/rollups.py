@@ -1,0 +1,126 @@
+"""Additive sums of a set of tickets, and the dashboard's figures recomputed from them.
+
+The same SUMS are what the rollup tables store (dashboard.models), what the refresh writes
+(dashboard.services) and what the selectors compute live for the days not rolled up yet; `figures`
+turns any sum of them into the raw aggregates of metrics.AGGREGATES, so that metrics.finish gives
+exactly the figures the live aggregation gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from tickets.models import Priority, Status
+
+from . import metrics
+
+US = timedelta(microseconds=1)
+
+SUMS = {
+    "total": metrics.AGGREGATES["total"],
+    "resolved": metrics.AGGREGATES["resolved"],
+    "resolution_count": Count("id", filter=Q(resolved_at__isnull=False)),
+    "resolution_us": Sum(metrics._duration("resolved_at"), filter=Q(resolved_at__isnull=False)),
+    "responded": metrics.AGGREGATES["responded"],
+    "first_response_us": Sum(metrics._duration("first_response_at"), filter=Q(first_response_at__isnull=False)),
+    "response_met": metrics.AGGREGATES["response_met"],
+    "resolution_met": metrics.AGGREGATES["resolution_met"],
+    "resolved_ever": metrics.AGGREGATES["resolved_ever"],
+    "reopened": metrics.AGGREGATES["reopened"],
+    "csat_sum": Sum("survey__score"),
+    "csat_count": metrics.AGGREGATES["csat_count"],
+    **{f"closed_{phase}_seconds": Sum(f"{phase}_seconds", filter=Q(status=Status.CLOSED))
+       for phase in metrics.PHASE_BANDS},
+}
+SUM_FIELDS = tuple(SUMS)
+
+
+def _as_int(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, timedelta):
+        return value // US
+    return int(value)
+
+
+def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "created_at") -> list[dict]:
+    """SUMS of `tickets` grouped by `fields`; the field "day" is the local calendar day of `day_of`."""
+    queryset = tickets.order_by()
+    fields = list(fields)
+    if "day" in fields:
+        queryset = queryset.annotate(day=TruncDate(day_of, tzinfo=timezone.get_default_timezone()))
+    rows = []
+    for row in queryset.values(*fields).annotate(**SUMS):
+        rows.append({**row, **{name: _as_int(row[name]) for name in SUM_FIELDS}})
+    return rows
+
+
+def rollup_sums(rows: QuerySet, fields: Iterable[str]) -> list[dict]:
+    """The stored SUM_FIELDS of rollup rows, added up by `fields`."""
+    result = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
+    return [{**{k: v for k, v in row.items() if not k.startswith("sum_")},
+             **{name: _as_int(row[f"sum_{name}"]) for name in SUM_FIELDS}} for row in result]
+
+
+def new_totals() -> dict:
+    return {**dict.fromkeys(SUM_FIELDS, 0), "p1_resolution_us": 0, "p1_resolution_count": 0}
+
+
+def add(totals: dict, row: dict) -> dict:
+    for name in SUM_FIELDS:
+        totals[name] += row[name]
+    if row.get("priority") == Priority.P1:
+        totals["p1_resolution_us"] += row["resolution_us"]
+        totals["p1_resolution_count"] += row["resolution_count"]
+    return totals
+
+
+def _mean(us: int, count: int) -> timedelta | None:
+    return timedelta(microseconds=us / count) if count else None
+
+
+def figures(totals: dict) -> dict:
+    """The raw aggregates of metrics.AGGREGATES from summed rows, then metrics.finish."""
+    raw = {name: totals[name] for name in ("total", "resolved", "responded", "response_met", "resolution_met",
+                                           "resolved_ever", "reopened", "csat_count")}
+    raw["mttr"] = _mean(totals["resolution_us"], totals["resolution_count"])
+    raw["mttr_p1"] = _mean(totals["p1_resolution_us"], totals["p1_resolution_count"])
+    raw["first_response"] = _mean(totals["first_response_us"], totals["responded"])
+    raw["csat"] = totals["csat_sum"] / totals["csat_count"] if totals["csat_count"] else None
+    return metrics.finish(raw)
+
+
+def breakdown(rows: Iterable[dict], field: str, label_field: str | None = None) -> list[dict]:
+    """metrics.breakdown from sum rows: one row per value of `field`, in the database's order."""
+    groups: dict = {}
+    labels: dict = {}
+    for row in rows:
+        add(groups.setdefault(row[field], new_totals()), row)
+        labels[row[field]] = row[label_field] if label_field else row[field]
+    result = []
+    for key in sorted(groups, key=_null_order):
+        row = figures(groups[key])
+        row["key"] = key
+        row["label"] = labels[key]
+        result.append(row)
+    return result
+
+
+def _null_order(key):
+    # ORDER BY as the live query does it: PostgreSQL puts NULL last, SQLite first.
+    nulls_last = connection.vendor == "postgresql"
+    return (key is None) == nulls_last, key if key is not None else 0
+
+
+def phase_sums(totals: dict) -> dict:
+    return {phase: totals[f"closed_{phase}_seconds"] for phase in metrics.PHASE_BANDS}
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())

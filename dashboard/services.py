@@ -1,0 +1,157 @@
+"""Writes of the dashboard: its daily rollups (dashboard.models), and nothing else.
+
+`rollups_refresh` (beat, every 5 minutes) recomputes only the past days whose tickets changed since
+its last run; `rollups_rebuild` (the management command, and nightly) recomputes every past day.
+Today is never rolled up: the selectors compute it live, with any day the rollups do not reach yet.
+
+What makes a day dirty (looked back LOOKBACK before the last run, so that a transaction that
+committed late is still seen):
+- a ticket whose updated_at moved (every tickets.services change bumps it): its creation day, and
+  its resolution day; for a reopened ticket also the days of its 'resolve' transitions, because
+  reopening clears resolved_at and the day it used to count in must lose it;
+- a survey answered (survey_answer does not touch the ticket): its ticket's creation day;
+- the days between the last run and today, which became past.
+Not seen by the refresh, caught by the nightly rebuild: deleted tickets, and SLA deadlines
+recomputed after a policy change (ticket_set_deadlines writes them without bumping updated_at).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from tickets.models import EventKind, Status, Survey, Ticket, TicketEvent
+
+from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
+from .rollups import SUM_FIELDS, ticket_sums
+
+LOOKBACK = timedelta(minutes=5)
+TICKET_KEY = ("day", "priority", "level", "category_id")
+AGENT_KEY = ("day", "assignee_id", "priority", "level")
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    created_days: int
+    resolution_days: int
+    rebuilt: bool
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def all_tickets():
+    # `status IN (every status)` is always true, but it lets PostgreSQL range-scan the (status,
+    # created_at), (status, updated_at) and (status, resolved_at) indexes: there is no index that
+    # starts with those dates, and a range on them alone reads the whole table.
+    return Ticket.objects.filter(status__in=Status.values)
+
+
+def _write_created(tickets, *, days_filter: dict) -> None:
+    DailyTicketStat.objects.filter(**days_filter).delete()
+    DailyAgentStat.objects.filter(**days_filter).delete()
+    DailyTicketStat.objects.bulk_create(
+        (DailyTicketStat(**{k: row[k] for k in (*TICKET_KEY, *SUM_FIELDS)})
+         for row in ticket_sums(tickets, TICKET_KEY)),
+        batch_size=BATCH)
+    DailyAgentStat.objects.bulk_create(
+        (DailyAgentStat(**{k: row[k] for k in (*AGENT_KEY, *SUM_FIELDS)})
+         for row in ticket_sums(tickets.filter(assignee__isnull=False), AGENT_KEY)),
+        batch_size=BATCH)
+
+
+def _write_resolved(tickets, *, days_filter: dict) -> None:
+    DailyResolutionStat.objects.filter(**days_filter).delete()
+    rows = (tickets.order_by().annotate(day=TruncDate("resolved_at", tzinfo=timezone.get_default_timezone()))
+            .values(*TICKET_KEY).annotate(count=Count("id")))
+    DailyResolutionStat.objects.bulk_create(
+        (DailyResolutionStat(resolved=row.pop("count"), **row) for row in rows), batch_size=BATCH)
+
+
+def _lock_state() -> RollupState | None:
+    return RollupState.objects.select_for_update().filter(pk=1).first()
+
+
+@transaction.atomic
+def rollups_rebuild(*, now: datetime | None = None) -> RefreshResult:
+    """Recompute every rollup row of the days before today, and record how far they go."""
+    now = now or timezone.now()
+    today = local_day(now)
+    state = _lock_state()
+    before_today = midnight(today)
+    _write_created(all_tickets().filter(created_at__lt=before_today), days_filter={})
+    _write_resolved(all_tickets().filter(resolved_at__lt=before_today), days_filter={})
+    _save_state(state, today=today, now=now)
+    if connection.vendor == "postgresql":
+        # Fresh tables without statistics get nested loops over every row; autovacuum comes later.
+        with connection.cursor() as cursor:
+            for model in (DailyTicketStat, DailyAgentStat, DailyResolutionStat):
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    return RefreshResult(created_days=DailyTicketStat.objects.values("day").distinct().count(),
+                         resolution_days=DailyResolutionStat.objects.values("day").distinct().count(), rebuilt=True)
+
+
+def _save_state(state: RollupState | None, *, today: date, now: datetime) -> None:
+    if state is None:
+        RollupState.objects.update_or_create(pk=1, defaults={"complete_until": today, "changes_seen_until": now,
+                                                             "refreshed_at": now})
+        return
+    state.complete_until, state.changes_seen_until, state.refreshed_at = today, now, now
+    state.save(update_fields=["complete_until", "changes_seen_until", "refreshed_at"])
+
+
+@transaction.atomic
+def rollups_refresh(*, now: datetime | None = None) -> RefreshResult:
+    """Recompute the rollup rows of the past days whose tickets changed since the last run (a full
+    rebuild when there was none). The state row is locked first: a second run waits, then finds
+    nothing left to do. Each dirty day is deleted and inserted again, all in this transaction."""
+    now = now or timezone.now()
+    today = local_day(now)
+    state = _lock_state()
+    if state is None:
+        return rollups_rebuild(now=now)
+    since = state.changes_seen_until - LOOKBACK
+    changed = list(all_tickets().filter(updated_at__gte=since).values_list("id", "created_at", "resolved_at",
+                                                                            "reopen_count"))
+    created_days = {local_day(created) for _pk, created, _resolved, _reopened in changed}
+    created_days |= {local_day(created) for created in Survey.objects.filter(answered_at__gte=since)
+                     .values_list("ticket__created_at", flat=True)}
+    became_past = set(range_days(state.complete_until, today))  # the days since the last run
+    created_days |= became_past
+    resolution_days = {local_day(resolved) for _pk, _created, resolved, _reopened in changed if resolved}
+    resolution_days |= became_past
+    reopened = [pk for pk, _created, _resolved, reopens in changed if reopens]
+    for start in range(0, len(reopened), BATCH):
+        resolution_days |= {local_day(at) for at in TicketEvent.objects.filter(
+            ticket_id__in=reopened[start:start + BATCH], kind=EventKind.TRANSITION, data__transition="resolve",
+        ).values_list("created_at", flat=True)}
+    created_days = sorted(day for day in created_days if day < today)
+    resolution_days = sorted(day for day in resolution_days if day < today)
+    for day in created_days:
+        _write_created(all_tickets().filter(created_at__gte=midnight(day),
+                                            created_at__lt=midnight(day + timedelta(days=1))),
+                       days_filter={"day": day})
+    for day in resolution_days:
+        _write_resolved(all_tickets().filter(resolved_at__gte=midnight(day),
+                                             resolved_at__lt=midnight(day + timedelta(days=1))),
+                        days_filter={"day": day})
+    _save_state(state, today=today, now=now)
+    return RefreshResult(created_days=len(created_days), resolution_days=len(resolution_days), rebuilt=False)
+
+
+def range_days(first: date, end: date):
+    day = first
+    while day < end:
+        yield day
+        day += timedelta(days=1)
