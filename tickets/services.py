@@ -125,12 +125,14 @@ def _track_phase(ticket: Ticket, now) -> list[str]:
 
 
 def _save(ticket: Ticket, fields: Iterable[str]) -> None:
+    """Write `fields`, the phase counters, a new version and updated_at. Every caller holds the row
+    lock taken by _lock in its transaction, so the version read then is current: it is incremented
+    here, with no read-back after the UPDATE."""
     now = timezone.now()
     fields = [*fields, *_track_phase(ticket, now)]
-    ticket.version = F("version") + 1
+    ticket.version += 1
     ticket.updated_at = now
     ticket.save(update_fields=[*fields, "version", "updated_at"])
-    ticket.refresh_from_db(fields=["version"])
 
 
 def _apply_transition(ticket: Ticket, name: str, actor) -> tuple[str, str]:
