@@ -135,23 +135,24 @@ def explain(sql: str, params) -> str:
 
 
 class Outbox:
-    """While active, tickets.tasks.enqueue_notification only records the id: the notifications stay
+    """While active, tickets.tasks.enqueue_notification(s) only record the ids: the notifications stay
     in the outbox for the workers, as with a real broker. What the beat worker itself spends."""
 
     def __init__(self):
         import tickets.tasks as tasks
 
         self.tasks = tasks
-        self.original = tasks.enqueue_notification
+        self.originals = (tasks.enqueue_notification, tasks.enqueue_notifications)
         self.enqueued: list[int] = []
 
     def __enter__(self):
         self.enqueued = []
         self.tasks.enqueue_notification = self.enqueued.append
+        self.tasks.enqueue_notifications = self.enqueued.extend
         return self
 
     def __exit__(self, *exc):
-        self.tasks.enqueue_notification = self.original
+        self.tasks.enqueue_notification, self.tasks.enqueue_notifications = self.originals
 
 
 def one_run(stalled: dict[int, str], *, count: bool = False) -> dict:

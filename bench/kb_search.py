@@ -290,7 +290,9 @@ def bench_auto_close() -> dict:
     from tickets.services import tickets_auto_close
 
     enqueued = []
-    tasks.send_notification.delay = lambda pk: enqueued.append(pk)  # the broker push, counted not sent
+    # The broker pushes, counted not sent: one per notification, or one per batch of them.
+    tasks.send_notification.delay = lambda pk: enqueued.append([pk])
+    tasks.send_notifications.delay = lambda pks: enqueued.append(pks)
     cutoff = timezone.now() - timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS)
     resolved = Ticket.objects.filter(status="resolved").count()
     due = Ticket.objects.filter(status="resolved", resolved_at__lte=cutoff).count()

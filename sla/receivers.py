@@ -6,7 +6,13 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.roles import is_agent
-from tickets.signals import followup_added, ticket_created, ticket_priority_changed, ticket_status_changed
+from tickets.signals import (
+    followup_added,
+    ticket_created,
+    ticket_priority_changed,
+    ticket_status_changed,
+    tickets_status_changed,
+)
 
 from . import services
 from .models import Target
@@ -44,3 +50,9 @@ def follow_status(sender, ticket, transition, **kwargs):
 def first_public_reply(sender, ticket, followup, **kwargs):
     if followup.is_public and is_agent(followup.author):
         services.sla_mark_met(ticket=ticket, target=Target.RESPONSE, at=followup.created_at)
+
+
+@receiver(tickets_status_changed, dispatch_uid="sla.tickets_status_changed")
+def follow_bulk_status(sender, tickets, transition, **kwargs):
+    if transition in ("close", "merge"):
+        services.sla_stop(tickets=tickets)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time as time_module
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
@@ -173,8 +174,9 @@ def sla_reopen(*, ticket: Ticket) -> None:
         _save_clock(clock, ticket)
 
 
-def sla_stop(*, ticket: Ticket) -> None:
-    SlaClock.objects.filter(ticket=ticket).update(next_check_at=None)
+def sla_stop(*, ticket: Ticket | None = None, tickets: Sequence[Ticket] = ()) -> None:
+    """A closed ticket's clocks are never checked again (one ticket, or a batch in one UPDATE)."""
+    SlaClock.objects.filter(ticket__in=[ticket] if ticket is not None else tickets).update(next_check_at=None)
 
 
 # --- The beat sweep

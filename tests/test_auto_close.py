@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from sla.models import SlaClock
 from tests.factories import advance, make_ticket
 from tickets import services
-from tickets.models import EventKind, Notification, Status, Ticket
+from tickets.models import EventKind, Notification, Status, Survey, Ticket
 from tickets.tasks import auto_close_resolved_tickets
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
@@ -150,21 +151,78 @@ def test_the_delay_follows_the_setting(settings, clock, ticket, agent_n1):
     assert _status(resolved) == Status.CLOSED
 
 
-def test_a_close_refused_within_a_batch_rolls_back_alone(clock, requester, category, agent_n1, monkeypatch):
-    first, second, third = (advance(make_ticket(requester=requester, category=category), to="resolved",
-                                    agent=agent_n1) for _ in range(3))
+def test_an_automatic_close_leaves_the_ticket_as_the_requester_closing_it_would(clock, requester, category,
+                                                                                agent_n1):
+    by_hand, automatic = (advance(make_ticket(requester=requester, category=category), to="resolved",
+                                  agent=agent_n1) for _ in range(2))
     clock.shift(timedelta(days=8))
-    real_close = services.ticket_close
+    services.ticket_close(ticket=by_hand, actor=requester)
 
-    def close_but_fail_on_the_second(*, ticket, **kwargs):
-        closed = real_close(ticket=ticket, **kwargs)
-        if ticket.pk == second.pk:  # written, then refused: its savepoint must take its writes back
-            raise services.TransitionRefused("refused", ticket=closed)
-        return closed
+    services.tickets_auto_close()
 
-    monkeypatch.setattr(services, "ticket_close", close_but_fail_on_the_second)
+    fields = ("status", "closed_at", "version", "updated_at", "current_phase", "phase_started_at",
+              "reception_seconds", "diagnostic_seconds", "resolution_seconds", "closure_seconds")
+    one, two = (Ticket.objects.values(*fields).get(pk=t.pk) for t in (by_hand, automatic))
+    assert one == two
+    assert two["closure_seconds"] == 8 * 24 * 3600  # resolved → closed, counted in the closure phase
+    assert Survey.objects.filter(ticket=automatic).exists()
+    assert not SlaClock.objects.filter(ticket=automatic, next_check_at__isnull=False).exists()
+    assert list(Notification.objects.filter(event__ticket=automatic, event__data__transition="close")
+                .values_list("template", flat=True)) == ["survey"]
 
-    assert services.tickets_auto_close(batch=10) == 2
 
-    assert [_status(t) for t in (first, second, third)] == [Status.CLOSED, Status.RESOLVED, Status.CLOSED]
-    assert not _close_events(second).exists()
+def test_a_ticket_that_already_has_its_survey_is_not_surveyed_again(clock, ticket, agent_n1):
+    advance(ticket, to="resolved", agent=agent_n1)
+    Survey.objects.create(ticket=ticket)
+    clock.shift(timedelta(days=8))
+
+    assert services.tickets_auto_close() == 1
+
+    assert Survey.objects.filter(ticket=ticket).count() == 1
+    last_close = _close_events(ticket).latest("id")
+    assert list(Notification.objects.filter(event=last_close).values_list("template", flat=True)) == [
+        "status_changed"
+    ]
+
+
+def test_tickets_resolved_at_different_times_get_their_own_closure_time(clock, requester, category, agent_n1):
+    tickets = []
+    for hours in (0, 5, 29):
+        clock.move_to(START + timedelta(hours=hours))
+        tickets.append(advance(make_ticket(requester=requester, category=category), to="resolved", agent=agent_n1))
+    clock.move_to(START + timedelta(days=9))
+
+    assert services.tickets_auto_close() == 3
+
+    stored = {t.pk: t for t in Ticket.objects.filter(pk__in=[t.pk for t in tickets])}
+    assert [stored[t.pk].closure_seconds for t in tickets] == [
+        int((START + timedelta(days=9) - stored[t.pk].resolved_at).total_seconds()) for t in tickets
+    ]
+    assert len({stored[t.pk].closure_seconds for t in tickets}) == 3
+    assert all(stored[t.pk].version == t.version + 1 for t in tickets)
+    assert {stored[t.pk].status for t in tickets} == {Status.CLOSED}
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_statements_do_not_grow_with_the_batch(clock, requester, category, agent_n1, count,
+                                                   django_assert_num_queries):
+    for _ in range(count):
+        advance(make_ticket(requester=requester, category=category), to="resolved", agent=agent_n1)
+    clock.shift(timedelta(days=8))
+
+    # SAVEPOINT; the locking SELECT with the requesters; the UPDATE (tickets resolved at the same time
+    # share every value: no second UPDATE for the per-ticket ones); the INSERT of the events; the
+    # surveys already sent; the INSERT of the surveys; of the notifications; the SLA clocks' UPDATE;
+    # RELEASE.
+    with django_assert_num_queries(9):
+        assert services.tickets_auto_close(batch=50) == count
+
+
+def test_batches_close_up_to_the_limit(clock, requester, category, agent_n1):
+    for _ in range(5):
+        advance(make_ticket(requester=requester, category=category), to="resolved", agent=agent_n1)
+    clock.shift(timedelta(days=8))
+
+    assert services.tickets_auto_close(batch=2, limit=3) == 3
+    assert services.tickets_auto_close(batch=2) == 2
+    assert Ticket.objects.filter(status=Status.CLOSED).count() == 5

@@ -185,6 +185,7 @@ def test_a_broker_outage_does_not_break_the_creation_and_keeps_the_notification(
         raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.send_notification, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_notifications, "delay", broker_down)
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket = make_ticket(requester=requester, category=category)

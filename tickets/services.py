@@ -175,8 +175,6 @@ def notify(*, event: TicketEvent, recipients: Sequence, template: str) -> None:
 
     Idempotent: a recipient already notified of this event with this template gets no second row.
     """
-    from .tasks import enqueue_notification
-
     unique = {r.pk: r for r in recipients if r is not None and r.email}
     if not unique:
         return
@@ -184,17 +182,28 @@ def notify(*, event: TicketEvent, recipients: Sequence, template: str) -> None:
         Notification.objects.filter(event=event, template=template, recipient_id__in=unique)
         .values_list("recipient_id", flat=True)
     )
-    missing = [
+    _outbox_write([
         Notification(event=event, recipient=recipient, template=template)
         for pk, recipient in unique.items() if pk not in already
-    ]
-    if connection.features.can_return_rows_from_bulk_insert:
-        Notification.objects.bulk_create(missing)
-    else:  # Without RETURNING the bulk insert would leave the primary keys unset.
-        for notification in missing:
-            notification.save()
-    for notification in missing:
-        transaction.on_commit(lambda pk=notification.pk: enqueue_notification(pk))
+    ])
+
+
+def _insert_all(objects: list) -> list:
+    """One INSERT for all, primary keys set (a row at a time where the database cannot return them)."""
+    if objects and connection.features.can_return_rows_from_bulk_insert:
+        return type(objects[0]).objects.bulk_create(objects)
+    for obj in objects:
+        obj.save()
+    return objects
+
+
+def _outbox_write(notifications: list[Notification]) -> None:
+    """The outbox rows in one INSERT; one broker message for all of them once the transaction commits."""
+    from .tasks import enqueue_notifications
+
+    ids = [notification.pk for notification in _insert_all(notifications)]
+    if ids:
+        transaction.on_commit(lambda: enqueue_notifications(ids))
 
 
 def _attach(*, ticket: Ticket, files: Sequence, uploaded_by, followup: Followup | None = None) -> None:
@@ -377,32 +386,94 @@ def ticket_close(*, ticket: Ticket, actor, expected_version: int | None = None,
     return ticket
 
 
-def tickets_auto_close(*, now=None, limit: int = 1000, batch: int = 100) -> int:
+def tickets_auto_close(*, now=None, limit: int = 1000, batch: int = 500) -> int:
     """Close resolved tickets left unanswered for HELPDESK_AUTO_CLOSE_DAYS; returns how many.
 
-    Rows are picked by the (status, resolved_at) index. Each ticket is closed by ticket_close, which
-    locks it and re-checks the status under the lock, so nothing is closed twice, even by two runs at
-    once. The closes are grouped `batch` to a transaction (each in its own savepoint, so a refused one
-    rolls back alone): one commit per batch instead of one per ticket.
+    What ticket_close does for one ticket, done for a batch at once: the batch is picked by the
+    (status, resolved_at) index and locked with SKIP LOCKED (two runs at once share the work, and a
+    ticket someone is acting on waits for the next run); each ticket goes through the same FSM
+    transition and phase accounting, then one UPDATE, one INSERT of the close events, one of the
+    surveys (once per ticket, as ticket_close), one of the requesters' notifications, and the
+    tickets_status_changed signal for the other apps. A constant number of statements per batch.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS)
-    due = list(
-        Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
-        .order_by("resolved_at")
-        .values_list("pk", flat=True)[:limit]
-    )
     closed = 0
-    for start in range(0, len(due), batch):
+    while closed < limit:
+        size = min(batch, limit - closed)
         with transaction.atomic():
-            for pk in due[start:start + batch]:
-                try:
-                    with transaction.atomic():  # the ticket's savepoint
-                        ticket_close(ticket=Ticket(pk=pk), actor=None, automatic=True)
-                    closed += 1
-                except TransitionRefused:
-                    continue  # Reopened or closed by someone else meanwhile.
+            tickets = list(
+                Ticket.objects.select_for_update(skip_locked=True, of=("self",)).select_related("requester")
+                .filter(status=Status.RESOLVED, resolved_at__lte=cutoff).order_by("resolved_at", "id")[:size]
+            )
+            _close_automatically(tickets, now)
+        closed += len(tickets)
+        if len(tickets) < size:
+            break
     return closed
+
+
+def _update_all(tickets: list[Ticket], fields: Iterable[str]) -> None:
+    """Write `fields` of the locked `tickets` and bump their versions: the values they all share in one
+    UPDATE, the others (a phase counter, say) in a second one."""
+    shared: dict = {"version": F("version") + 1}
+    varying = []
+    for name in sorted(fields):
+        values = {getattr(ticket, Ticket._meta.get_field(name).attname) for ticket in tickets}
+        if len(values) == 1:
+            shared[name] = values.pop()
+        else:
+            varying.append(name)
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**shared)
+    if varying:
+        _update_from_values(tickets, varying)
+
+
+def _update_from_values(tickets: list[Ticket], names: list[str]) -> None:
+    """One `WITH v AS (VALUES …) UPDATE … FROM v` for per-ticket values (PostgreSQL, SQLite ≥ 3.33):
+    Django's bulk_update builds a CASE branch per ticket and field, which costs more than the UPDATE."""
+    fields = [Ticket._meta.get_field(name) for name in names]
+    quote, table = connection.ops.quote_name, connection.ops.quote_name(Ticket._meta.db_table)
+    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    params = [
+        value for ticket in tickets
+        for value in (ticket.pk, *(field.get_db_prep_save(getattr(ticket, field.attname), connection)
+                                   for field in fields))
+    ]
+    columns = ", ".join(["id", *(f"v{i}" for i in range(len(fields)))])
+    assignments = ", ".join(f"{quote(field.column)} = v.v{i}" for i, field in enumerate(fields))
+    # Identifiers come from the model's meta, values are parameters.
+    sql = (f"WITH v({columns}) AS (VALUES {', '.join([row] * len(tickets))}) "  # noqa: S608
+           f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote('id')} = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _close_automatically(tickets: list[Ticket], now) -> None:
+    if not tickets:
+        return
+    fields = {"status", "closed_at", "updated_at"}
+    for ticket in tickets:
+        _apply_transition(ticket, "close", None)
+        ticket.closed_at = now
+        fields.update(_track_phase(ticket, now))
+        ticket.version += 1
+        ticket.updated_at = now
+    _update_all(tickets, fields)
+    data = {"transition": "close", "from": Status.RESOLVED, "to": Status.CLOSED, "automatic": True}
+    events = _insert_all([
+        TicketEvent(ticket=ticket, kind=EventKind.TRANSITION, is_public=True, data=data, created_at=now)
+        for ticket in tickets
+    ])
+    surveyed = set(Survey.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
+    Survey.objects.bulk_create([Survey(ticket=ticket) for ticket in tickets if ticket.pk not in surveyed])
+    _outbox_write([
+        Notification(event=event, recipient=ticket.requester,
+                     template="status_changed" if ticket.pk in surveyed else "survey")
+        for ticket, event in zip(tickets, events, strict=True) if ticket.requester.email
+    ])
+    signals.tickets_status_changed.send(sender=Ticket, tickets=tickets, actor=None, transition="close",
+                                        source=Status.RESOLVED, target=Status.CLOSED, events=events)
 
 
 # --- Other changes

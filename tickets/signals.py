@@ -13,6 +13,9 @@ ticket_created = Signal()
 # status transition.
 # Receivers: sla (pause/resume clocks, first response), postmortem (incident resolved).
 ticket_status_changed = Signal()
+# Sent with tickets=, actor=, transition=, source=, target=, events= after one transition made on many
+# tickets at once (the auto-close job). Receivers: sla (stops the clocks).
+tickets_status_changed = Signal()
 
 # Sent with ticket=, actor=, old=, new= after a priority change.
 # Receivers: sla (recompute deadlines), postmortem (raised to P1/P2 is a major incident).

@@ -25,6 +25,30 @@ def enqueue_notification(notification_id: int) -> None:
                        exc_info=True)
 
 
+def enqueue_notifications(notification_ids: list[int]) -> None:
+    """One broker message for many notifications (a batch job's); same outage rule as above."""
+    try:
+        send_notifications.delay(list(notification_ids))
+    except Exception:  # noqa: BLE001 - any broker error; the outbox rows are the source of truth
+        logger.warning("Broker unavailable; %s notifications left in the outbox", len(notification_ids),
+                       exc_info=True)
+
+
+@shared_task(acks_late=True)
+def send_notifications(notification_ids: list[int]) -> int:
+    """Send each; one that fails goes on alone as send_notification, with its retries. Redelivered
+    after a crash, it sends nothing twice (deliver claims each row)."""
+    from .notifications import deliver
+
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += deliver(notification_id) == "sent"
+        except Exception:  # noqa: BLE001 - retried on its own below
+            enqueue_notification(notification_id)
+    return sent
+
+
 @shared_task(bind=True, max_retries=8, retry_backoff=True, retry_backoff_max=600, acks_late=True)
 def send_notification(self, notification_id: int) -> str:
     from .notifications import deliver
