@@ -4,7 +4,12 @@ from django.dispatch import receiver
 
 from sla.signals import sla_breached
 from tickets.models import Priority
-from tickets.signals import ticket_created, ticket_level_changed, ticket_priority_changed
+from tickets.signals import (
+    ticket_created,
+    ticket_level_changed,
+    ticket_priority_changed,
+    tickets_level_changed,
+)
 
 from . import services
 
@@ -29,3 +34,8 @@ def on_sla_breached(sender, ticket, target, **kwargs):
 def on_level_changed(sender, ticket, actor, old, new, reason, rule, assignee, followup, note, **kwargs):
     services.escalation_log_level_change(ticket=ticket, actor=actor, old=old, new=new, reason=reason,
                                          rule=rule, assignee=assignee, followup=followup, note=note)
+
+
+@receiver(tickets_level_changed, dispatch_uid="escalation.tickets_level_changed")
+def on_levels_changed(sender, tickets, old_levels, reason, rule, **kwargs):
+    services.escalation_log_level_changes(tickets=tickets, old_levels=old_levels, reason=reason, rule=rule)

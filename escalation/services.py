@@ -133,6 +133,17 @@ def escalation_log_level_change(*, ticket: Ticket, actor, old: str, new: str, re
     )
 
 
+def escalation_log_level_changes(*, tickets: list[Ticket], old_levels: dict[int, str], reason: str,
+                                 rule: str) -> list[Escalation]:
+    """The log rows of a rule's move of many tickets at once (tickets.services.tickets_raise_level)."""
+    rule_row = _rule_by_code(rule) if rule else None
+    return Escalation.objects.bulk_create([
+        Escalation(ticket=ticket, from_level=old_levels[ticket.pk], to_level=ticket.level, reason=reason,
+                   rule=rule_row)
+        for ticket in tickets
+    ])
+
+
 def active_rule(code: str) -> EscalationRule | None:
     return EscalationRule.objects.filter(code=code, is_active=True).first()
 
@@ -226,65 +237,48 @@ def rule_on_sla_breach(*, ticket: Ticket, target: str) -> None:
                   notify_managers=True)
 
 
-class _AlreadyFired(Exception):
-    """The rule already fired on this ticket for this cause (its RuleFiring exists)."""
-
-
-def escalate_stalled(*, now=None, limit: int = 500, batch: int = 50) -> int:
+def escalate_stalled(*, now=None, limit: int = 500) -> int:
     """Tickets in diagnostic (in progress, no root cause) untouched for the rule's threshold go up.
 
     Reads by the (status, updated_at) index; every service bumps updated_at, so a ticket someone
     works on is never picked. The cause carries the ticket's version: after an escalation the
     version changes, and another full period without activity is a new cause.
 
-    Tickets go `batch` to a transaction (one commit per batch), each in its own savepoint: locked
-    (skipped if another sweep holds it or it changed), the firing recorded, the level raised by
-    tickets.services.ticket_set_level, its level's agents notified after commit. What rule_escalate
-    does, with the per-ticket constant work done once per sweep (the level's agents, the rule row for
-    the log): a refused move or a firing already recorded rolls back that ticket's savepoint only.
+    Set-based, in one transaction: the stalled tickets are locked with SKIP LOCKED (a second sweep at
+    once, or an agent acting on one, leaves it to the next run), the firings recorded in one INSERT
+    (the ones already recorded skipped: a rule fires once per cause), the levels raised by
+    tickets.services.tickets_raise_level, the new levels' agents notified in one INSERT after it. A
+    constant number of statements whatever the number of tickets.
     """
     rule = active_rule(RuleCode.STALLED_DIAGNOSTIC)
     if rule is None:
         return 0
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=rule.threshold_minutes)
-    stalled = Ticket.objects.filter(
-        status=Status.IN_PROGRESS, updated_at__lte=cutoff, root_cause="",
-        level__in=[Level.N1, Level.N2, Level.N3],
-    )
-    candidates = list(stalled.order_by("updated_at").values_list("pk", "version")[:limit])
-    members: dict[str, list] = {}
-    escalated = 0
     token = _sweep_rules.set({rule.code: rule})
     try:
-        for start in range(0, len(candidates), batch):
-            with transaction.atomic():  # one commit per batch; each ticket in its own savepoint
-                for pk, version in candidates[start:start + batch]:
-                    try:
-                        with transaction.atomic():
-                            ticket = stalled.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
-                            if ticket is None or ticket.version != version:
-                                continue  # Someone else holds it, or it changed since: not stalled any more.
-                            to_level = rule.target_level or next_level(ticket.level)
-                            if to_level is None or to_level <= ticket.level:
-                                continue
-                            try:
-                                RuleFiring.objects.create(rule=rule, ticket=ticket, cause=f"stalled:v{version}"[:100])
-                            except IntegrityError as error:
-                                raise _AlreadyFired from error
-                            ticket, event = ticket_services.ticket_set_level(
-                                ticket=ticket, actor=None, level=to_level, reason=Reason.DIAGNOSTIC_TIMEOUT,
-                                rule=rule.code,
-                            )
-                            if to_level not in members:
-                                members[to_level] = list(level_members(to_level))
-                            ticket_services.notify(event=event, recipients=members[to_level], template="ticket_escalated")
-                            escalated += 1
-                    except _AlreadyFired:
-                        continue
-                    except TransitionRefused as refused:
-                        logger.info("Rule %s did not escalate %s: %s", rule.code,
-                                    refused.ticket.reference if refused.ticket is not None else pk, refused.message)
+        with transaction.atomic():
+            tickets = list(
+                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Status.IN_PROGRESS, updated_at__lte=cutoff, root_cause="",
+                        level__in=[Level.N1, Level.N2, Level.N3])
+                .order_by("updated_at")[:limit]
+            )
+            levels = {ticket.pk: rule.target_level or next_level(ticket.level) for ticket in tickets}
+            causes = {ticket.pk: f"stalled:v{ticket.version}"[:100] for ticket in tickets}
+            fired = set(RuleFiring.objects.filter(rule=rule, ticket__in=tickets, cause__in=set(causes.values()))
+                        .values_list("ticket_id", "cause"))
+            tickets = [ticket for ticket in tickets
+                       if levels[ticket.pk] and levels[ticket.pk] > ticket.level
+                       and (ticket.pk, causes[ticket.pk]) not in fired]
+            RuleFiring.objects.bulk_create([RuleFiring(rule=rule, ticket=ticket, cause=causes[ticket.pk])
+                                            for ticket in tickets])
+            events = ticket_services.tickets_raise_level(tickets=tickets, levels=levels,
+                                                         reason=Reason.DIAGNOSTIC_TIMEOUT, rule=rule.code)
+            members = {level: list(level_members(level)) for level in {ticket.level for ticket in tickets}}
+            ticket_services.notify_new_events(
+                (event, members[ticket.level], "ticket_escalated") for ticket, event in zip(tickets, events, strict=True)
+            )
     finally:
         _sweep_rules.reset(token)
-    return escalated
+    return len(tickets)

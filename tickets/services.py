@@ -566,6 +566,55 @@ def ticket_set_level(*, ticket: Ticket, actor, level: str, reason: str, rule: st
     return ticket, event
 
 
+def tickets_raise_level(*, tickets: list[Ticket], levels: dict[int, str], reason: str,
+                        rule: str) -> list[TicketEvent]:
+    """ticket_set_level for a rule that moves many tickets up at once (the system acts, the new level's
+    group owns them). The caller has locked `tickets` (select_for_update) in its transaction and
+    checked that each may go up to `levels[ticket.pk]`. The same transition and history events, in a
+    constant number of statements; tickets_level_changed tells the other apps. Returns the private
+    level-change events, in the order of `tickets`.
+    """
+    if not tickets:
+        return []
+    now = timezone.now()
+    fields = {"level", "assignee", "updated_at"}
+    old_levels = {}
+    for ticket in tickets:
+        old_levels[ticket.pk] = ticket.level
+        if ticket.status == Status.IN_PROGRESS:
+            _apply_transition(ticket, "escalate", None)
+            fields.add("status")
+        ticket.level = levels[ticket.pk]
+        ticket.assignee = None
+        fields.update(_track_phase(ticket, now))
+        ticket.version += 1
+        ticket.updated_at = now
+    _update_all(tickets, fields)
+    events = _insert_all([
+        TicketEvent(ticket=ticket, kind=EventKind.LEVEL_CHANGED, is_public=False, created_at=now,
+                    data={"from": old_levels[ticket.pk], "to": ticket.level, "reason": reason, "rule": rule,
+                          "note": "", "assignee": None})
+        for ticket in tickets
+    ])
+    _insert_all([TicketEvent(ticket=ticket, kind=EventKind.ESCALATION, is_public=True, created_at=now,
+                             data={"to": ticket.level}) for ticket in tickets])
+    signals.tickets_level_changed.send(sender=Ticket, tickets=tickets, old_levels=old_levels, reason=reason,
+                                       rule=rule, events=events)
+    return events
+
+
+def notify_new_events(items: Iterable[tuple[TicketEvent, Sequence, str]]) -> None:
+    """notify for many (event, recipients, template) at once, the events created in this transaction:
+    none has a notification yet, so the outbox rows of all go in with one INSERT."""
+    rows = {}
+    for event, recipients, template in items:
+        for recipient in recipients:
+            if recipient is not None and recipient.email:
+                rows[(event.pk, recipient.pk, template)] = Notification(event=event, recipient=recipient,
+                                                                        template=template)
+    _outbox_write(list(rows.values()))
+
+
 @transaction.atomic
 def ticket_add_participants(*, ticket: Ticket, users: Sequence, actor=None, reason: str = "") -> TicketEvent | None:
     """Add agents who follow the ticket (a P1's N4 lead, the war room). Returns the event, if any was added."""

@@ -27,3 +27,6 @@ followup_added = Signal()
 # Sent with ticket=, actor=, old=, new=, reason=, rule=, assignee=, followup=, event= after every level
 # change (ticket_set_level). Receivers: escalation (writes the escalation log, one row per change).
 ticket_level_changed = Signal()
+# Sent with tickets=, old_levels= (by ticket pk), reason=, rule=, events= after a rule raised the level of
+# many tickets at once (tickets_raise_level). Receivers: escalation (the log rows, in one INSERT).
+tickets_level_changed = Signal()

@@ -39,6 +39,39 @@ def test_stalled_diagnostic_escalates_once_after_thirty_minutes_without_activity
                                                                            "stalled_diagnostic", None)
 
 
+def test_a_stalled_ticket_gets_the_timeline_notifications_and_log_of_a_rule_escalation(ticket, agent_n1,
+                                                                                        agent_n2, mailoutbox,
+                                                                                        django_capture_on_commit_callbacks):
+    working = advance(ticket, to="in_progress", agent=agent_n1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert escalate_stalled(now=timezone.now() + timedelta(hours=1)) == 1
+
+    working.refresh_from_db()
+    assert (working.level, working.status, working.assignee) == ("N2", "in_progress", None)
+    kinds = list(working.events.order_by("id").values_list("kind", "is_public"))[-2:]
+    assert kinds == [("level_changed", False), ("escalation", True)]
+    level_event = working.events.get(kind="level_changed")
+    assert level_event.data == {"from": "N1", "to": "N2", "reason": "diagnostic_timeout",
+                                "rule": "stalled_diagnostic", "note": "", "assignee": None}
+    assert [m.to for m in mailoutbox if agent_n2.email in m.to] == [[agent_n2.email]]
+    assert RuleFiring.objects.get(ticket=working).cause.startswith("stalled:v")
+
+
+@pytest.mark.parametrize("stalled", [1, 8])
+def test_the_sweeps_statements_do_not_grow_with_the_stalled_tickets(requester, category, agent_n1, agent_n2,
+                                                                    stalled, django_assert_num_queries):
+    for _ in range(stalled):
+        advance(make_ticket(requester=requester, category=category), to="in_progress", agent=agent_n1)
+
+    # The rule; SAVEPOINT; the stalled tickets, locked; the firings already recorded; their INSERT; the
+    # UPDATE; the two INSERTs of history; the log's INSERT; the N2 agents; the notifications' INSERT;
+    # RELEASE.
+    with django_assert_num_queries(12):
+        assert escalate_stalled(now=timezone.now() + timedelta(hours=1)) == stalled
+    assert Escalation.objects.filter(rule__code="stalled_diagnostic").count() == stalled
+
+
 def test_agent_activity_resets_the_stall_clock(ticket, agent_n1):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         working = advance(ticket, to="in_progress", agent=agent_n1)
