@@ -414,34 +414,36 @@ def tickets_auto_close(*, now=None, limit: int = 1000, batch: int = 500) -> int:
 
 
 def _update_all(tickets: list[Ticket], fields: Iterable[str]) -> None:
-    """Write `fields` of the locked `tickets` and bump their versions: the values they all share in one
-    UPDATE, the others (a phase counter, say) in a second one."""
-    shared: dict = {"version": F("version") + 1}
-    varying = []
+    """Write `fields` of the locked `tickets` and bump their versions, in one UPDATE: a plain one when
+    every ticket has the same values, else `WITH v AS (VALUES …) UPDATE … FROM v` (PostgreSQL, SQLite
+    ≥ 3.33) with the per-ticket values (a phase counter, a level). Django's bulk_update would build a
+    CASE branch per ticket and field, which costs more than the UPDATE itself."""
+    shared, varying = {}, []
     for name in sorted(fields):
-        values = {getattr(ticket, Ticket._meta.get_field(name).attname) for ticket in tickets}
+        field = Ticket._meta.get_field(name)
+        values = {getattr(ticket, field.attname) for ticket in tickets}
         if len(values) == 1:
-            shared[name] = values.pop()
+            shared[field] = values.pop()
         else:
-            varying.append(name)
-    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**shared)
-    if varying:
-        _update_from_values(tickets, varying)
-
-
-def _update_from_values(tickets: list[Ticket], names: list[str]) -> None:
-    """One `WITH v AS (VALUES …) UPDATE … FROM v` for per-ticket values (PostgreSQL, SQLite ≥ 3.33):
-    Django's bulk_update builds a CASE branch per ticket and field, which costs more than the UPDATE."""
-    fields = [Ticket._meta.get_field(name) for name in names]
+            varying.append(field)
+    if not varying:
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(
+            version=F("version") + 1, **{field.name: value for field, value in shared.items()})
+        return
     quote, table = connection.ops.quote_name, connection.ops.quote_name(Ticket._meta.db_table)
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
     params = [
         value for ticket in tickets
         for value in (ticket.pk, *(field.get_db_prep_save(getattr(ticket, field.attname), connection)
-                                   for field in fields))
+                                   for field in varying))
     ]
-    columns = ", ".join(["id", *(f"v{i}" for i in range(len(fields)))])
-    assignments = ", ".join(f"{quote(field.column)} = v.v{i}" for i, field in enumerate(fields))
+    params += [field.get_db_prep_save(value, connection) for field, value in shared.items()]
+    columns = ", ".join(["id", *(f"v{i}" for i in range(len(varying)))])
+    assignments = ", ".join([
+        *(f"{quote(field.column)} = v.v{i}" for i, field in enumerate(varying)),
+        *(f"{quote(field.column)} = %s" for field in shared),
+        f"{quote('version')} = {table}.{quote('version')} + 1",
+    ])
     # Identifiers come from the model's meta, values are parameters.
     sql = (f"WITH v({columns}) AS (VALUES {', '.join([row] * len(tickets))}) "  # noqa: S608
            f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote('id')} = v.id")
