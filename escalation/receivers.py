@@ -26,8 +26,8 @@ def on_priority_changed(sender, ticket, new, **kwargs):
 
 
 @receiver(sla_breached, dispatch_uid="escalation.sla_breached")
-def on_sla_breached(sender, ticket, target, **kwargs):
-    services.rule_on_sla_breach(ticket=ticket, target=target)
+def on_sla_breached(sender, breaches, **kwargs):
+    services.rules_on_sla_breaches(breaches=[(ticket, target) for ticket, target, _event in breaches])
 
 
 @receiver(ticket_level_changed, dispatch_uid="escalation.ticket_level_changed")

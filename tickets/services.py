@@ -14,13 +14,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts.roles import is_agent
+from helpdesk.db import insert_rows, update_rows
 
 from . import signals
 from .exceptions import TicketChanged, TransitionRefused
@@ -188,20 +189,11 @@ def notify(*, event: TicketEvent, recipients: Sequence, template: str) -> None:
     ])
 
 
-def _insert_all(objects: list) -> list:
-    """One INSERT for all, primary keys set (a row at a time where the database cannot return them)."""
-    if objects and connection.features.can_return_rows_from_bulk_insert:
-        return type(objects[0]).objects.bulk_create(objects)
-    for obj in objects:
-        obj.save()
-    return objects
-
-
 def _outbox_write(notifications: list[Notification]) -> None:
     """The outbox rows in one INSERT; one broker message for all of them once the transaction commits."""
     from .tasks import enqueue_notifications
 
-    ids = [notification.pk for notification in _insert_all(notifications)]
+    ids = [notification.pk for notification in insert_rows(notifications)]
     if ids:
         transaction.on_commit(lambda: enqueue_notifications(ids))
 
@@ -413,44 +405,6 @@ def tickets_auto_close(*, now=None, limit: int = 1000, batch: int = 500) -> int:
     return closed
 
 
-def _update_all(tickets: list[Ticket], fields: Iterable[str]) -> None:
-    """Write `fields` of the locked `tickets` and bump their versions, in one UPDATE: a plain one when
-    every ticket has the same values, else `WITH v AS (VALUES …) UPDATE … FROM v` (PostgreSQL, SQLite
-    ≥ 3.33) with the per-ticket values (a phase counter, a level). Django's bulk_update would build a
-    CASE branch per ticket and field, which costs more than the UPDATE itself."""
-    shared, varying = {}, []
-    for name in sorted(fields):
-        field = Ticket._meta.get_field(name)
-        values = {getattr(ticket, field.attname) for ticket in tickets}
-        if len(values) == 1:
-            shared[field] = values.pop()
-        else:
-            varying.append(field)
-    if not varying:
-        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(
-            version=F("version") + 1, **{field.name: value for field, value in shared.items()})
-        return
-    quote, table = connection.ops.quote_name, connection.ops.quote_name(Ticket._meta.db_table)
-    row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
-    params = [
-        value for ticket in tickets
-        for value in (ticket.pk, *(field.get_db_prep_save(getattr(ticket, field.attname), connection)
-                                   for field in varying))
-    ]
-    params += [field.get_db_prep_save(value, connection) for field, value in shared.items()]
-    columns = ", ".join(["id", *(f"v{i}" for i in range(len(varying)))])
-    assignments = ", ".join([
-        *(f"{quote(field.column)} = v.v{i}" for i, field in enumerate(varying)),
-        *(f"{quote(field.column)} = %s" for field in shared),
-        f"{quote('version')} = {table}.{quote('version')} + 1",
-    ])
-    # Identifiers come from the model's meta, values are parameters.
-    sql = (f"WITH v({columns}) AS (VALUES {', '.join([row] * len(tickets))}) "  # noqa: S608
-           f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote('id')} = v.id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def _close_automatically(tickets: list[Ticket], now) -> None:
     if not tickets:
         return
@@ -461,9 +415,9 @@ def _close_automatically(tickets: list[Ticket], now) -> None:
         fields.update(_track_phase(ticket, now))
         ticket.version += 1
         ticket.updated_at = now
-    _update_all(tickets, fields)
+    update_rows(tickets, fields, increment=["version"])
     data = {"transition": "close", "from": Status.RESOLVED, "to": Status.CLOSED, "automatic": True}
-    events = _insert_all([
+    events = insert_rows([
         TicketEvent(ticket=ticket, kind=EventKind.TRANSITION, is_public=True, data=data, created_at=now)
         for ticket in tickets
     ])
@@ -591,14 +545,14 @@ def tickets_raise_level(*, tickets: list[Ticket], levels: dict[int, str], reason
         fields.update(_track_phase(ticket, now))
         ticket.version += 1
         ticket.updated_at = now
-    _update_all(tickets, fields)
-    events = _insert_all([
+    update_rows(tickets, fields, increment=["version"])
+    events = insert_rows([
         TicketEvent(ticket=ticket, kind=EventKind.LEVEL_CHANGED, is_public=False, created_at=now,
                     data={"from": old_levels[ticket.pk], "to": ticket.level, "reason": reason, "rule": rule,
                           "note": "", "assignee": None})
         for ticket in tickets
     ])
-    _insert_all([TicketEvent(ticket=ticket, kind=EventKind.ESCALATION, is_public=True, created_at=now,
+    insert_rows([TicketEvent(ticket=ticket, kind=EventKind.ESCALATION, is_public=True, created_at=now,
                              data={"to": ticket.level}) for ticket in tickets])
     signals.tickets_level_changed.send(sender=Ticket, tickets=tickets, old_levels=old_levels, reason=reason,
                                        rule=rule, events=events)
@@ -728,18 +682,21 @@ def ticket_set_deadlines(*, ticket: Ticket, response_due_at, resolution_due_at, 
     return ticket
 
 
-def ticket_record_sla_event(*, ticket: Ticket, target: str, stage: str, due_at) -> TicketEvent:
-    """Write an SLA warning or breach into the ticket's timeline (called by the sla sweep), and keep
-    the ticket's sla_state at the worst stage recorded."""
-    if stage == "breach":
-        Ticket.objects.filter(pk=ticket.pk).exclude(sla_state=SlaState.BREACHED).update(sla_state=SlaState.BREACHED)
-    else:
-        Ticket.objects.filter(pk=ticket.pk, sla_state=SlaState.ON_TIME).update(sla_state=SlaState.WARNING)
-    return TicketEvent.objects.record(
-        ticket=ticket, kind=EventKind.SLA, actor=None, public=False,
-        data={"sla": stage, "target": target, "due_at": due_at.isoformat() if due_at else None},
-    )
-
+def tickets_record_sla_events(items: Sequence[tuple[Ticket, str, str, object]]) -> list[TicketEvent]:
+    """Write SLA warnings and breaches, (ticket, target, stage, due_at) each, into the tickets'
+    timelines (called by the sla sweep for a batch), and keep each ticket's sla_state at the worst
+    stage recorded: two UPDATEs and one INSERT whatever the number. Returns the events in order."""
+    breached = {ticket.pk for ticket, _target, stage, _due in items if stage == "breach"}
+    warned = {ticket.pk for ticket, _target, stage, _due in items} - breached
+    if breached:
+        Ticket.objects.filter(pk__in=breached).exclude(sla_state=SlaState.BREACHED).update(sla_state=SlaState.BREACHED)
+    if warned:
+        Ticket.objects.filter(pk__in=warned, sla_state=SlaState.ON_TIME).update(sla_state=SlaState.WARNING)
+    return insert_rows([
+        TicketEvent(ticket=ticket, kind=EventKind.SLA, is_public=False,
+                    data={"sla": stage, "target": target, "due_at": due_at.isoformat() if due_at else None})
+        for ticket, target, stage, due_at in items
+    ])
 
 
 # --- Major incidents (the postmortem app calls these; tickets never imports it)

@@ -15,7 +15,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from escalation.models import EscalationRule
+from escalation.models import Escalation, EscalationRule, RuleFiring
 from sla.models import SlaClock, SlaEvent, Stage, Target
 from sla.services import sla_check_deadlines
 from sla.signals import sla_breached
@@ -194,12 +194,14 @@ def test_a_reopened_ticket_past_its_deadline_is_breached(requester, category, ag
     assert recorded(ticket) == [(Target.RESOLUTION, Stage.BREACH)]
 
 
-def test_a_sweep_out_of_time_stops_between_clocks_and_leaves_the_rest_due(requester, category, frozen, monkeypatch):
-    # Out of time mid-batch, the sweep commits what it did and stops; it does not run on into the task's
-    # soft time limit, which would roll the whole batch back.
+def test_a_sweep_out_of_time_stops_between_batches_and_leaves_the_rest_due(requester, category, frozen,
+                                                                          monkeypatch):
+    # Out of time, the sweep commits the batches it did and stops; it does not run on into the task's
+    # soft time limit, which would roll the batch under way back.
     from sla import services as sla_services
 
     tickets = [make_ticket(requester=requester, category=category, title=f"Poste {i}") for i in range(5)]
+
     class OneSecondPerLook:
         ticks = iter(range(1000))
 
@@ -208,12 +210,12 @@ def test_a_sweep_out_of_time_stops_between_clocks_and_leaves_the_rest_due(reques
 
     monkeypatch.setattr(sla_services, "time_module", OneSecondPerLook())
 
-    # monotonic: 0 sets the deadline at 3.5; 1 enters the loop; 2 and 3 check two clocks; 4 stops.
-    first = sla_check_deadlines(now=RESPONSE_WARNING, time_budget=3.5)
+    # monotonic: 0 sets the deadline at 2.5; 1 and 2 let two batches of two clocks in; 3 stops.
+    first = sla_check_deadlines(now=RESPONSE_WARNING, batch_size=2, time_budget=2.5)
     monkeypatch.undo()
     second = sla_check_deadlines(now=RESPONSE_WARNING)
 
-    assert (first.checked, first.warnings, second.checked, second.warnings) == (2, 2, 3, 3)
+    assert (first.checked, first.warnings, second.checked, second.warnings) == (4, 4, 1, 1)
     assert [recorded(ticket) for ticket in tickets] == [[(Target.RESPONSE, Stage.WARNING)]] * 5
 
 
@@ -272,8 +274,8 @@ def test_the_breach_signal_is_sent_once_per_breach(requester, category, agent_n1
     ticket = make_ticket(requester=requester, category=category)
     received = []
 
-    def receiver(sender, ticket, target, event, **kwargs):
-        received.append((ticket.pk, target, event.data["sla"]))
+    def receiver(sender, breaches, **kwargs):
+        received.extend((ticket.pk, target, event.data["sla"]) for ticket, target, event in breaches)
 
     sla_breached.connect(receiver, dispatch_uid="test_sweep.breach_signal")
     try:
@@ -296,22 +298,33 @@ def test_a_breach_hands_the_ticket_to_the_next_level_once(requester, category, a
     assert ticket.level == "N2"
 
 
+def test_both_breaches_in_one_batch_move_the_ticket_up_twice_as_two_sweeps_would(requester, category, frozen):
+    ticket = make_ticket(requester=requester, category=category)
+
+    sweep_at(frozen, RESOLUTION_DUE)  # both clocks are past their deadline: one batch, two breaches
+
+    ticket.refresh_from_db()
+    assert ticket.level == "N3"
+    assert list(Escalation.objects.filter(ticket=ticket).order_by("id").values_list("from_level", "to_level")) == [
+        ("N1", "N2"), ("N2", "N3")]
+    assert sorted(RuleFiring.objects.filter(ticket=ticket).values_list("cause", flat=True)) == [
+        "sla:resolution", "sla:response"]
+
+
 # --- Cost: the number of due clocks, not the number stored
 
 
 # One due ticket's warning, on SQLite and PostgreSQL alike:
 #  1. SAVEPOINT                                  the batch's transaction (nested in the test's)
 #  2. SELECT clocks … WHERE next_check_at <= now FOR UPDATE SKIP LOCKED, joined to ticket and assignee
-#  3. UPDATE the clock's next_check_at (the deadline is next)
-#  4. SAVEPOINT                                  around the insert that may hit the unique constraint
-#  5. INSERT the SlaEvent
-#  6. RELEASE SAVEPOINT
-#  7. UPDATE the ticket's sla_state (on_time → warning)
-#  8. INSERT the history event
-#  9. SELECT the level group's members          once per sweep and group
-# 10. SELECT the notifications already written for this event (none)
-# 11. INSERT the two N1 agents' notifications   one statement for every recipient
-# 12. RELEASE SAVEPOINT                         the batch
+#  3. UPDATE the clocks' next_check_at (the deadline is next)       one statement for the batch
+#  4. SELECT the SlaEvents already recorded for the batch's tickets
+#  5. INSERT the new SlaEvents                                       one statement for the batch
+#  6. UPDATE the tickets' sla_state (on_time → warning)              one per stage
+#  7. INSERT the history events                                      one statement for the batch
+#  8. SELECT the level group's members                               once per sweep and group
+#  9. INSERT the notifications                                       one statement for the batch
+# 10. RELEASE SAVEPOINT                                              the batch
 @pytest.mark.parametrize("not_due", [4, 200])
 def test_the_sweeps_query_count_does_not_grow_with_the_tickets_that_are_not_due(
     requester, category, agent_n1, other_agent_n1, frozen, not_due
@@ -332,7 +345,24 @@ def test_the_sweeps_query_count_does_not_grow_with_the_tickets_that_are_not_due(
     assert len(queries) == SWEEP_QUERIES_FOR_ONE_WARNING, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
-SWEEP_QUERIES_FOR_ONE_WARNING = 12
+SWEEP_QUERIES_FOR_ONE_WARNING = 10
+
+
+@pytest.mark.parametrize("due", [1, 6])
+def test_the_sweeps_statements_do_not_grow_with_the_breaches(requester, category, agent_n1, agent_n2, manager,
+                                                             frozen, due):
+    for i in range(due):
+        make_ticket(requester=requester, category=category, title=f"Poste {i}")
+    frozen.move_to(RESPONSE_DUE)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = sla_check_deadlines(now=RESPONSE_DUE)
+
+    assert result.breaches == due
+    # The 9 of a warning (above, without its SAVEPOINT and RELEASE) and the N1 and manager groups; then the
+    # breach rule: the rule row, the firings recorded and their INSERT, the tickets' UPDATE, the two
+    # history INSERTs, the log's INSERT, the N2 agents, the managers, the notifications' INSERT.
+    assert len(queries) == 21, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 def test_the_sweep_with_nothing_due_is_a_single_select(requester, category, frozen, django_assert_num_queries):
@@ -410,10 +440,10 @@ def test_an_agent_taking_a_ticket_while_the_sweep_holds_its_clock_is_not_deadloc
     with time_machine.travel(T0, tick=False):
         ticket = make_ticket(requester=requester, category=category)
     sweep_has_its_rows = threading.Event()
-    original = sla_services._check_clock
+    original = sla_services._check_batch
     errors = []
 
-    def check_once_the_agent_waits(clock, **kwargs):
+    def check_once_the_agent_waits(clocks, **kwargs):
         sweep_has_its_rows.set()
         # Go on only once the agent's transaction is blocked on a lock this sweep holds.
         with connection.cursor() as cursor:
@@ -423,9 +453,9 @@ def test_an_agent_taking_a_ticket_while_the_sweep_holds_its_clock_is_not_deadloc
                 if cursor.fetchone()[0]:
                     break
                 time.sleep(0.05)
-        return original(clock, **kwargs)
+        return original(clocks, **kwargs)
 
-    monkeypatch.setattr(sla_services, "_check_clock", check_once_the_agent_waits)
+    monkeypatch.setattr(sla_services, "_check_batch", check_once_the_agent_waits)
 
     def sweep():
         try:
