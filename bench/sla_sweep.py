@@ -12,7 +12,7 @@ SELECT. Sizes grow by topping up the same table, so the due rows are the same at
 burst of --burst due clocks shows the sweep finishing within the minute.
 
 Notifications: EMAIL_BACKEND is locmem. By default Celery publishes to an in-memory broker (not eager):
-the sweep pays what it pays in production — the outbox rows and one publish per email after commit —
+the sweep pays what it pays in production — the outbox rows and one publish per batch of emails after commit —
 while rendering and sending the emails is the worker's job. --eager runs the send tasks inline instead
 (CELERY_TASK_ALWAYS_EAGER=1), so the time includes rendering every email.
 """
@@ -428,7 +428,7 @@ def main() -> None:
 
     now = datetime.now(UTC).replace(microsecond=0)
     print(f"bench database {DATABASE} on {machine()}; load average {os.getloadavg()[0]:.1f}")
-    print(f"emails: locmem backend; Celery {'eager: emails rendered and sent inside the sweep' if args.eager else 'publishes to an in-memory broker (one message per email, sent by a worker in production)'}")
+    print(f"emails: locmem backend; Celery {'eager: emails rendered and sent inside the sweep' if args.eager else 'publishes to an in-memory broker (one message per batch of emails, sent by a worker in production)'}")
     print(f"cast: {REQUESTERS} requesters, {AGENTS_PER_LEVEL} agents per level N1-N4, {MANAGERS} managers")
     people = cast()
     policy_id = SlaPolicy.objects.get(is_default=True).pk
