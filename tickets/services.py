@@ -451,7 +451,8 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
     event = TicketEvent.objects.record(
         ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, public=False,
         data={"from": previous.get_username() if previous else None,
-              "to": assignee.get_username() if assignee else None},
+              "to": assignee.get_username() if assignee else None,
+              "to_name": (assignee.get_full_name() or assignee.get_username()) if assignee else None},
     )
     if assignee is not None and assignee.pk != actor.pk:
         notify(event=event, recipients=[assignee], template="ticket_assigned")

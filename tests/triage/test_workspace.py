@@ -230,3 +230,12 @@ def test_a_short_timeline_is_shown_whole_without_the_link(client, agent_n1, tick
     page = client.get(ticket.get_agent_url()).content.decode()
 
     assert "premier message" in page and 'data-testid="timeline-earlier"' not in page
+
+
+def test_the_timeline_names_the_assignee_by_full_name(client, agent_n1, agent_n2, ticket):
+    services.ticket_assign(ticket=ticket, actor=agent_n1, assignee=agent_n2)
+    client.force_login(agent_n1)
+
+    page = client.get(ticket.get_agent_url()).content.decode()
+
+    assert "a attribué le ticket à Hugo Bernard" in page

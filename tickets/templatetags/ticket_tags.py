@@ -50,7 +50,7 @@ def describe_event(event) -> str:
                            _label(Status, data.get("from")), _label(Status, data.get("to")))
     if kind == EventKind.ASSIGNED:
         if data.get("to"):
-            return format_html(_("assigned the ticket to {name}"), name=data["to"])
+            return format_html(_("assigned the ticket to {name}"), name=data.get("to_name") or data["to"])
         return _("removed the assignment")
     if kind == EventKind.PRIORITY_CHANGED:
         return format_html(_("changed the priority from {old} to {new}"),
