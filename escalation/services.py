@@ -159,35 +159,12 @@ def _claim(rule: EscalationRule, ticket: Ticket, cause: str) -> bool:
     return True
 
 
-def rule_escalate(*, ticket: Ticket, rule: EscalationRule, reason: str, cause: str,
-                  to_level: str | None = None, notify_managers: bool = False) -> Escalation | None:
-    """A rule moves the ticket up (never down, never past N4, never a closed ticket), once per cause."""
-    if ticket.status == Status.CLOSED:
-        return None
-    to_level = to_level or rule.target_level or next_level(ticket.level)
-    if to_level is None or to_level <= ticket.level:
-        return None
-    try:
-        with transaction.atomic():
-            if not _claim(rule, ticket, cause):
-                return None
-            ticket, event = ticket_services.ticket_set_level(
-                ticket=ticket, actor=None, level=to_level, reason=reason, rule=rule.code
-            )
-            escalation = Escalation.objects.filter(ticket=ticket).latest("id")
-    except TransitionRefused as refused:
-        logger.info("Rule %s did not escalate %s: %s", rule.code, ticket.reference, refused.message)
-        return None
-    recipients = list(level_members(to_level)) + (_managers() if notify_managers else [])
-    ticket_services.notify(event=event, recipients=recipients, template="ticket_escalated")
-    return escalation
-
-
 def rule_escalate_many(*, rule: EscalationRule, items: Sequence[tuple[Ticket, str]], reason: str,
                        notify_managers: bool = False) -> int:
-    """rule_escalate for many tickets, (ticket, cause) each, that the caller has locked: the same
-    checks (never down, never past N4, never a closed ticket, once per cause), in a constant number of
-    statements. Returns how many went up."""
+    """A rule moves tickets up, (ticket, cause) each, tickets the caller has locked (or just created):
+    never down, never past N4, never a closed ticket, once per cause (a RuleFiring). A constant number
+    of statements whatever the number of tickets; the new level's agents (and the managers) notified.
+    Returns how many went up."""
     items = [(ticket, cause[:100]) for ticket, cause in items if ticket.status != Status.CLOSED]
     levels = {ticket.pk: rule.target_level or next_level(ticket.level) for ticket, _cause in items}
     items = [(ticket, cause) for ticket, cause in items if levels[ticket.pk] and levels[ticket.pk] > ticket.level]
@@ -219,8 +196,8 @@ def rules_on_ticket_created(*, ticket: Ticket) -> None:
     organisation = ticket.organisation
     rule = active_rule(RuleCode.VIP_START)
     if rule and organisation is not None and (organisation.is_vip or organisation.contract):
-        rule_escalate(ticket=ticket, rule=rule, reason=Reason.VIP, cause="created",
-                      to_level=rule.target_level or Level.N2)
+        # A new ticket is at N1: the rule's target level, else the next one, N2.
+        rule_escalate_many(rule=rule, items=[(ticket, "created")], reason=Reason.VIP)
     if ticket.priority == Priority.P1:
         rule_alert_p1(ticket=ticket)
     rule_flag_recurring(ticket=ticket)

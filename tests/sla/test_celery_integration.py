@@ -72,7 +72,7 @@ def _stop(worker: subprocess.Popen) -> None:
         worker.wait(timeout=10)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_and_beat_record_a_breach_of_an_overdue_ticket(requester, category, tmp_path):
     redis_client = _redis()
     redis_client.flushdb()

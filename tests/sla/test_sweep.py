@@ -376,7 +376,7 @@ def test_the_sweep_with_nothing_due_is_a_single_select(requester, category, froz
 # --- Two workers at once (PostgreSQL: row locks and concurrent transactions)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_record_each_event_exactly_once(requester, category, agent_n1, manager,
                                                            django_capture_on_commit_callbacks):
     if connection.vendor != "postgresql":
@@ -424,7 +424,7 @@ def test_two_sweeps_at_once_record_each_event_exactly_once(requester, category, 
         assert len(per_recipient) == len(set(per_recipient))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_agent_taking_a_ticket_while_the_sweep_holds_its_clock_is_not_deadlocked(
     requester, category, agent_n1, monkeypatch
 ):
