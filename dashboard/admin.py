@@ -1,0 +1,47 @@
+"""The rollups are written by the beat task only: administrators can look, not edit."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RollupState)
+class RollupStateAdmin(ReadOnlyAdmin):
+    list_display = ("refreshed_at", "complete_until", "changes_seen_until")
+
+
+@admin.register(DailyTicketStat)
+class DailyTicketStatAdmin(ReadOnlyAdmin):
+    list_display = ("day", "priority", "level", "category", "total", "resolved", "reopened", "csat_count")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("category",)
+
+
+@admin.register(DailyAgentStat)
+class DailyAgentStatAdmin(ReadOnlyAdmin):
+    list_display = ("day", "assignee", "priority", "level", "total", "resolved", "reopened")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("assignee",)
+
+
+@admin.register(DailyResolutionStat)
+class DailyResolutionStatAdmin(ReadOnlyAdmin):
+    list_display = ("day", "priority", "level", "category", "resolved")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("category",)
