@@ -43,11 +43,14 @@ def manager():
 def cases() -> list[tuple[str, dict]]:
     from django.utils import timezone
 
+    from accounts.models import Organisation
     from tickets.models import Ticket
 
     first = timezone.localtime(Ticket.objects.order_by("created_at").values_list("created_at", flat=True)[0]).date()
     today = timezone.localdate()
     whole = {"period": "custom", "start": first.isoformat(), "end": today.isoformat()}
+    organisation = Organisation.objects.order_by("pk").values_list("pk", flat=True)[3]
+    agent = Ticket.objects.filter(assignee__isnull=False).values_list("assignee_id", flat=True).first()
     return [
         ("30 days", {"period": "30d"}),
         (f"whole range ({(today - first).days + 1} days)", whole),
@@ -55,6 +58,10 @@ def cases() -> list[tuple[str, dict]]:
         ("30 days, priority=P1", {"period": "30d", "priority": "P1"}),
         ("365 days", {"period": "custom", "start": (today - timedelta(days=364)).isoformat(),
                                     "end": today.isoformat()}),
+        # Filters the rollups do not carry: computed live.
+        ("30 days, one organisation (live)", {"period": "30d", "organisation": organisation}),
+        ("whole range, one organisation (live)", {**whole, "organisation": organisation}),
+        ("30 days, one agent (live)", {"period": "30d", "agent": agent}),
     ]
 
 
