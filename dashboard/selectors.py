@@ -133,14 +133,22 @@ def dashboard_data(*, period: Period, filters: dict) -> dict:
 
 
 def _live(*, period: Period, filters: dict) -> dict:
+    """Every figure straight from the tickets, for the filters the rollups do not carry (agent,
+    organisation): the additive sums grouped by priority, level and category in one query, from which
+    the overall figures, the three breakdowns and the phases are added up as from the rollups; the
+    agents' table and the trend apart. Four reads of the cohort instead of one per table."""
     tickets = cohort(period=period, filters=filters)
+    rows = rollups.ticket_sums(tickets, ("priority", "level", "category_id", "category__name"))
+    overall = rollups.new_totals()
+    for row in rows:
+        rollups.add(overall, row)
     return {
-        "overall": metrics.overall(tickets),
-        "by_priority": metrics.breakdown(tickets, "priority"),
-        "by_level": metrics.breakdown(tickets, "level"),
-        "by_category": metrics.breakdown(tickets, "category_id", "category__name"),
+        "overall": rollups.figures(overall),
+        "by_priority": rollups.breakdown(rows, "priority"),
+        "by_level": rollups.breakdown(rows, "level"),
+        "by_category": rollups.breakdown(rows, "category_id", "category__name"),
         "by_agent": _live_by_agent(tickets),
-        "phases": metrics.phase_shares(tickets),
+        "phases": metrics.phase_rows(rollups.phase_sums(overall)),
         "trend": trend(period=period, filters=filters),
     }
 

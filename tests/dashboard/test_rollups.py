@@ -197,3 +197,26 @@ def test_query_count_from_rollups_does_not_grow_with_days(manager_client, histor
     # agents, categories and organisations (3).
     with django_assert_max_num_queries(23):
         page(manager_client, {"period": "custom", "start": start.isoformat(), "end": timezone.localdate().isoformat()})
+
+
+@pytest.mark.parametrize("key", ["30d", "7d", "today"])
+def test_the_live_figures_are_the_sql_aggregates_of_the_cohort(history, key, agent_n1):
+    # The live path adds up grouped sums in Python, as the rollups do: checked here against the plain SQL
+    # aggregates of metrics.AGGREGATES over the same tickets, the independent definition of each figure.
+    from dashboard import metrics, selectors
+    from dashboard.periods import period_from
+
+    period = period_from(key=key)
+    for filters in ({}, {"agent": agent_n1.pk}):
+        tickets = selectors.cohort(period=period, filters=filters)
+        data = selectors._live(period=period, filters=filters)
+
+        def figures(rows):
+            return [{name: row.get(name) for name in SHOWN} for row in rows]
+
+        assert figures([data["overall"]]) == figures([metrics.overall(tickets)])
+        assert figures(data["by_priority"]) == figures(metrics.breakdown(tickets, "priority"))
+        assert figures(data["by_level"]) == figures(metrics.breakdown(tickets, "level"))
+        assert figures(data["by_category"]) == figures(metrics.breakdown(tickets, "category_id", "category__name"))
+        assert data["phases"] == metrics.phase_shares(tickets)
+        assert data["overall"]["total"] > 0 or key == "today"
