@@ -3,6 +3,7 @@
 from email.message import EmailMessage
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import advance
@@ -106,6 +107,16 @@ def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(client, req
     assert post(client, mail(), signature="0" * 64).status_code == 403
     assert post(client, mail(), signature="").status_code == 403
     assert not InboundEmail.objects.exists()
+
+
+def test_the_webhook_is_exempt_from_csrf_and_gated_by_its_signature_alone(requester):
+    # The mail server has no session nor CSRF token: the HMAC of the body is what authenticates it.
+    strict = Client(enforce_csrf_checks=True)
+
+    assert post(strict, mail(), signature="0" * 64).status_code == 403
+    assert not InboundEmail.objects.exists()
+    assert post(strict, mail()).status_code == 200
+    assert InboundEmail.objects.count() == 1
 
 
 def test_without_a_secret_the_webhook_is_off(client, settings, requester):

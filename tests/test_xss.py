@@ -91,3 +91,18 @@ def test_a_solution_and_a_rejection_reason_are_shown_escaped(client, requester, 
 
     _assert_escaped(workspace, payload, "SOLUTION", "REASON")
     _assert_escaped(page, payload, "SOLUTION", "REASON")
+
+
+def test_the_queue_filters_show_hostile_names_escaped(client, agent_n1, payload):
+    # The queue's selects are written in Python (tickets.queue.Select) and marked safe: every label and
+    # value in them must have been escaped.
+    from tests.factories import CategoryFactory, OrganisationFactory, UserFactory
+
+    CategoryFactory(name=f"CATEGORY {payload}")
+    OrganisationFactory(name=f"ORGANISATION {payload}")
+    UserFactory(username=f"AGENT {payload}", groups=["N1"])  # the assignee choices show usernames
+    client.force_login(agent_n1)
+
+    html = client.get("/agent/").content.decode()
+
+    _assert_escaped(html, payload, "CATEGORY", "ORGANISATION", "AGENT")
