@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from tickets.admin import ReadOnlyAdminMixin
+
 from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(RollupState)
-class RollupStateAdmin(ReadOnlyAdmin):
+class RollupStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("refreshed_at", "complete_until", "changes_seen_until")
 
 
 @admin.register(DailyTicketStat)
-class DailyTicketStatAdmin(ReadOnlyAdmin):
+class DailyTicketStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "priority", "level", "category", "total", "resolved", "reopened", "csat_count")
     list_filter = ("priority", "level")
     date_hierarchy = "day"
@@ -32,7 +23,7 @@ class DailyTicketStatAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyAgentStat)
-class DailyAgentStatAdmin(ReadOnlyAdmin):
+class DailyAgentStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "assignee", "priority", "level", "total", "resolved", "reopened")
     list_filter = ("priority", "level")
     date_hierarchy = "day"
@@ -40,7 +31,7 @@ class DailyAgentStatAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyResolutionStat)
-class DailyResolutionStatAdmin(ReadOnlyAdmin):
+class DailyResolutionStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("day", "priority", "level", "category", "resolved")
     list_filter = ("priority", "level")
     date_hierarchy = "day"

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tickets.admin import ReadOnlyAdminMixin
+
 from .models import Escalation, EscalationRule, RuleFiring
 
 
@@ -17,21 +19,12 @@ class EscalationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "from_level", "to_level", "reason", "rule", "actor", "assignee", "created_at")
     list_filter = ("to_level", "reason", "rule")
     search_fields = ("ticket__reference", "ticket__title")
     list_select_related = ("ticket", "rule", "actor", "assignee")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RuleFiring)
