@@ -245,15 +245,15 @@ def rules_on_sla_breaches(*, breaches: Sequence[tuple[Ticket, str]]) -> int:
     rule = active_rule(RuleCode.SLA_BREACH)
     if rule is None:
         return 0
-    escalated, pending = 0, list(breaches)
+    escalated, pending = 0, [(ticket, f"sla:{target}") for ticket, target in breaches]
     while pending:
         this_round, later, seen = [], [], set()
-        for ticket, target in pending:
-            (later if ticket.pk in seen else this_round).append((ticket, f"sla:{target}"))
+        for ticket, cause in pending:
+            (later if ticket.pk in seen else this_round).append((ticket, cause))
             seen.add(ticket.pk)
         escalated += rule_escalate_many(rule=rule, items=this_round, reason=Reason.SLA_BREACH,
                                         notify_managers=True)
-        pending = [(ticket, cause.removeprefix("sla:")) for ticket, cause in later]
+        pending = later
     return escalated
 
 

@@ -43,7 +43,7 @@ def follow_status(sender, ticket, transition, **kwargs):
     elif transition == "reopen":
         services.sla_reopen(ticket=ticket)
     elif transition in ("close", "merge"):
-        services.sla_stop(ticket=ticket)
+        services.sla_stop(tickets=[ticket])
 
 
 @receiver(followup_added, dispatch_uid="sla.followup_added")

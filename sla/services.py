@@ -175,9 +175,9 @@ def sla_reopen(*, ticket: Ticket) -> None:
         _save_clock(clock, ticket)
 
 
-def sla_stop(*, ticket: Ticket | None = None, tickets: Sequence[Ticket] = ()) -> None:
-    """A closed ticket's clocks are never checked again (one ticket, or a batch in one UPDATE)."""
-    SlaClock.objects.filter(ticket__in=[ticket] if ticket is not None else tickets).update(next_check_at=None)
+def sla_stop(*, tickets: Sequence[Ticket]) -> None:
+    """Closed tickets' clocks are never checked again (one UPDATE for all)."""
+    SlaClock.objects.filter(ticket__in=tickets).update(next_check_at=None)
 
 
 # --- The beat sweep

@@ -176,17 +176,25 @@ def notify(*, event: TicketEvent, recipients: Sequence, template: str) -> None:
 
     Idempotent: a recipient already notified of this event with this template gets no second row.
     """
-    unique = {r.pk: r for r in recipients if r is not None and r.email}
-    if not unique:
+    rows = _outbox_rows([(event, recipients, template)])
+    if not rows:
         return
     already = set(
-        Notification.objects.filter(event=event, template=template, recipient_id__in=unique)
+        Notification.objects.filter(event=event, template=template, recipient_id__in=[r for _e, r, _t in rows])
         .values_list("recipient_id", flat=True)
     )
-    _outbox_write([
-        Notification(event=event, recipient=recipient, template=template)
-        for pk, recipient in unique.items() if pk not in already
-    ])
+    _outbox_write([notification for (_e, recipient, _t), notification in rows.items() if recipient not in already])
+
+
+def _outbox_rows(items: Iterable[tuple[TicketEvent, Sequence, str]]) -> dict[tuple, Notification]:
+    """One unsaved Notification per (event, recipient with an email, template), keyed by those ids."""
+    rows = {}
+    for event, recipients, template in items:
+        for recipient in recipients:
+            if recipient is not None and recipient.email:
+                rows[(event.pk, recipient.pk, template)] = Notification(event=event, recipient=recipient,
+                                                                        template=template)
+    return rows
 
 
 def _outbox_write(notifications: list[Notification]) -> None:
@@ -372,10 +380,17 @@ def ticket_close(*, ticket: Ticket, actor, expected_version: int | None = None,
     _save(ticket, ["status", "closed_at"])
     event = _record_transition(ticket, actor=actor, name="close", source=source, target=target,
                                data={"automatic": automatic})
-    _survey, created = Survey.objects.get_or_create(ticket=ticket)
-    # One survey per ticket: a ticket closed again after a reopening is not surveyed twice.
-    notify(event=event, recipients=[ticket.requester], template="survey" if created else "status_changed")
+    notify(event=event, recipients=[ticket.requester], template=_survey_once([ticket])[ticket.pk])
     return ticket
+
+
+def _survey_once(tickets: Sequence[Ticket]) -> dict[int, str]:
+    """Create the satisfaction surveys the closed `tickets` (locked by the caller) do not have yet, in
+    one INSERT; the requester's email template for each: the survey, or, for a ticket closed again
+    after a reopening, only the status change (one survey per ticket)."""
+    surveyed = set(Survey.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
+    Survey.objects.bulk_create([Survey(ticket=ticket) for ticket in tickets if ticket.pk not in surveyed])
+    return {ticket.pk: "status_changed" if ticket.pk in surveyed else "survey" for ticket in tickets}
 
 
 def tickets_auto_close(*, now=None, limit: int = 1000, batch: int = 500) -> int:
@@ -421,13 +436,9 @@ def _close_automatically(tickets: list[Ticket], now) -> None:
         TicketEvent(ticket=ticket, kind=EventKind.TRANSITION, is_public=True, data=data, created_at=now)
         for ticket in tickets
     ])
-    surveyed = set(Survey.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
-    Survey.objects.bulk_create([Survey(ticket=ticket) for ticket in tickets if ticket.pk not in surveyed])
-    _outbox_write([
-        Notification(event=event, recipient=ticket.requester,
-                     template="status_changed" if ticket.pk in surveyed else "survey")
-        for ticket, event in zip(tickets, events, strict=True) if ticket.requester.email
-    ])
+    templates = _survey_once(tickets)
+    notify_new_events((event, [ticket.requester], templates[ticket.pk])
+                      for ticket, event in zip(tickets, events, strict=True))
     signals.tickets_status_changed.send(sender=Ticket, tickets=tickets, actor=None, transition="close",
                                         source=Status.RESOLVED, target=Status.CLOSED, events=events)
 
@@ -510,8 +521,7 @@ def ticket_set_level(*, ticket: Ticket, actor, level: str, reason: str, rule: st
     _save(ticket, fields)
     event = TicketEvent.objects.record(
         ticket=ticket, kind=EventKind.LEVEL_CHANGED, actor=actor, public=False,
-        data={"from": old, "to": level, "reason": reason, "rule": rule, "note": note,
-              "assignee": assignee.get_username() if assignee else None},
+        data=_level_change_data(old, level, reason=reason, rule=rule, note=note, assignee=assignee),
     )
     if level > old:
         TicketEvent.objects.record(ticket=ticket, kind=EventKind.ESCALATION, actor=None, public=True,
@@ -521,6 +531,11 @@ def ticket_set_level(*, ticket: Ticket, actor, level: str, reason: str, rule: st
         assignee=assignee, followup=followup, note=note, event=event,
     )
     return ticket, event
+
+
+def _level_change_data(old: str, new: str, *, reason: str, rule: str, note: str = "", assignee=None) -> dict:
+    return {"from": old, "to": new, "reason": reason, "rule": rule, "note": note,
+            "assignee": assignee.get_username() if assignee else None}
 
 
 def tickets_raise_level(*, tickets: list[Ticket], levels: dict[int, str], reason: str,
@@ -549,8 +564,7 @@ def tickets_raise_level(*, tickets: list[Ticket], levels: dict[int, str], reason
     update_rows(tickets, fields, increment=["version"])
     events = insert_rows([
         TicketEvent(ticket=ticket, kind=EventKind.LEVEL_CHANGED, is_public=False, created_at=now,
-                    data={"from": old_levels[ticket.pk], "to": ticket.level, "reason": reason, "rule": rule,
-                          "note": "", "assignee": None})
+                    data=_level_change_data(old_levels[ticket.pk], ticket.level, reason=reason, rule=rule))
         for ticket in tickets
     ])
     insert_rows([TicketEvent(ticket=ticket, kind=EventKind.ESCALATION, is_public=True, created_at=now,
@@ -563,13 +577,7 @@ def tickets_raise_level(*, tickets: list[Ticket], levels: dict[int, str], reason
 def notify_new_events(items: Iterable[tuple[TicketEvent, Sequence, str]]) -> None:
     """notify for many (event, recipients, template) at once, the events created in this transaction:
     none has a notification yet, so the outbox rows of all go in with one INSERT."""
-    rows = {}
-    for event, recipients, template in items:
-        for recipient in recipients:
-            if recipient is not None and recipient.email:
-                rows[(event.pk, recipient.pk, template)] = Notification(event=event, recipient=recipient,
-                                                                        template=template)
-    _outbox_write(list(rows.values()))
+    _outbox_write(list(_outbox_rows(items).values()))
 
 
 @transaction.atomic
