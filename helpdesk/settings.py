@@ -153,17 +153,25 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = None
 
-# The cache holds short-lived state shared by web workers (who is viewing a ticket): Redis when
-# configured, else memory (fine for the one-process demo).
+# The cache holds short-lived state shared by web workers (who is viewing a ticket, rate-limit
+# counters): Redis when configured, else memory (fine for the one-process demo). The cache is an
+# optimisation: when Redis is down every cache call answers "nothing" within the socket timeouts
+# (django-redis IGNORE_EXCEPTIONS), the rate limits fail open, and one warning a minute says so
+# (helpdesk.logging.OncePerInterval on the "helpdesk.cache" logger).
 REDIS_CACHE_URL = os.environ.get("CACHE_URL", os.environ.get("REDIS_URL", ""))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL,
-         "KEY_PREFIX": "helpdesk", "TIMEOUT": 300}
+        {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_CACHE_URL,
+         "KEY_PREFIX": "helpdesk", "TIMEOUT": 300,
+         "OPTIONS": {"IGNORE_EXCEPTIONS": True,
+                     "SOCKET_CONNECT_TIMEOUT": float(os.environ.get("CACHE_CONNECT_TIMEOUT", "0.25")),
+                     "SOCKET_TIMEOUT": float(os.environ.get("CACHE_TIMEOUT", "0.5"))}}
         if REDIS_CACHE_URL.startswith("redis")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "helpdesk.cache"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -183,9 +191,11 @@ HELPDESK_BASE_URL = os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
 
 # Celery: Redis in production and CI; the filesystem transport needs no server for the demo.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", os.environ.get("REDIS_URL", "filesystem://"))
+# max_retries 0: a publish connects once and does not retry (see CELERY_BROKER_CONNECTION_TIMEOUT).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
@@ -206,9 +216,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A request must not hang on a dead broker: publishing gives up after about a second, and the
-# outbox row (tickets.Notification) is sent later by tickets.tasks.send_pending_notifications.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A request must not wait for a dead broker: its publish connects once (max_retries 0), within
+# CELERY_BROKER_CONNECTION_TIMEOUT, and is not retried (tickets.tasks.enqueue_*: retry=False); the
+# outbox row (tickets.Notification) is sent later by tickets.tasks.send_pending_notifications. The
+# worker's own connection keeps retrying (broker_connection_retry), which these options do not touch.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -299,6 +311,8 @@ AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
 # Rate limits (django-ratelimit) on what anonymous or hostile users can hammer.
 RATELIMIT_VIEW = "accounts.views.rate_limited"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# A cache outage lifts the limits rather than refusing everybody (the warning above says so).
+RATELIMIT_FAIL_OPEN = True
 HELPDESK_RATE_TICKET_CREATE = os.environ.get("HELPDESK_RATE_TICKET_CREATE", "10/h")
 HELPDESK_RATE_SURVEY = os.environ.get("HELPDESK_RATE_SURVEY", "20/h")
 HELPDESK_RATE_LOGIN = os.environ.get("HELPDESK_RATE_LOGIN", "30/h")
@@ -330,7 +344,12 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    "filters": {"cache_down": {"()": "helpdesk.logging.OncePerInterval", "seconds": 60,
+                               "message": "Cache unavailable, working without it"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "helpdesk.cache": {"filters": ["cache_down"]},
+    },
 }

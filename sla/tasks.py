@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from helpdesk.celery import publish
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,10 +29,7 @@ def enqueue_deadline_recompute(policy_id: int) -> None:
     """Called after commit by sla_policy_save / sla_calendar_save. A broker outage must not break the
     manager's save: the policy is stored, and open tickets keep their deadlines until the task runs
     (re-save the policy, or call the task by hand, once the broker is back)."""
-    try:
-        recompute_open_ticket_deadlines.delay(policy_id)
-    except Exception:  # noqa: BLE001 - any broker error; the saved policy is the source of truth
-        logger.warning("Broker unavailable; deadlines of policy %s not recomputed", policy_id, exc_info=True)
+    publish(recompute_open_ticket_deadlines, policy_id, what=f"the deadline recompute of policy {policy_id}")
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)

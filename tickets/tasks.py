@@ -9,6 +9,8 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.celery import publish
+
 logger = logging.getLogger(__name__)
 
 # A claimed notification whose worker died is claimable again after this long.
@@ -16,22 +18,14 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 def enqueue_notification(notification_id: int) -> None:
-    """Called after commit. A broker outage must not lose the email nor break the request:
-    the row stays unsent and `send_pending_notifications` picks it up later."""
-    try:
-        send_notification.delay(notification_id)
-    except Exception:  # noqa: BLE001 - any broker error; the outbox row is the source of truth
-        logger.warning("Broker unavailable; notification %s left in the outbox", notification_id,
-                       exc_info=True)
+    """Called after commit. A broker outage must not lose the email nor slow the request: the row
+    stays unsent and `send_pending_notifications` picks it up later (helpdesk.celery.publish)."""
+    publish(send_notification, notification_id, what=f"notification {notification_id}")
 
 
 def enqueue_notifications(notification_ids: list[int]) -> None:
     """One broker message for many notifications (a batch job's); same outage rule as above."""
-    try:
-        send_notifications.delay(list(notification_ids))
-    except Exception:  # noqa: BLE001 - any broker error; the outbox rows are the source of truth
-        logger.warning("Broker unavailable; %s notifications left in the outbox", len(notification_ids),
-                       exc_info=True)
+    publish(send_notifications, list(notification_ids), what=f"{len(notification_ids)} notifications")
 
 
 @shared_task(acks_late=True)

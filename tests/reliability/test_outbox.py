@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -21,12 +17,11 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from tests import live
 from tests.factories import make_ticket
 from tickets import notifications
 from tickets.models import Notification
 from tickets.tasks import CLAIM_TIMEOUT, send_pending_notifications
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerKilled(BaseException):  # noqa: N818 - like SIGKILL: not an Exception, nothing catches it
@@ -77,32 +72,21 @@ def test_a_failed_send_is_retried_and_recorded(requester, category, mailoutbox, 
     assert len(mailoutbox) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _run(code: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_ticket_submitted_while_redis_is_down_is_saved_and_its_email_goes_out_when_redis_is_back(tmp_path):
     if connection.vendor != "postgresql" or not shutil.which("redis-server"):
         pytest.skip("needs PostgreSQL and redis-server (CI has both)")
-    port = _free_port()
+    port = live.free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     mails = tmp_path / "mails"
     env = {
-        **os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": broker,
+        **os.environ, "DATABASE_URL": live.database_url(settings.DATABASES["default"]), "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "0", "SECRET_KEY": "reliability-test", "DEBUG": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mails),
     }
     env.pop("TEST_DATABASE_NAME", None)
     # 1. Redis is down: the requester submits; the request must succeed and the email wait in the outbox.
-    created = _run(
+    created = live.manage_shell(
         "from tests.factories import UserFactory, CategoryFactory, make_ticket\n"
         "r = UserFactory(username='outage_requester')\n"
         "t = make_ticket(requester=r, category=CategoryFactory(name='Outage'))\n"
@@ -112,17 +96,13 @@ def test_a_ticket_submitted_while_redis_is_down_is_saved_and_its_email_goes_out_
     outbox = Notification.objects.filter(event__ticket__reference=reference)
     assert outbox.count() == 1 and outbox.get().sent_at is None
     # 2. Redis comes back; a worker runs; the outbox drain (beat, every minute) re-enqueues the email.
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    redis = live.start_redis(port)
     worker = None
     try:
-        _wait_for_port(port)
         env["EMAIL_FILE_PATH"] = str(mails)
-        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo",
-                                   "--loglevel=INFO"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=(tmp_path / "worker.log").open("w"))
+        worker = live.start_worker(env, tmp_path / "worker.log")
         outbox.update(created_at=timezone.now() - timedelta(minutes=5))
-        drained = _run("from tickets.tasks import send_pending_notifications as s; print('N', s())", env)
+        drained = live.manage_shell("from tickets.tasks import send_pending_notifications as s; print('N', s())", env)
         assert "N 1" in drained.stdout, drained.stderr[-2000:]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and outbox.get().sent_at is None:
@@ -132,24 +112,4 @@ def test_a_ticket_submitted_while_redis_is_down_is_saved_and_its_email_goes_out_
         assert len(sent) == 1 and reference in sent[0]
     finally:
         for process in (worker, redis):
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-
-
-def _test_database_url() -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError("redis did not start")
+            live.stop(process)

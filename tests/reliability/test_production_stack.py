@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,13 +19,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests import live
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str, **headers) -> tuple[int, dict, bytes]:
@@ -56,7 +51,7 @@ def test_gunicorn_serves_health_static_files_and_security_headers(tmp_path):
     collected = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT,
                                env=env, capture_output=True, text=True, timeout=300, check=False)
     assert collected.returncode == 0, collected.stderr[-2000:]
-    port = _free_port()
+    port = live.free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "helpdesk.wsgi", "--bind", f"127.0.0.1:{port}",
                                "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=(tmp_path / "gunicorn.log").open("w"))
