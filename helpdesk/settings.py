@@ -303,6 +303,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 
 # Rate limits (django-ratelimit) on what anonymous or hostile users can hammer; key="ip" is client_ip().
+# HELPDESK_RATE_LOGIN and HELPDESK_RATE_SURVEY count failures only (accounts.views.FailureLimit): wrong
+# passwords per username and IP, forged or expired survey links per IP; whoever gets it right spends nothing.
 RATELIMIT_VIEW = "accounts.views.rate_limited"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_IP_META_KEY = "accounts.client_ip.client_ip"
