@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import get_usage
+from django_ratelimit.exceptions import Ratelimited
 
+from .client_ip import client_ip
 from .roles import is_agent
 
 
@@ -64,6 +68,48 @@ def rate_limited(request, exception):
     return render(request, "429.html", status=429)
 
 
-@method_decorator(ratelimit(key="ip", rate=rate("HELPDESK_RATE_LOGIN"), method="POST", block=True), name="post")
+class FailureLimit:
+    """A django-ratelimit budget that only failures spend (a wrong password, a forged link), so people who
+    get it right never run out of it, however many of them share an address.
+
+    check() goes before the attempt: once the failures reached the rate it raises Ratelimited, which
+    RatelimitMiddleware answers with rate_limited(), and the attempt is not even tried (no password or
+    token oracle past the limit). record_failure() goes after a failed attempt.
+    """
+
+    def __init__(self, *, group: str, key: str | Callable[[str, HttpRequest], str], setting: str) -> None:
+        self.group, self.key, self.rate = group, key, rate(setting)
+
+    def check(self, request) -> None:
+        usage = get_usage(request, group=self.group, key=self.key, rate=self.rate)
+        # Reached, not exceeded: with "30/h", 30 failures refuse the 31st attempt.
+        if usage is not None and usage["count"] >= usage["limit"]:
+            raise Ratelimited
+
+    def record_failure(self, request) -> None:
+        get_usage(request, group=self.group, key=self.key, rate=self.rate, increment=True)
+
+
+def _login_failure_key(group, request) -> str:
+    # Normalised as AuthenticationForm's UsernameField does (NFKC, stripped), and case-folded, so that
+    # "Alice " or "ALICE" is not a fresh budget for the same account.
+    username = unicodedata.normalize("NFKC", request.POST.get("username", "")).strip().casefold()
+    return f"{username}\n{client_ip(request)}"
+
+
+LOGIN_FAILURES = FailureLimit(group="accounts.login_failures", key=_login_failure_key, setting="HELPDESK_RATE_LOGIN")
+
+
 class LoginView(auth_views.LoginView):
+    """Django's login; wrong passwords are limited per username and client IP (HELPDESK_RATE_LOGIN), on top
+    of django-axes' lockout of the same pair. A successful login spends nothing."""
+
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        LOGIN_FAILURES.check(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        LOGIN_FAILURES.record_failure(self.request)
+        return super().form_invalid(form)

@@ -300,19 +300,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Login lockout (django-axes): 5 failures for a username from an IP lock it for 15 minutes.
+# How many reverse proxies we trust in front of the app: each appends to X-Forwarded-For the address it
+# got the request from, so the client is the PROXY_COUNT-th entry from the right (accounts.client_ip).
+# 0, without a proxy, ignores the header, which anyone can forge; 1 behind one nginx or load balancer.
+# Set it wrong behind a proxy and every user shares the proxy's address for the lockout and the limits.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+# Login lockout (django-axes): 5 failures for a username from an IP lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 
-# Rate limits (django-ratelimit) on what anonymous or hostile users can hammer.
+# Rate limits (django-ratelimit) on what anonymous or hostile users can hammer; key="ip" is client_ip().
+# HELPDESK_RATE_LOGIN and HELPDESK_RATE_SURVEY count failures only (accounts.views.FailureLimit): wrong
+# passwords per username and IP, forged or expired survey links per IP; whoever gets it right spends nothing.
 RATELIMIT_VIEW = "accounts.views.rate_limited"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # A cache outage lifts the limits rather than refusing everybody (the warning above says so).
 RATELIMIT_FAIL_OPEN = True
+RATELIMIT_IP_META_KEY = "accounts.client_ip.client_ip"
 HELPDESK_RATE_TICKET_CREATE = os.environ.get("HELPDESK_RATE_TICKET_CREATE", "10/h")
 HELPDESK_RATE_SURVEY = os.environ.get("HELPDESK_RATE_SURVEY", "20/h")
 HELPDESK_RATE_LOGIN = os.environ.get("HELPDESK_RATE_LOGIN", "30/h")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts.views import rate
+from accounts.views import FailureLimit, rate
 
 from .. import services
 from ..exceptions import TicketActionError
@@ -154,13 +154,18 @@ def ticket_survey(request, reference: str):
     return redirect(ticket)
 
 
+SURVEY_LINK_FAILURES = FailureLimit(group="tickets.survey_link_failures", key="ip", setting="HELPDESK_RATE_SURVEY")
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=rate("HELPDESK_RATE_SURVEY"), method="POST", block=True)
 def survey_link(request, token: str):
-    """The survey from the email's signed link: no login; forged, expired or used links get a clear page."""
+    """The survey from the email's signed link: no login; forged, expired or used links get a clear page.
+    Forged or expired tokens are limited per client IP (HELPDESK_RATE_SURVEY); valid links spend nothing."""
+    SURVEY_LINK_FAILURES.check(request)
     try:
         survey = survey_from_token(token)
     except SurveyLinkError as error:
+        SURVEY_LINK_FAILURES.record_failure(request)
         return render(request, "tickets/survey_link.html", {"error": error.reason}, status=400)
     if survey.answered_at:
         return render(request, "tickets/survey_link.html", {"error": "answered", "survey": survey}, status=409)
