@@ -14,8 +14,8 @@ EXPLAINed.
 
 This is done twice. First with the notifications delivered inline, as bench/common.py sets it up
 (Celery eager, locmem email backend): the run then includes rendering and "sending" every
-escalation email (the time inside tickets.notifications.deliver is shown apart). Then with
-tickets.tasks.enqueue_notification only recording the ids, so the notifications stay in the outbox
+escalation email (the time inside tickets.outbox.deliver is shown apart). Then with
+tickets.outbox.enqueue only recording the ids, so the notifications stay in the outbox
 for the workers, as with a real broker: what the beat task itself costs.
 
 Target (issue 6): with 1,000,000 tickets, one run under 200 ms, with the same query count as at 10,000.
@@ -100,10 +100,10 @@ def stalled_now() -> int:
 
 
 class DeliveryClock:
-    """Wraps tickets.notifications.deliver to add up the time spent delivering notifications."""
+    """Wraps tickets.outbox.deliver to add up the time spent delivering notifications."""
 
     def __init__(self):
-        import tickets.notifications as notifications
+        import tickets.outbox as notifications
 
         self.module = notifications
         self.original = notifications.deliver
@@ -135,24 +135,23 @@ def explain(sql: str, params) -> str:
 
 
 class Outbox:
-    """While active, tickets.tasks.enqueue_notification(s) only record the ids: the notifications stay
-    in the outbox for the workers, as with a real broker. What the beat worker itself spends."""
+    """While active, tickets.outbox.enqueue only records the ids: the notifications stay in the outbox
+    for the workers, as with a real broker. What the beat worker itself spends."""
 
     def __init__(self):
-        import tickets.tasks as tasks
+        import tickets.outbox as outbox
 
-        self.tasks = tasks
-        self.originals = (tasks.enqueue_notification, tasks.enqueue_notifications)
+        self.outbox = outbox
+        self.original = outbox.enqueue
         self.enqueued: list[int] = []
 
     def __enter__(self):
         self.enqueued = []
-        self.tasks.enqueue_notification = self.enqueued.append
-        self.tasks.enqueue_notifications = self.enqueued.extend
+        self.outbox.enqueue = self.enqueued.extend
         return self
 
     def __exit__(self, *exc):
-        self.tasks.enqueue_notification, self.tasks.enqueue_notifications = self.originals
+        self.outbox.enqueue = self.original
 
 
 def one_run(stalled: dict[int, str], *, count: bool = False) -> dict:

@@ -291,8 +291,8 @@ def bench_auto_close() -> dict:
 
     enqueued = []
     # The broker pushes, counted not sent: one per notification, or one per batch of them.
-    tasks.send_notification.delay = lambda pk: enqueued.append([pk])
-    tasks.send_notifications.delay = lambda pks: enqueued.append(pks)
+    tasks.send_notification.apply_async = lambda args, **options: enqueued.append(list(args))
+    tasks.send_notifications.apply_async = lambda args, **options: enqueued.append(args[0])
     cutoff = timezone.now() - timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS)
     resolved = Ticket.objects.filter(status="resolved").count()
     due = Ticket.objects.filter(status="resolved", resolved_at__lte=cutoff).count()

@@ -94,8 +94,9 @@ class Escalation(models.Model):
     from_level = models.CharField(_("from"), max_length=2, choices=Level.choices)
     to_level = models.CharField(_("to"), max_length=2, choices=Level.choices)
     reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
-    rule = models.ForeignKey(EscalationRule, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="escalations", verbose_name=_("rule"))
+    # By the rule's fixed code: the log's writer names the rule without reading it (escalation.services).
+    rule = models.ForeignKey(EscalationRule, on_delete=models.SET_NULL, null=True, blank=True, to_field="code",
+                             db_column="rule_code", related_name="escalations", verbose_name=_("rule"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+", verbose_name=_("by"))
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

@@ -4,12 +4,7 @@ from django.dispatch import receiver
 
 from sla.signals import sla_breached
 from tickets.models import Priority
-from tickets.signals import (
-    ticket_created,
-    ticket_level_changed,
-    ticket_priority_changed,
-    tickets_level_changed,
-)
+from tickets.signals import ticket_created, ticket_priority_changed, tickets_level_changed
 
 from . import services
 
@@ -30,12 +25,7 @@ def on_sla_breached(sender, breaches, **kwargs):
     services.rules_on_sla_breaches(breaches=[(ticket, target) for ticket, target, _event in breaches])
 
 
-@receiver(ticket_level_changed, dispatch_uid="escalation.ticket_level_changed")
-def on_level_changed(sender, ticket, actor, old, new, reason, rule, assignee, followup, note, **kwargs):
-    services.escalation_log_level_change(ticket=ticket, actor=actor, old=old, new=new, reason=reason,
-                                         rule=rule, assignee=assignee, followup=followup, note=note)
-
-
 @receiver(tickets_level_changed, dispatch_uid="escalation.tickets_level_changed")
-def on_levels_changed(sender, tickets, old_levels, reason, rule, **kwargs):
-    services.escalation_log_level_changes(tickets=tickets, old_levels=old_levels, reason=reason, rule=rule)
+def on_levels_changed(sender, tickets, old_levels, actor, reason, rule, assignee, followup, note, **kwargs):
+    services.escalation_log_level_changes(tickets=tickets, old_levels=old_levels, actor=actor, reason=reason,
+                                          rule=rule, assignee=assignee, followup=followup, note=note)

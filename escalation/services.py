@@ -1,7 +1,8 @@
 """Escalation N1 → N4: manual moves with a detailed followup, and the automatic rules.
 
-Every level change goes through tickets.services.ticket_set_level (which records the history) and
-is logged here as an Escalation row. A rule acts only after it records a RuleFiring whose
+Every level change goes through tickets.services.tickets_set_level (which records the history), and
+its tickets_level_changed signal has it logged here as Escalation rows (escalation_log_level_changes,
+the log's one writer). A rule acts only after it records a RuleFiring whose
 (rule, ticket, cause) is unique, so no rule fires twice for the same cause, whatever the
 concurrency; a firing whose action is refused is rolled back with it.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextvars import ContextVar
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -62,23 +62,22 @@ def _check_handover(*, ticket: Ticket, to_level: str | None, assignee, followup:
 
 
 def _hand_over(*, ticket: Ticket, actor, to_level: str, reason: str, followup: str, assignee,
-               expected_version: int | None) -> Escalation:
+               expected_version: int | None) -> Ticket:
     note = ticket_services.followup_add(
         ticket=ticket, author=actor, body=followup, is_public=False, expected_version=expected_version
     ).followup
-    ticket, event = ticket_services.ticket_set_level(
+    event = ticket_services.ticket_set_level(
         ticket=ticket, actor=actor, level=to_level, reason=reason, assignee=assignee, followup=note
     )
-    escalation = Escalation.objects.filter(ticket=ticket).latest("id")
     recipients = [assignee] if assignee is not None else list(level_members(to_level))
     ticket_services.notify(event=event, recipients=[u for u in recipients if u.pk != actor.pk],
                            template="ticket_escalated")
-    return escalation
+    return event.ticket
 
 
 @transaction.atomic
 def escalation_escalate(*, ticket: Ticket, actor, reason: str, followup: str, assignee=None,
-                        expected_version: int | None = None) -> Escalation:
+                        expected_version: int | None = None) -> Ticket:
     """Hand the ticket to the next level's group (or one of its agents) with a reason and a
     detailed private followup; the requester only sees that a specialist team took over."""
     if not is_agent(actor):
@@ -95,7 +94,7 @@ def escalation_escalate(*, ticket: Ticket, actor, reason: str, followup: str, as
 
 @transaction.atomic
 def escalation_deescalate(*, ticket: Ticket, actor, followup: str, assignee=None,
-                          expected_version: int | None = None) -> Escalation:
+                          expected_version: int | None = None) -> Ticket:
     """Send the ticket back one level down, explaining why in a private followup."""
     if not is_agent(actor):
         raise TransitionRefused(_("Only agents change the level of tickets."), ticket=ticket)
@@ -110,37 +109,17 @@ def escalation_deescalate(*, ticket: Ticket, actor, followup: str, assignee=None
 # --- Automatic rules
 
 
-# The rules a sweep has already read, by code, while it runs (see escalate_stalled): the log row of
-# each ticket it escalates names the rule without reading it again.
-_sweep_rules: ContextVar[dict[str, EscalationRule] | None] = ContextVar("escalation_sweep_rules", default=None)
-
-
-def _rule_by_code(code: str) -> EscalationRule | None:
-    known = _sweep_rules.get()
-    if known is not None and code in known:
-        return known[code]
-    return EscalationRule.objects.filter(code=code).first()
-
-
-def escalation_log_level_change(*, ticket: Ticket, actor, old: str, new: str, reason: str, rule: str,
-                                assignee, followup, note: str) -> Escalation:
-    """The escalation log's one writer: a row for every level change of a ticket, whoever made it."""
-    return Escalation.objects.create(
-        ticket=ticket, from_level=old, to_level=new,
-        reason=reason if reason in Reason.values else Reason.MANUAL,
-        rule=_rule_by_code(rule) if rule else None,
-        actor=actor, assignee=assignee, followup=followup,
-        note=note or ("" if reason in Reason.values else reason),
-    )
-
-
-def escalation_log_level_changes(*, tickets: list[Ticket], old_levels: dict[int, str], reason: str,
-                                 rule: str) -> list[Escalation]:
-    """The log rows of a rule's move of many tickets at once (tickets.services.tickets_raise_level)."""
-    rule_row = _rule_by_code(rule) if rule else None
+def escalation_log_level_changes(*, tickets: Sequence[Ticket], old_levels: dict[int, str], reason: str,
+                                 rule: str = "", actor=None, assignee=None, followup=None,
+                                 note: str = "") -> list[Escalation]:
+    """The escalation log's one writer: a row for every level change, of one ticket or a rule's batch,
+    whoever made it, in one INSERT. `rule` is a rule's code (the log refers to rules by code)."""
+    known = reason in Reason.values
     return Escalation.objects.bulk_create([
-        Escalation(ticket=ticket, from_level=old_levels[ticket.pk], to_level=ticket.level, reason=reason,
-                   rule=rule_row)
+        Escalation(ticket=ticket, from_level=old_levels[ticket.pk], to_level=ticket.level,
+                   reason=reason if known else Reason.MANUAL, rule_id=rule or None,
+                   actor=actor if getattr(actor, "pk", None) else None, assignee=assignee, followup=followup,
+                   note=note or ("" if known else reason))
         for ticket in tickets
     ])
 
@@ -177,11 +156,7 @@ def rule_escalate_many(*, rule: EscalationRule, items: Sequence[tuple[Ticket, st
     items = [(ticket, cause) for ticket, cause in items if (ticket.pk, cause) not in fired]
     RuleFiring.objects.bulk_create([RuleFiring(rule=rule, ticket=ticket, cause=cause) for ticket, cause in items])
     tickets = [ticket for ticket, _cause in items]
-    token = _sweep_rules.set({**(_sweep_rules.get() or {}), rule.code: rule})
-    try:
-        events = ticket_services.tickets_raise_level(tickets=tickets, levels=levels, reason=reason, rule=rule.code)
-    finally:
-        _sweep_rules.reset(token)
+    events = ticket_services.tickets_set_level(tickets=tickets, levels=levels, reason=reason, rule=rule.code)
     members = {level: list(level_members(level)) for level in {ticket.level for ticket in tickets}}
     managers = _managers() if notify_managers and tickets else []
     ticket_services.notify_new_events(
@@ -267,7 +242,7 @@ def escalate_stalled(*, now=None, limit: int = 500) -> int:
     Set-based, in one transaction: the stalled tickets are locked with SKIP LOCKED (a second sweep at
     once, or an agent acting on one, leaves it to the next run), the firings recorded in one INSERT
     (the ones already recorded skipped: a rule fires once per cause), the levels raised by
-    tickets.services.tickets_raise_level, the new levels' agents notified in one INSERT after it. A
+    tickets.services.tickets_set_level, the new levels' agents notified in one INSERT after it. A
     constant number of statements whatever the number of tickets.
     """
     rule = active_rule(RuleCode.STALLED_DIAGNOSTIC)

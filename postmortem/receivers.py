@@ -5,7 +5,7 @@ They run inside the ticket service's transaction: what they write commits (or ro
 
 from django.dispatch import receiver
 
-from tickets.signals import ticket_created, ticket_priority_changed, ticket_status_changed
+from tickets.signals import ticket_created, ticket_priority_changed, tickets_status_changed
 
 from . import services
 from .models import Trigger
@@ -24,9 +24,10 @@ def declare_on_raise(sender, ticket, old, new, **kwargs):
         services.incident_declare(ticket=ticket, actor=None, trigger=Trigger.RAISED)
 
 
-@receiver(ticket_status_changed, dispatch_uid="postmortem.ticket_status_changed")
-def follow_ticket(sender, ticket, actor, transition, **kwargs):
-    if transition == "resolve":
-        services.incident_on_ticket_resolved(ticket=ticket, actor=actor)
-    elif transition == "reopen":
-        services.incident_on_ticket_reopened(ticket=ticket, actor=actor)
+@receiver(tickets_status_changed, dispatch_uid="postmortem.tickets_status_changed")
+def follow_tickets(sender, tickets, actor, transition, **kwargs):
+    for ticket in tickets:
+        if transition == "resolve":
+            services.incident_on_ticket_resolved(ticket=ticket, actor=actor)
+        elif transition == "reopen":
+            services.incident_on_ticket_reopened(ticket=ticket, actor=actor)

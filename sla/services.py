@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import MANAGER_GROUP
-from helpdesk.db import update_rows
+from core.db import update_rows
 from tickets import services as ticket_services
 from tickets.models import Status, Ticket
 

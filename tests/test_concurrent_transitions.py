@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, transaction
 from django_fsm import ConcurrentTransition
 
+from core.exceptions import ActionRefused, StaleForm
 from tests.factories import advance
 from tickets import services
-from tickets.exceptions import TicketChanged, TransitionRefused
 from tickets.models import EventKind, Priority, Status, Ticket
 
 
@@ -45,7 +45,7 @@ def test_a_stale_expected_version_raises_ticket_changed_with_the_fresh_row(ticke
     services.ticket_assign(ticket=ticket, actor=agent_n2, assignee=agent_n2)  # someone else acts first
     before = _snapshot(ticket)
 
-    with pytest.raises(TicketChanged) as excinfo:
+    with pytest.raises(StaleForm) as excinfo:
         STALE_ACTIONS[action](ticket, agent_n1, loaded_version)
 
     fresh = excinfo.value.ticket
@@ -63,7 +63,7 @@ def test_a_stale_resolve_changes_nothing(ticket, agent_n1, requester):
     services.followup_add(ticket=ticket, author=requester, body="Ça remarche tout seul ?")
     before = _snapshot(ticket)
 
-    with pytest.raises(TicketChanged) as excinfo:
+    with pytest.raises(StaleForm) as excinfo:
         services.ticket_resolve(ticket=ticket, actor=agent_n1, solution="Redémarré.",
                                 expected_version=loaded_version)
 
@@ -84,7 +84,7 @@ def test_a_service_acts_on_the_row_as_it_is_now_not_on_the_callers_stale_copy(ti
     services.ticket_take(ticket=ticket, actor=agent_n1)
     before = _snapshot(ticket)
 
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(ActionRefused):
         services.ticket_take(ticket=stale, actor=agent_n2)
 
     assert _snapshot(ticket) == before
@@ -126,8 +126,8 @@ def test_two_agents_taking_a_ticket_at_once_one_wins_and_the_other_is_told(ticke
     losers = [outcome for outcome in outcomes.values() if outcome != "took"]
     assert len(winners) == 1, outcomes
     assert len(losers) == 1
-    assert isinstance(losers[0], TicketChanged | TransitionRefused), repr(losers[0])
-    if isinstance(losers[0], TicketChanged):
+    assert isinstance(losers[0], StaleForm | ActionRefused), repr(losers[0])
+    if isinstance(losers[0], StaleForm):
         assert losers[0].ticket.status == Status.IN_PROGRESS
     stored = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
     assert stored.status == Status.IN_PROGRESS

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.exceptions import ActionRefused
 from tests.factories import advance
 from tickets import services
-from tickets.exceptions import TransitionRefused
 from tickets.models import EventKind, Followup, Status, Ticket
 from tickets.selectors import ticket_timeline
 
@@ -146,7 +146,7 @@ def test_an_agents_public_reply_on_a_closed_ticket_is_refused(ticket, agent_n1):
     closed = advance(ticket, to="closed", agent=agent_n1)
     before = (closed.followups.count(), closed.events.count(), Ticket.objects.count())
 
-    with pytest.raises(TransitionRefused) as excinfo:
+    with pytest.raises(ActionRefused) as excinfo:
         services.followup_add(ticket=closed, author=agent_n1, body="Un dernier mot.")
 
     assert str(excinfo.value.message).strip()
@@ -171,7 +171,7 @@ def test_an_agent_may_still_add_a_private_note_to_a_closed_ticket(ticket, agent_
 def test_an_empty_followup_is_refused(request, ticket, role, body):
     before = (ticket.followups.count(), ticket.events.count())
 
-    with pytest.raises(TransitionRefused) as excinfo:
+    with pytest.raises(ActionRefused) as excinfo:
         services.followup_add(ticket=ticket, author=request.getfixturevalue(role), body=body)
 
     assert str(excinfo.value.message).strip()
@@ -182,7 +182,7 @@ def test_an_empty_reply_on_a_closed_ticket_opens_no_new_ticket(ticket, requester
     closed = advance(ticket, to="closed", agent=agent_n1)
     count = Ticket.objects.count()
 
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(ActionRefused):
         services.followup_add(ticket=closed, author=requester, body="   ")
 
     assert Ticket.objects.count() == count

@@ -13,9 +13,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from tests.factories import make_ticket
-from tickets import services, tasks
+from tickets import outbox, services, tasks
 from tickets.models import EventKind, Notification
-from tickets.notifications import deliver
+from tickets.outbox import deliver
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 FAILING = "tests.test_notifications.FailingEmailBackend"
@@ -121,7 +121,7 @@ def test_a_notification_claimed_by_a_live_worker_is_not_sent_by_another(ticket):
 def test_a_notification_whose_worker_died_is_claimable_again_after_the_claim_timeout(ticket):
     notification = _acknowledgement(ticket)
     Notification.objects.filter(pk=notification.pk).update(
-        claimed_at=timezone.now() - tasks.CLAIM_TIMEOUT - timedelta(seconds=1)
+        claimed_at=timezone.now() - outbox.CLAIM_TIMEOUT - timedelta(seconds=1)
     )
 
     assert deliver(notification.pk) == "sent"
@@ -184,8 +184,8 @@ def test_a_broker_outage_does_not_break_the_creation_and_keeps_the_notification(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_notification, "delay", broker_down)
-    monkeypatch.setattr(tasks.send_notifications, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_notification, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.send_notifications, "apply_async", broker_down)
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket = make_ticket(requester=requester, category=category)

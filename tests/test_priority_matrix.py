@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.exceptions import ActionRefused
 from tests.factories import advance, make_ticket
 from tickets import services
-from tickets.exceptions import TransitionRefused
 from tickets.models import EventKind, Priority, Scale, Ticket, priority_for
 from tickets.selectors import ticket_timeline
 
@@ -94,7 +94,7 @@ def test_an_override_on_a_ticket_in_progress_is_allowed(ticket, agent_n1):
 
 def _assert_override_refused(ticket: Ticket, **kwargs) -> None:
     before = Ticket.objects.values("priority", "priority_overridden", "version").get(pk=ticket.pk)
-    with pytest.raises(TransitionRefused) as excinfo:
+    with pytest.raises(ActionRefused) as excinfo:
         services.ticket_change_priority(ticket=ticket, **kwargs)
     assert str(excinfo.value.message).strip()
     assert Ticket.objects.values("priority", "priority_overridden", "version").get(pk=ticket.pk) == before

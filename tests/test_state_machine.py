@@ -1,7 +1,7 @@
 """The ticket's finite-state machine (SPEC.md "Status: a finite-state machine"), through the services.
 
 Every (transition, source status) pair is tried; for the allowed ones, every member of the cast.
-A refused move raises TransitionRefused with a message and leaves the row as it was.
+A refused move raises ActionRefused with a message and leaves the row as it was.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import pytest
 from django_fsm import can_proceed
 
 from accounts.roles import Level, is_agent
+from core.exceptions import ActionRefused
 from tests.factories import advance, make_ticket
 from tickets import services
-from tickets.exceptions import TransitionRefused
 from tickets.models import EventKind, Status, Ticket, TicketType
+from tickets.services._rows import GUARD_MESSAGES
 
 TRANSITIONS = {
     # name: (source, target), as in SPEC.md's table
@@ -77,10 +78,10 @@ def row(ticket: Ticket) -> dict:
     return Ticket.objects.values("status", "version").get(pk=ticket.pk)
 
 
-def assert_refused(call, ticket: Ticket) -> TransitionRefused:
-    """`call` raises TransitionRefused with a message; the row and its history stay as they were."""
+def assert_refused(call, ticket: Ticket) -> ActionRefused:
+    """`call` raises ActionRefused with a message; the row and its history stay as they were."""
     before, events_before = row(ticket), ticket.events.count()
-    with pytest.raises(TransitionRefused) as excinfo:
+    with pytest.raises(ActionRefused) as excinfo:
         call()
     assert str(excinfo.value.message).strip()
     assert row(ticket) == before
@@ -169,7 +170,7 @@ def test_take_is_refused_until_the_category_is_set(requester, agent_n1, category
     refused = assert_refused(lambda: services.ticket_take(ticket=uncategorised, actor=agent_n1), uncategorised)
     taken = services.ticket_take(ticket=uncategorised, actor=agent_n1, category=category)
 
-    assert refused.message == services.GUARD_MESSAGES["take"]()
+    assert refused.message == GUARD_MESSAGES["take"]()
     assert taken.status == Status.IN_PROGRESS
     assert Ticket.objects.get(pk=taken.pk).category == category
 
@@ -181,7 +182,7 @@ def test_take_is_refused_until_the_type_is_set(requester, agent_n1, category):
     refused = assert_refused(lambda: services.ticket_take(ticket=untyped, actor=agent_n1), untyped)
     taken = services.ticket_take(ticket=untyped, actor=agent_n1, ticket_type=TicketType.BUG_REPORT)
 
-    assert refused.message == services.GUARD_MESSAGES["take"]()
+    assert refused.message == GUARD_MESSAGES["take"]()
     assert Ticket.objects.get(pk=taken.pk).ticket_type == TicketType.BUG_REPORT
 
 
@@ -211,7 +212,7 @@ def test_resolve_is_refused_without_a_written_solution(ticket, agent_n1, solutio
         lambda: services.ticket_resolve(ticket=ticket, actor=agent_n1, solution=solution), ticket
     )
 
-    assert refused.message == services.GUARD_MESSAGES["resolve"]()
+    assert refused.message == GUARD_MESSAGES["resolve"]()
     assert Ticket.objects.get(pk=ticket.pk).solution == ""
 
 
@@ -263,8 +264,8 @@ def test_no_transition_of_the_model_leaves_closed(ticket, agent_n1):
 def test_escalate_keeps_the_ticket_in_progress_and_raises_its_level(ticket, agent_n1, agent_n2):
     ticket = advance(ticket, to="in_progress", agent=agent_n1)
 
-    escalated, _event = services.ticket_set_level(ticket=ticket, actor=agent_n1, level=Level.N2,
-                                                   reason="Compétence", assignee=agent_n2)
+    escalated = services.ticket_set_level(ticket=ticket, actor=agent_n1, level=Level.N2,
+                                          reason="Compétence", assignee=agent_n2).ticket
 
     assert row(ticket)["status"] == Status.IN_PROGRESS
     assert Ticket.objects.get(pk=ticket.pk).level == Level.N2

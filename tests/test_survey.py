@@ -33,14 +33,14 @@ def test_closing_sends_one_survey_email_with_a_signed_link(closed, mailoutbox, r
 
 def test_a_ticket_reopened_then_closed_is_surveyed_once(ticket, agent_n1, requester, mailoutbox,
                                                        django_capture_on_commit_callbacks):
-    from tickets.exceptions import TransitionRefused
+    from core.exceptions import ActionRefused
 
     with django_capture_on_commit_callbacks(execute=True):
         resolved = advance(ticket, to="resolved", agent=agent_n1)
         reopened = services.ticket_reopen(ticket=resolved, actor=requester, reason="Toujours en panne")
         resolved = services.ticket_resolve(ticket=reopened, actor=agent_n1, solution="Carte réseau changée")
         closed = services.ticket_close(ticket=resolved, actor=requester)
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(ActionRefused):
             services.ticket_close(ticket=closed, actor=requester)
 
     survey = Survey.objects.get(ticket=closed)

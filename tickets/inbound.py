@@ -8,11 +8,13 @@ import email
 import email.policy
 import hashlib
 import hmac
+import imaplib
 import re
 from email.message import EmailMessage
 from email.utils import parseaddr
 
 import nh3
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -126,3 +128,22 @@ def _route(record: InboundEmail, message: EmailMessage, subject: str, body: str,
         )
         record.status = InboundStatus.CREATED
     record.note = "; ".join(refused)[:300]
+
+
+def inbound_poll_mailbox() -> int:
+    """Fetch the unseen messages of the IMAP mailbox (HELPDESK_IMAP_*) and process each once; returns
+    how many. A message is stored before it is flagged seen: a crash re-polls it, and its Message-ID
+    makes the second pass a no-op."""
+    if not settings.HELPDESK_IMAP_HOST:
+        return 0
+    count = 0
+    with imaplib.IMAP4_SSL(settings.HELPDESK_IMAP_HOST, settings.HELPDESK_IMAP_PORT) as mailbox:
+        mailbox.login(settings.HELPDESK_IMAP_USER, settings.HELPDESK_IMAP_PASSWORD)
+        mailbox.select(settings.HELPDESK_IMAP_FOLDER)
+        _status, data = mailbox.search(None, "UNSEEN")
+        for number in data[0].split()[:200]:
+            _status, parts = mailbox.fetch(number, "(RFC822)")
+            inbound_receive(parts[0][1])
+            mailbox.store(number, "+FLAGS", "\\Seen")
+            count += 1
+    return count

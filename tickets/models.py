@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,6 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
 from accounts.roles import Level, is_agent
+from core.db import insert_rows
 
 
 class Status(models.TextChoices):
@@ -225,7 +228,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="participating_tickets",
         verbose_name=_("participants"), help_text=_("Agents who follow the ticket and receive its notifications."),
     )
-    # Time spent in each phase of the template, for the dashboard's bands (see services._track_phase).
+    # Time spent in each phase of the template, for the dashboard's bands (see services._rows.track_phase).
     current_phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, default=Phase.RECEPTION)
     phase_started_at = models.DateTimeField(null=True, blank=True)
     reception_seconds = models.PositiveIntegerField(default=0)
@@ -567,13 +570,23 @@ class TicketEventQuerySet(models.QuerySet):
 
 
 class TicketEventManager(models.Manager.from_queryset(TicketEventQuerySet)):
+    """The one way to write history, for one event or many (as Django's LogEntry.objects.log_actions):
+    services call it inside their transaction."""
+
+    def record_many(self, rows: Iterable[tuple[Ticket, str, dict]], *, actor=None, public: bool = True,
+                    followup: Followup | None = None, now=None) -> list[TicketEvent]:
+        """One INSERT for the (ticket, kind, data) rows; the events, in the order of `rows`."""
+        actor = actor if getattr(actor, "pk", None) else None
+        now = now or timezone.now()
+        return insert_rows([
+            TicketEvent(ticket=ticket, kind=kind, actor=actor, is_public=public, data=data or {},
+                        followup=followup, created_at=now)
+            for ticket, kind, data in rows
+        ])
+
     def record(self, *, ticket: Ticket, kind: str, actor=None, public: bool = True,
                data: dict | None = None, followup: Followup | None = None) -> TicketEvent:
-        """The one way to write history: called by services inside their transaction."""
-        return self.create(
-            ticket=ticket, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-            is_public=public, data=data or {}, followup=followup,
-        )
+        return self.record_many([(ticket, kind, data or {})], actor=actor, public=public, followup=followup)[0]
 
 
 class TicketEvent(models.Model):

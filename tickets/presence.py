@@ -2,7 +2,7 @@
 
 The workspace polls every 10 s; a viewer not seen for PRESENCE_TTL seconds is gone. A lost update
 between two workers only delays a notice by one poll, which is acceptable for a hint; what really
-protects the ticket is the version check of every form (services._lock).
+protects the ticket is the version check of every form (tickets.services._rows.lock).
 """
 
 from __future__ import annotations

@@ -9,12 +9,10 @@ from django.dispatch import Signal
 # Receivers: sla (sets deadlines), escalation (VIP / P1 / recurring rules), postmortem (major incidents).
 ticket_created = Signal()
 
-# Sent with ticket=, actor=, transition=, source=, target=, event= (the TicketEvent) after every
-# status transition.
-# Receivers: sla (pause/resume clocks, first response), postmortem (incident resolved).
-ticket_status_changed = Signal()
-# Sent with tickets=, actor=, transition=, source=, target=, events= after one transition made on many
-# tickets at once (the auto-close job). Receivers: sla (stops the clocks).
+# Sent with tickets= (one or many, locked and changed), actor= (None: the system), transition=, events=
+# (their TicketEvents, in the same order) after every status transition (services._rows.transition).
+# Receivers: sla (pause, resume or stop the clocks, first response), postmortem (incident resolved or
+# reopened).
 tickets_status_changed = Signal()
 
 # Sent with ticket=, actor=, old=, new= after a priority change.
@@ -24,9 +22,7 @@ ticket_priority_changed = Signal()
 # Sent with ticket=, followup= after a followup is added. Receivers: sla (first public agent reply).
 followup_added = Signal()
 
-# Sent with ticket=, actor=, old=, new=, reason=, rule=, assignee=, followup=, event= after every level
-# change (ticket_set_level). Receivers: escalation (writes the escalation log, one row per change).
-ticket_level_changed = Signal()
-# Sent with tickets=, old_levels= (by ticket pk), reason=, rule=, events= after a rule raised the level of
-# many tickets at once (tickets_raise_level). Receivers: escalation (the log rows, in one INSERT).
+# Sent with tickets=, old_levels= (by ticket pk), actor=, reason=, rule= (a rule's code, or ""),
+# assignee=, followup=, note=, events= after every level change, of one ticket or a rule's batch
+# (services.tickets_set_level). Receivers: escalation (the escalation log, its one writer).
 tickets_level_changed = Signal()

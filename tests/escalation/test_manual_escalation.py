@@ -160,12 +160,12 @@ def test_escalation_log_is_for_managers_and_filters_by_level(client, working_tic
 
 
 def test_cannot_escalate_past_n4(working_ticket, agent_n1):
+    from core.exceptions import ActionRefused
     from escalation.services import escalation_escalate
     from tickets import services
-    from tickets.exceptions import TransitionRefused
 
     services.ticket_set_level(ticket=working_ticket, actor=agent_n1, level="N4", reason="test")
     working_ticket.refresh_from_db()
 
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(ActionRefused):
         escalation_escalate(ticket=working_ticket, actor=agent_n1, reason="complex_incident", followup=FOLLOWUP)

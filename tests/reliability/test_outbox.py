@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from tests import live
 from tests.factories import make_ticket
-from tickets import notifications
+from tickets import outbox
 from tickets.models import Notification
-from tickets.tasks import CLAIM_TIMEOUT, send_pending_notifications
+from tickets.outbox import CLAIM_TIMEOUT
+from tickets.tasks import send_pending_notifications
 
 
 class WorkerKilled(BaseException):  # noqa: N818 - like SIGKILL: not an Exception, nothing catches it
@@ -40,14 +41,14 @@ def test_a_task_killed_once_then_retried_sends_the_email_once(requester, categor
     with monkeypatch.context() as patch:
         patch.setattr("django.core.mail.EmailMultiAlternatives.send", die)
         with pytest.raises(WorkerKilled):
-            notifications.deliver(notification.pk)
+            outbox.deliver(notification.pk)
     # The broker redelivers the unacknowledged task at once (acks_late): the claim makes it a no-op.
-    assert notifications.deliver(notification.pk) == "skipped"
+    assert outbox.deliver(notification.pk) == "skipped"
     assert mailoutbox == []
     # Once the claim is stale, the outbox drain sends it, once.
     with time_machine.travel(timezone.now() + CLAIM_TIMEOUT + timedelta(minutes=1)):
         assert send_pending_notifications() == 1
-        assert notifications.deliver(notification.pk) == "skipped"
+        assert outbox.deliver(notification.pk) == "skipped"
 
     assert len(mailoutbox) == 1
     notification.refresh_from_db()
@@ -64,11 +65,11 @@ def test_a_failed_send_is_retried_and_recorded(requester, category, mailoutbox, 
         patch.setattr("django.core.mail.EmailMultiAlternatives.send",
                       lambda self, fail_silently=False: (_ for _ in ()).throw(OSError("SMTP down")))
         with pytest.raises(OSError):
-            notifications.deliver(notification.pk)
+            outbox.deliver(notification.pk)
     notification.refresh_from_db()
     assert (notification.sent_at, notification.claimed_at, notification.last_error) == (None, None, "SMTP down")
 
-    assert notifications.deliver(notification.pk) == "sent"
+    assert outbox.deliver(notification.pk) == "sent"
     assert len(mailoutbox) == 1
 
 

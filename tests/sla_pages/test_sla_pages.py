@@ -359,7 +359,7 @@ def test_a_broker_outage_does_not_break_the_save(client, manager, default_policy
     def refuse(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.recompute_open_ticket_deadlines, "delay", refuse)
+    monkeypatch.setattr(tasks.recompute_open_ticket_deadlines, "apply_async", refuse)
     client.force_login(manager)
     data = page_data(client.get(f"/sla/policies/{default_policy.pk}/"))
     data["warning_percent"] = "80"

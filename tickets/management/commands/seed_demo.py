@@ -288,11 +288,10 @@ class _TicketSeeder:
                 note = services.followup_add(
                     ticket=ticket, author=actor, body=step.text, is_public=False
                 ).followup
-                ticket, _event = services.ticket_set_level(
+                return services.ticket_set_level(
                     ticket=ticket, actor=actor, level=step.level, reason=step.reason,
                     assignee=self.users[step.assignee], followup=note,
-                )
-                return ticket
+                ).ticket
             case "priority":
                 return services.ticket_change_priority(ticket=ticket, actor=actor, priority=step.priority,
                                                        reason=step.reason)
@@ -339,7 +338,7 @@ class _TicketSeeder:
     @staticmethod
     def _recount_phases(ticket_pk: int) -> None:
         """The time per phase was counted in real (instant) time: count it again from the moved
-        history, the way services._track_phase does as the ticket moves."""
+        history, the way tickets.services._rows.track_phase does as the ticket moves."""
         ticket = Ticket.objects.get(pk=ticket_pk)
         seconds = dict.fromkeys(Phase.values, 0)
         status, has_cause = Status.NEW, False
