@@ -33,6 +33,7 @@ from ..forms import (
     VersionedForm,
     WaitForm,
 )
+from ..middleware import keep_typed_text
 from ..models import CannedReply, Phase, SavedView, Ticket
 from ..panels import panels_for
 from ..presence import presence_touch
@@ -316,6 +317,7 @@ def ticket_action(request, reference: str, action: str):
     form_class, form_name, perform = ACTIONS[action]
     kwargs = {"user": request.user} if form_class is ReplyForm else {}
     form = form_class(request.POST, request.FILES, **kwargs)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render_workspace(request, ticket, bound={form_name: form}, status=400)
     messages.success(request, perform(request, ticket, form.cleaned_data))

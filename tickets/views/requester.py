@@ -17,6 +17,7 @@ from accounts.views import rate
 from .. import services
 from ..exceptions import TicketActionError
 from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreateForm
+from ..middleware import keep_typed_text
 from ..models import Survey
 from ..selectors import (
     get_attachment_for,
@@ -81,6 +82,7 @@ def ticket_detail(request, reference: str):
 def ticket_reply(request, reference: str):
     ticket = get_ticket_for(request.user, reference)
     form = ReplyForm(request.POST, request.FILES, user=request.user)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
     result = services.followup_add(
@@ -102,6 +104,7 @@ def ticket_confirm(request, reference: str):
     """The requester confirms the solution: the ticket is closed."""
     ticket = get_ticket_for(request.user, reference)
     form = ConfirmForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket), status=400)
     services.ticket_close(ticket=ticket, actor=request.user, expected_version=form.cleaned_data["version"])
@@ -115,6 +118,7 @@ def ticket_reject(request, reference: str):
     """The requester rejects the solution, with a reason: the ticket is reopened."""
     ticket = get_ticket_for(request.user, reference)
     form = ReasonForm(request.POST, submit=_("No, reopen it"))
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reject_form=form),
                       status=400)
