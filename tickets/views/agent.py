@@ -286,10 +286,14 @@ def _link(request, ticket, data):
 
 
 def _reply(request, ticket, data):
+    # A reply or a note changes no state: it is added even from a page loaded before a colleague's
+    # change (no expected_version), and the message points to that change in the timeline.
     services.followup_add(ticket=ticket, author=request.user, body=data["body"],
-                          is_public=data.get("is_public", False), attachments=data["attachments"],
-                          expected_version=data["version"])
-    return _("Reply sent to the requester.") if data.get("is_public") else _("Private note added.")
+                          is_public=data.get("is_public", False), attachments=data["attachments"])
+    done = _("Reply sent to the requester.") if data.get("is_public") else _("Private note added.")
+    if data["version"] != ticket.version:
+        done = _("%(done)s The ticket had changed since you opened it: see the timeline.") % {"done": done}
+    return done
 
 
 ACTIONS = {

@@ -85,14 +85,18 @@ def ticket_reply(request, reference: str):
     keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
+    # A message is added even from a page loaded before someone else's change (no expected_version):
+    # it changes no state the person could have misjudged, and the message points to the timeline.
     result = services.followup_add(
         ticket=ticket, author=request.user, body=form.cleaned_data["body"],
         is_public=form.cleaned_data.get("is_public", True), attachments=form.cleaned_data["attachments"],
-        expected_version=form.cleaned_data["version"],
     )
     if result.ticket.pk != ticket.pk:
         messages.info(request, _("Ticket %(old)s is closed, so your message opened a new ticket, %(new)s, "
                                  "linked to it.") % {"old": ticket.reference, "new": result.ticket.reference})
+    elif form.cleaned_data["version"] != ticket.version:
+        messages.success(request, _("%(done)s The ticket had changed since you opened it: see the timeline.")
+                         % {"done": _("Your message has been sent.")})
     else:
         messages.success(request, _("Your message has been sent."))
     return redirect(result.ticket)
