@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import agent_required, manager_required
 from accounts.roles import next_level
+from tickets.middleware import keep_typed_text
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
 from tickets.views.agent import render_workspace
@@ -44,6 +45,7 @@ def _handover(request, reference: str, *, down: bool):
     ticket = get_ticket_for(request.user, reference)
     to_level = services.previous_level(ticket.level) if down else next_level(ticket.level)
     form = HandoverForm(request.POST, to_level=to_level, down=down)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render_workspace(request, ticket, bound={"deescalate" if down else "escalate": form}, status=400)
     data = form.cleaned_data

@@ -59,6 +59,16 @@ class ArticleForm(forms.Form):
         return normalise_tags(self.cleaned_data["tags"])
 
 
+class ArticleEditForm(ArticleForm):
+    """An edit carries the revision it started from: a save over a newer one is refused (409), typed text kept."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout.append("revision")
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search the knowledge base"), max_length=200, required=False,
                         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",

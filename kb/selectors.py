@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, F, Func, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, F, Func, Max, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.html import escape, format_html_join
 from django.utils.safestring import SafeString
@@ -307,6 +307,12 @@ def _diff_lines(previous: ArticleRevision | None, revision: ArticleRevision) -> 
         kind = {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "context")
         lines.append((kind, line))
     return lines
+
+
+def article_revision_number(*, article: Article) -> int:
+    """The number of the article's latest revision: every save of its text writes the next one, so the
+    edit form carries it and a save from an older one is refused (kb.services.article_update)."""
+    return article.revisions.aggregate(last=Max("number"))["last"] or 0
 
 
 def article_history(*, article: Article) -> list[RevisionDiff]:

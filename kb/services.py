@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from .models import (
     TicketArticleLink,
     normalise_tags,
 )
+from .selectors import article_revision_number
 
 # Paths under /kb/ that a slug must not shadow (see kb/urls.py).
 RESERVED_SLUGS = {"new", "suggest", "tickets"}
@@ -71,9 +72,16 @@ def _refresh_search_vector(article: Article) -> None:
         Article.objects.filter(pk=article.pk).update(search_vector=search_vector_expression())
 
 
+class ArticleChanged(TicketActionError):
+    """Someone saved the article since the editor's form was loaded; the 409 page keeps the typed text
+    and offers it again with the current revision (`current`)."""
+
+    stale = True
+
+
 def _write_revision(article: Article, author) -> ArticleRevision:
     # Called with the article row locked (or just inserted), so numbers cannot collide.
-    last = article.revisions.aggregate(last=Max("number"))["last"] or 0
+    last = article_revision_number(article=article)
     return ArticleRevision.objects.create(article=article, number=last + 1, title=article.title,
                                           body=article.body, author=author)
 
@@ -105,12 +113,25 @@ def article_create(*, author, title: str, body: str, audience: str = Audience.PU
 
 @transaction.atomic
 def article_update(*, article: Article, editor, title: str, body: str, audience: str,
-                   category: Category | None = None, tags: str = "") -> Article:
+                   category: Category | None = None, tags: str = "",
+                   expected_revision: int | None = None) -> Article:
     """Save an edit: the fields change, a new revision records title and body, the vector follows.
-    The slug stays: links to the article keep working after a title change."""
+    The slug stays: links to the article keep working after a title change. With `expected_revision`
+    (the revision the editor's form was loaded from), a save over someone else's newer revision is
+    refused with ArticleChanged instead of silently replacing it."""
     _require_agent(editor)
     fields = _clean_fields(title=title, body=body, audience=audience, tags=tags)
     article = Article.objects.select_for_update().get(pk=article.pk)
+    if expected_revision is not None:
+        # Read under the row lock: every revision is written with the article row locked.
+        current = article_revision_number(article=article)
+        if current != expected_revision:
+            raise ArticleChanged(
+                _("“%(title)s” was saved by someone else since you opened it (it is now at revision "
+                  "%(number)d). Your text is kept: compare it with the article's history, then save it "
+                  "again.") % {"title": article.title, "number": current},
+                current={"revision": current},
+            )
     for name, value in fields.items():
         setattr(article, name, value)
     article.category = category

@@ -12,15 +12,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import agent_required
+from tickets.middleware import keep_typed_text
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
 from tickets.views.agent import render_workspace
 
 from . import services
-from .forms import ArticleForm, DeflectForm, LinkArticleForm, LinkSearchForm, SearchForm, VoteForm
+from .forms import (
+    ArticleEditForm,
+    ArticleForm,
+    DeflectForm,
+    LinkArticleForm,
+    LinkSearchForm,
+    SearchForm,
+    VoteForm,
+)
 from .models import ArticleVote
 from .selectors import (
     article_history,
+    article_revision_number,
     article_search,
     article_suggestions,
     articles_for_browse,
@@ -126,9 +136,13 @@ def article_create(request):
 @require_http_methods(["GET", "POST"])
 def article_edit(request, slug: str):
     article = get_article_for(request.user, slug)
-    form = ArticleForm(request.POST or None, initial=ArticleForm.initial_for(article))
+    initial = {**ArticleForm.initial_for(article), "revision": article_revision_number(article=article)}
+    form = ArticleEditForm(request.POST or None, initial=initial)
+    keep_typed_text(request, form)
     if request.method == "POST" and form.is_valid():
-        article = services.article_update(article=article, editor=request.user, **form.cleaned_data)
+        data = dict(form.cleaned_data)
+        article = services.article_update(article=article, editor=request.user,
+                                          expected_revision=data.pop("revision"), **data)
         messages.success(request, _("Article saved."))
         return redirect(article)
     return render(request, "kb/form.html", {"form": form, "article": article}, status=400 if form.errors else 200)

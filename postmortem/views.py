@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import agent_required
 from accounts.roles import is_agent
+from tickets.middleware import keep_typed_text
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
 from tickets.views.agent import render_workspace
@@ -63,6 +64,7 @@ def workspace_panel(request, ticket, bound):
 def declare(request, reference: str):
     ticket = get_ticket_for(request.user, reference)
     form = DeclareForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render_workspace(request, ticket, bound={"declare_incident": form}, status=400)
     incident = services.incident_declare(ticket=ticket, actor=request.user, trigger=Trigger.MANUAL,
@@ -151,6 +153,7 @@ def mobilise(request, pk: int):
 def add_entry(request, pk: int):
     incident = get_incident_for(request.user, pk)
     form = EntryForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return _render_war_room(request, incident, bound={"entry": form}, status=400)
     services.incident_add_entry(incident=incident, author=request.user, at=form.cleaned_data["at"],
@@ -164,6 +167,7 @@ def add_entry(request, pk: int):
 def post_update(request, pk: int):
     incident = get_incident_for(request.user, pk)
     form = StatusUpdateForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return _render_war_room(request, incident, bound={"update": form}, status=400)
     services.incident_post_update(incident=incident, author=request.user, body=form.cleaned_data["body"])
@@ -176,6 +180,7 @@ def post_update(request, pk: int):
 def link_ticket(request, pk: int):
     incident = get_incident_for(request.user, pk)
     form = LinkTicketForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return _render_war_room(request, incident, bound={"link": form}, status=400)
     link = services.incident_link_ticket(incident=incident, actor=request.user, ticket=form.cleaned_data["reference"])
@@ -236,6 +241,7 @@ def postmortem_detail(request, pk: int):
 def postmortem_edit(request, pk: int):
     postmortem = get_postmortem_for(request.user, pk, write=True)
     form = PostmortemForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return _render_postmortem(request, postmortem, bound={"edit": form}, status=400)
     services.postmortem_update(postmortem=postmortem, actor=request.user, **form.cleaned_data)
@@ -267,6 +273,7 @@ def postmortem_move(request, pk: int, name: str):
 def action_add(request, pk: int):
     postmortem = get_postmortem_for(request.user, pk, write=True)
     form = CorrectiveActionForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return _render_postmortem(request, postmortem, bound={"action": form}, status=400)
     services.corrective_action_add(postmortem=postmortem, actor=request.user, **form.cleaned_data)
@@ -290,6 +297,7 @@ def action_toggle(request, pk: int, action_id: int):
 def share(request, pk: int):
     postmortem = get_postmortem_for(request.user, pk, write=True)
     form = ShareForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return _render_postmortem(request, postmortem, bound={"share": form}, status=400)
     services.postmortem_share(postmortem=postmortem, actor=request.user, users=form.cleaned_data["users"],

@@ -191,20 +191,24 @@ def test_confirming_a_ticket_that_is_not_resolved_is_a_409_with_a_message(client
     assert ticket.status == Status.NEW
 
 
-def test_a_stale_form_is_a_409_page_showing_the_ticket_as_it_is_now(client, requester, agent_n1, ticket):
+def test_a_stale_form_is_a_409_page_showing_the_ticket_as_it_is_now(client, requester, agent_n1, agent_n2, ticket):
+    ticket = advance(ticket, to="resolved", agent=agent_n1)
     stale_version = ticket.version
-    services.ticket_take(ticket=ticket, actor=agent_n1)  # an agent acts while the requester's page is open
+    # An agent acts while the requester's page is open (a reply from a stale page is added instead:
+    # tests/test_stale_forms.py; rejecting the solution is a state change).
+    services.ticket_assign(ticket=ticket, actor=agent_n1, assignee=agent_n2)
     client.force_login(requester)
 
-    response = client.post(f"/tickets/{ticket.reference}/reply/",
-                           {"body": "Une précision.", "version": stale_version})
+    response = client.post(f"/tickets/{ticket.reference}/reject/",
+                           {"reason": "Toujours en panne.", "version": stale_version})
 
     assert response.status_code == 409
     html = response.content.decode()
     assert response.context["stale"] is True
-    assert response.context["ticket"].status == Status.IN_PROGRESS
+    assert response.context["ticket"].status == Status.RESOLVED
     assert ticket.reference in html
-    assert 'data-testid="status">En cours</span>' in html
-    assert "Nadia Petit" in html  # now assigned to the agent who took it
+    assert 'data-testid="status">Résolu</span>' in html
+    assert "Hugo Bernard" in html  # now assigned to the agent it was handed to
     assert f'href="/tickets/{ticket.reference}/"' in html
-    assert not Followup.objects.filter(ticket=ticket).exists()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED

@@ -47,7 +47,7 @@ def test_agent_edits_an_article(client, agent_n1, public_article):
     client.force_login(agent_n1)
 
     response = client.post(reverse("kb:edit", args=[public_article.slug]),
-                           {**VALID, "title": "VPN : depuis la maison", "audience": "internal"})
+                           {**VALID, "title": "VPN : depuis la maison", "audience": "internal", "revision": 1})
 
     assert response.status_code == 302
     public_article.refresh_from_db()

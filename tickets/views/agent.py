@@ -33,6 +33,7 @@ from ..forms import (
     VersionedForm,
     WaitForm,
 )
+from ..middleware import keep_typed_text
 from ..models import CannedReply, Phase, SavedView, Ticket
 from ..panels import panels_for
 from ..presence import presence_touch
@@ -285,10 +286,14 @@ def _link(request, ticket, data):
 
 
 def _reply(request, ticket, data):
+    # A reply or a note changes no state: it is added even from a page loaded before a colleague's
+    # change (no expected_version), and the message points to that change in the timeline.
     services.followup_add(ticket=ticket, author=request.user, body=data["body"],
-                          is_public=data.get("is_public", False), attachments=data["attachments"],
-                          expected_version=data["version"])
-    return _("Reply sent to the requester.") if data.get("is_public") else _("Private note added.")
+                          is_public=data.get("is_public", False), attachments=data["attachments"])
+    done = _("Reply sent to the requester.") if data.get("is_public") else _("Private note added.")
+    if data["version"] != ticket.version:
+        done = _("%(done)s The ticket had changed since you opened it: see the timeline.") % {"done": done}
+    return done
 
 
 ACTIONS = {
@@ -316,6 +321,7 @@ def ticket_action(request, reference: str, action: str):
     form_class, form_name, perform = ACTIONS[action]
     kwargs = {"user": request.user} if form_class is ReplyForm else {}
     form = form_class(request.POST, request.FILES, **kwargs)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render_workspace(request, ticket, bound={form_name: form}, status=400)
     messages.success(request, perform(request, ticket, form.cleaned_data))

@@ -17,6 +17,7 @@ from accounts.views import FailureLimit, rate
 from .. import services
 from ..exceptions import TicketActionError
 from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreateForm
+from ..middleware import keep_typed_text
 from ..models import Survey
 from ..selectors import (
     get_attachment_for,
@@ -81,16 +82,21 @@ def ticket_detail(request, reference: str):
 def ticket_reply(request, reference: str):
     ticket = get_ticket_for(request.user, reference)
     form = ReplyForm(request.POST, request.FILES, user=request.user)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
+    # A message is added even from a page loaded before someone else's change (no expected_version):
+    # it changes no state the person could have misjudged, and the message points to the timeline.
     result = services.followup_add(
         ticket=ticket, author=request.user, body=form.cleaned_data["body"],
         is_public=form.cleaned_data.get("is_public", True), attachments=form.cleaned_data["attachments"],
-        expected_version=form.cleaned_data["version"],
     )
     if result.ticket.pk != ticket.pk:
         messages.info(request, _("Ticket %(old)s is closed, so your message opened a new ticket, %(new)s, "
                                  "linked to it.") % {"old": ticket.reference, "new": result.ticket.reference})
+    elif form.cleaned_data["version"] != ticket.version:
+        messages.success(request, _("%(done)s The ticket had changed since you opened it: see the timeline.")
+                         % {"done": _("Your message has been sent.")})
     else:
         messages.success(request, _("Your message has been sent."))
     return redirect(result.ticket)
@@ -102,6 +108,7 @@ def ticket_confirm(request, reference: str):
     """The requester confirms the solution: the ticket is closed."""
     ticket = get_ticket_for(request.user, reference)
     form = ConfirmForm(request.POST)
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket), status=400)
     services.ticket_close(ticket=ticket, actor=request.user, expected_version=form.cleaned_data["version"])
@@ -115,6 +122,7 @@ def ticket_reject(request, reference: str):
     """The requester rejects the solution, with a reason: the ticket is reopened."""
     ticket = get_ticket_for(request.user, reference)
     form = ReasonForm(request.POST, submit=_("No, reopen it"))
+    keep_typed_text(request, form)
     if not form.is_valid():
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reject_form=form),
                       status=400)
