@@ -7,13 +7,21 @@ class EscalationConfig(AppConfig):
     verbose_name = _("Escalation")
 
     def ready(self) -> None:
+        from tickets import bulk
         from tickets.labels import register_reasons
         from tickets.panels import Panel, register
 
-        from . import receivers  # noqa: F401 - connects the signal receivers
-        from .models import Reason
+        from . import (
+            receivers,  # noqa: F401 - connects the signal receivers
+            services,
+        )
+        from .models import MANUAL_REASONS, Reason
         from .views import workspace_panel
 
         register_reasons(Reason.choices)
         register(Panel(name="escalation", template="escalation/panels/workspace.html",
                        context=workspace_panel, order=10))
+        bulk.register(bulk.BulkAction(
+            code="escalate", label=_("Escalate to the next level"), perform=services.bulk_escalate,
+            check=services.bulk_escalate_check, reasons=[(r.value, r.label) for r in MANUAL_REASONS],
+        ))

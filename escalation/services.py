@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
+from core.exceptions import ActionRefused
 from tickets import services as ticket_services
-from tickets.exceptions import TransitionRefused
 from tickets.models import Priority, Status, Ticket
 
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason, RuleCode, RuleFiring
@@ -48,14 +48,14 @@ def _managers():
 
 def _check_handover(*, ticket: Ticket, to_level: str | None, assignee, followup: str) -> None:
     if to_level is None:
-        raise TransitionRefused(_("There is no level to move the ticket to."), ticket=ticket)
+        raise ActionRefused(_("There is no level to move the ticket to."), ticket=ticket)
     if len(followup.strip()) < MIN_FOLLOWUP_LENGTH:
-        raise TransitionRefused(
+        raise ActionRefused(
             _("Write a detailed followup (at least %(count)d characters): what was tried, what was found.")
             % {"count": MIN_FOLLOWUP_LENGTH}, ticket=ticket,
         )
     if assignee is not None and to_level not in group_names(assignee):
-        raise TransitionRefused(
+        raise ActionRefused(
             _("%(name)s is not an agent of level %(level)s.") % {"name": assignee.get_username(), "level": to_level},
             ticket=ticket,
         )
@@ -81,12 +81,12 @@ def escalation_escalate(*, ticket: Ticket, actor, reason: str, followup: str, as
     """Hand the ticket to the next level's group (or one of its agents) with a reason and a
     detailed private followup; the requester only sees that a specialist team took over."""
     if not is_agent(actor):
-        raise TransitionRefused(_("Only agents escalate tickets."), ticket=ticket)
+        raise ActionRefused(_("Only agents escalate tickets."), ticket=ticket)
     if reason not in MANUAL_REASONS:
-        raise TransitionRefused(_("Choose a reason for the escalation."), ticket=ticket)
+        raise ActionRefused(_("Choose a reason for the escalation."), ticket=ticket)
     to_level = next_level(ticket.level)
     if to_level is None:
-        raise TransitionRefused(_("The ticket is already at the highest level (N4)."), ticket=ticket)
+        raise ActionRefused(_("The ticket is already at the highest level (N4)."), ticket=ticket)
     _check_handover(ticket=ticket, to_level=to_level, assignee=assignee, followup=followup)
     return _hand_over(ticket=ticket, actor=actor, to_level=to_level, reason=reason, followup=followup,
                       assignee=assignee, expected_version=expected_version)
@@ -97,13 +97,29 @@ def escalation_deescalate(*, ticket: Ticket, actor, followup: str, assignee=None
                           expected_version: int | None = None) -> Ticket:
     """Send the ticket back one level down, explaining why in a private followup."""
     if not is_agent(actor):
-        raise TransitionRefused(_("Only agents change the level of tickets."), ticket=ticket)
+        raise ActionRefused(_("Only agents change the level of tickets."), ticket=ticket)
     to_level = previous_level(ticket.level)
     if to_level is None:
-        raise TransitionRefused(_("The ticket is already at the first level (N1)."), ticket=ticket)
+        raise ActionRefused(_("The ticket is already at the first level (N1)."), ticket=ticket)
     _check_handover(ticket=ticket, to_level=to_level, assignee=assignee, followup=followup)
     return _hand_over(ticket=ticket, actor=actor, to_level=to_level, reason=Reason.DE_ESCALATION,
                       followup=followup, assignee=assignee, expected_version=expected_version)
+
+
+def bulk_escalate_check(data: dict) -> dict[str, str]:
+    """What the queue's bulk bar must carry to escalate tickets: a reason and a detailed followup."""
+    errors = {}
+    if data.get("reason_code") not in MANUAL_REASONS:
+        errors["reason_code"] = _("Choose a reason for the escalation.")
+    if len((data.get("followup") or "").strip()) < MIN_FOLLOWUP_LENGTH:
+        errors["followup"] = _("Write a detailed followup (at least %(count)d characters): what was tried, "
+                               "what was found.") % {"count": MIN_FOLLOWUP_LENGTH}
+    return errors
+
+
+def bulk_escalate(ticket: Ticket, actor, data: dict) -> None:
+    """The bulk bar's escalation of one ticket: the same door, rules and log as the workspace's."""
+    escalation_escalate(ticket=ticket, actor=actor, reason=data["reason_code"], followup=data["followup"])
 
 
 # --- Automatic rules

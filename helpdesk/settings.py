@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tickets.middleware.TicketConflictMiddleware",
+    "tickets.middleware.ConflictMiddleware",
     # Turns a rate-limit refusal into accounts.views.rate_limited (HTTP 429).
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last: answers a locked-out login attempt (django-axes).

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_agent
-from tickets.exceptions import TicketActionError
+from core.exceptions import ActionRefused, StaleForm
 from tickets.models import Category, Status, Ticket
 
 from .models import (
@@ -72,11 +72,9 @@ def _refresh_search_vector(article: Article) -> None:
         Article.objects.filter(pk=article.pk).update(search_vector=search_vector_expression())
 
 
-class ArticleChanged(TicketActionError):
+class ArticleChanged(StaleForm):
     """Someone saved the article since the editor's form was loaded; the 409 page keeps the typed text
     and offers it again with the current revision (`current`)."""
-
-    stale = True
 
 
 def _write_revision(article: Article, author) -> ArticleRevision:
@@ -234,7 +232,7 @@ def article_draft_from_ticket(*, ticket: Ticket, actor) -> tuple[Article, bool]:
     _require_agent(actor)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED) or not ticket.solution.strip():
         # The page offered the button, but the ticket was reopened meanwhile: a 409 with the message.
-        raise TicketActionError(_("Only a resolved or closed ticket with a solution can become an article."),
+        raise ActionRefused(_("Only a resolved or closed ticket with a solution can become an article."),
                                 ticket=ticket)
     existing = Article.objects.filter(source_ticket=ticket).first()
     if existing is not None:

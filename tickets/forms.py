@@ -61,7 +61,7 @@ def _helper(*, submit: str | None = None, form_tag: bool = True) -> FormHelper:
 
 
 class VersionedForm(forms.Form):
-    """Carries the ticket version the page showed, so a stale form is refused (TicketChanged)."""
+    """Carries the ticket version the page showed, so a stale form is refused (StaleForm)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -247,12 +247,12 @@ class SavedViewForm(forms.Form):
 
 
 class BulkActionForm(forms.Form):
-    """One action on the tickets ticked in the queue; each ticket goes through the usual service."""
+    """One action on the tickets ticked in the queue; each ticket goes through the usual service, or the
+    one door of the app that registered the action (tickets.bulk: the escalation app's "escalate")."""
 
     ACTIONS = [
         ("take", _("Take")),
         ("assign", _("Assign")),
-        ("level", _("Change the level")),
         ("priority", _("Change the priority")),
     ]
     tickets = forms.MultipleChoiceField(label=_("Tickets"), choices=(), error_messages={
@@ -260,33 +260,41 @@ class BulkActionForm(forms.Form):
     })
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
-    level = forms.ChoiceField(label=_("Level"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False)
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    # The reasons the registered actions offer (the escalation reasons).
+    reason_code = forms.ChoiceField(label=_("Reason"), required=False)
+    followup = forms.CharField(label=_("Detailed followup"), max_length=10000, required=False,
+                               widget=forms.Textarea(attrs={"rows": 2}))
     next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     MAX_TICKETS = 100
 
     def __init__(self, *args, **kwargs):
-        from accounts.roles import Level
+        from . import bulk
 
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents()
-        self.fields["level"].choices = [("", "—"), *Level.choices]
+        self.fields["action"].choices = [*self.ACTIONS, *((a.code, a.label) for a in bulk.registered())]
+        self.fields["reason_code"].choices = [("", "—"), *(r for a in bulk.registered() for r in a.reasons)]
         references = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         self.fields["tickets"].choices = [(ref, ref) for ref in references[: self.MAX_TICKETS]]
 
     def clean(self):
+        from . import bulk
+
         data = super().clean()
         action = data.get("action")
         if len(self.data.getlist("tickets")) > self.MAX_TICKETS:
             raise ValidationError(_("At most %(count)d tickets at once.") % {"count": self.MAX_TICKETS})
         if action == "assign" and not data.get("assignee"):
             self.add_error("assignee", _("Choose the agent."))
-        if action == "level" and not data.get("level"):
-            self.add_error("level", _("Choose the level."))
-        if action in ("level", "priority") and not (data.get("reason") or "").strip():
+        if action == "priority" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason: it is kept in each ticket's history."))
         if action == "priority" and not data.get("priority"):
             self.add_error("priority", _("Choose the priority."))
+        registered = bulk.get(action or "")
+        if registered is not None:
+            for name, error in registered.check(data).items():
+                self.add_error(name, error)
         return data

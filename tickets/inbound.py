@@ -21,8 +21,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.exceptions import ActionRefused
+
 from . import services
-from .exceptions import TicketActionError
 from .models import Channel, InboundEmail, InboundStatus, Scale, Ticket, TicketType
 from .uploads import validate_upload
 
@@ -106,7 +107,7 @@ def inbound_receive(raw: bytes) -> InboundEmail:
             record.save()
     except IntegrityError:  # the same Message-ID stored by a concurrent delivery
         return InboundEmail.objects.get(message_id=record.message_id)
-    except TicketActionError as error:
+    except ActionRefused as error:
         record.status, record.note, record.ticket = InboundStatus.UNMATCHED, str(error.message)[:300], None
         record.save()
     return record

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from .exceptions import TicketActionError
+from core.exceptions import ActionRefused
 
 # The latest events shown above the kept form: enough to see what a colleague just did.
 CONFLICT_TIMELINE_LATEST = 20
@@ -92,7 +92,7 @@ def _visible_ticket(request, ticket):
             .filter(pk=ticket.pk).first())
 
 
-class TicketConflictMiddleware:
+class ConflictMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -101,7 +101,7 @@ class TicketConflictMiddleware:
 
     def process_exception(self, request, exception):
         current: dict = {}
-        if isinstance(exception, TicketActionError):
+        if isinstance(exception, ActionRefused):
             message, ticket, stale = exception.message, exception.ticket, exception.stale
             current = dict(exception.current)
         elif isinstance(exception, ConcurrentTransition):

@@ -74,17 +74,35 @@ def test_bulk_priority_change_needs_a_reason_and_keeps_it_in_each_history(agent_
         assert ticket.events.get(kind="priority_changed").data["reason"] == "panne générale"
 
 
-def test_bulk_level_change_is_logged_as_an_escalation(agent_client, requester, category):
+FOLLOWUP = "Réseau du site B en cause : ping perdu vers la passerelle, pas pour le N1."
+
+
+def test_bulk_escalation_goes_through_the_escalation_rules_and_log(agent_client, requester, category):
     ticket = make_ticket(requester=requester, category=category)
 
     agent_client.post(reverse("agent:bulk"), {
-        "tickets": [ticket.reference], "action": "level", "level": "N2", "reason": "réseau, pas pour le N1",
+        "tickets": [ticket.reference], "action": "escalate", "reason_code": "skill_unavailable",
+        "followup": FOLLOWUP,
     })
 
     ticket.refresh_from_db()
     assert ticket.level == "N2"
     escalation = Escalation.objects.get(ticket=ticket)
-    assert (escalation.reason, escalation.note) == ("manual", "réseau, pas pour le N1")
+    assert (escalation.reason, escalation.followup.body) == ("skill_unavailable", FOLLOWUP)
+    assert escalation.followup.is_public is False
+
+
+@pytest.mark.parametrize("data", [{"reason_code": "", "followup": FOLLOWUP},
+                                  {"reason_code": "skill_unavailable", "followup": "trop court"}])
+def test_bulk_escalation_needs_a_reason_and_a_detailed_followup(agent_client, requester, category, data):
+    ticket = make_ticket(requester=requester, category=category)
+
+    response = agent_client.post(reverse("agent:bulk"), {"tickets": [ticket.reference], "action": "escalate", **data})
+
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.level == "N1"
+    assert not Escalation.objects.filter(ticket=ticket).exists()
 
 
 def test_unknown_references_are_listed_as_refused(agent_client, requester, category):

@@ -13,10 +13,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import agent_required, manager_required
+from core.exceptions import ActionRefused
 
-from .. import services
+from .. import bulk, services
 from ..checklists import ticket_checklists
-from ..exceptions import TicketActionError, TransitionRefused
 from ..forms import (
     AssignForm,
     BulkActionForm,
@@ -111,12 +111,11 @@ def _bulk_one(request, ticket: Ticket, data: dict) -> None:
         services.ticket_take(ticket=ticket, actor=request.user)
     elif action == "assign":
         services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
-    elif action == "level":
-        services.ticket_set_level(ticket=ticket, actor=request.user, level=data["level"],
-                                  reason=data["reason"], assignee=None)
     elif action == "priority":
         services.ticket_change_priority(ticket=ticket, actor=request.user, priority=data["priority"],
                                         reason=data["reason"])
+    else:
+        bulk.get(action).perform(ticket, request.user, data)
 
 
 @agent_required
@@ -138,7 +137,7 @@ def bulk_action(request):
             continue
         try:
             _bulk_one(request, ticket, data)
-        except TicketActionError as error:
+        except ActionRefused as error:
             refused.append((reference, error.message))
         else:
             done.append(reference)
@@ -279,7 +278,7 @@ def _root_cause(request, ticket, data):
 def _link(request, ticket, data):
     other = Ticket.objects.filter(reference=data["reference"]).first()
     if other is None:
-        raise TransitionRefused(_("No ticket has the reference %(reference)s.") % {"reference": data["reference"]},
+        raise ActionRefused(_("No ticket has the reference %(reference)s.") % {"reference": data["reference"]},
                                 ticket=ticket)
     services.ticket_link(ticket=ticket, actor=request.user, other=other, kind=data["kind"])
     return _("Tickets linked.")

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.views import FailureLimit, rate
+from core.exceptions import ActionRefused
 
 from .. import services
-from ..exceptions import TicketActionError
 from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreateForm
 from ..middleware import keep_typed_text
 from ..models import Survey
@@ -182,7 +182,7 @@ def survey_link(request, token: str):
         try:
             services.survey_answer(survey=survey, score=form.cleaned_data["score"],
                                    comment=form.cleaned_data["comment"])
-        except TicketActionError:
+        except ActionRefused:
             return render(request, "tickets/survey_link.html", {"error": "answered", "survey": survey}, status=409)
         return render(request, "tickets/survey_link.html", {"thanks": True, "survey": survey})
     return render(request, "tickets/survey_link.html", {"form": form, "survey": survey},

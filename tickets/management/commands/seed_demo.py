@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Organisation, Profile
+from core.exceptions import ActionRefused
 from tickets import services
-from tickets.exceptions import TicketActionError
 from tickets.models import Category, EventKind, Notification, Phase, Status, Ticket, TicketEvent
 
 from ._demo_data import CATEGORIES, DEMO_PASSWORD, GROUPS, ORGANISATIONS, STORIES, USERS, Step, Story
@@ -238,7 +238,7 @@ class _TicketSeeder:
         for story in stories:
             try:
                 tickets.append(self._play(story))
-            except (TicketActionError, ValueError) as error:
+            except (ActionRefused, ValueError) as error:
                 message = getattr(error, "message", error)
                 raise CommandError(f"Demo story “{story.title}”: {message}") from error
         # The outbox rows are real (the timeline shows the acknowledgement as sent), but emailing
