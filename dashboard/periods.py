@@ -34,8 +34,13 @@ class Period:
         return "day" if self.days <= 62 else "week"
 
 
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+def midnight(day: date) -> datetime:
+    """The start of `day` in the site's time zone."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 
 def period_from(*, key: str | None, start: date | None = None, end: date | None = None) -> Period:
@@ -46,5 +51,5 @@ def period_from(*, key: str | None, start: date | None = None, end: date | None 
     else:
         key = key if key in PRESETS else "30d"
         first, last = today - timedelta(days=PRESETS[key][1] - 1), today
-    return Period(key=key, start=_midnight(first), end=_midnight(last + timedelta(days=1)), first_day=first,
+    return Period(key=key, start=midnight(first), end=midnight(last + timedelta(days=1)), first_day=first,
                   last_day=last)

@@ -25,8 +25,8 @@ from tickets.models import Category, Status, Ticket
 
 from . import metrics, rollups
 from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
-from .periods import Period
-from .services import all_tickets, midnight
+from .periods import Period, midnight
+from .rollups import all_tickets
 
 User = get_user_model()
 

@@ -18,17 +18,18 @@ recomputed after a policy change (ticket_set_deadlines writes them without bumpi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from tickets.models import EventKind, Status, Survey, Ticket, TicketEvent
+from tickets.models import EventKind, Survey, TicketEvent
 
 from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
-from .rollups import SUM_FIELDS, ticket_sums
+from .periods import local_day, midnight
+from .rollups import SUM_FIELDS, all_tickets, ticket_sums
 
 LOOKBACK = timedelta(minutes=5)
 TICKET_KEY = ("day", "priority", "level", "category_id")
@@ -41,21 +42,6 @@ class RefreshResult:
     created_days: int
     resolution_days: int
     rebuilt: bool
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
-
-
-def local_day(moment: datetime) -> date:
-    return timezone.localtime(moment, timezone.get_default_timezone()).date()
-
-
-def all_tickets():
-    # `status IN (every status)` is always true, but it lets PostgreSQL range-scan the (status,
-    # created_at), (status, updated_at) and (status, resolved_at) indexes: there is no index that
-    # starts with those dates, and a range on them alone reads the whole table.
-    return Ticket.objects.filter(status__in=Status.values)
 
 
 def _write_created(tickets, *, days_filter: dict) -> None:

@@ -13,12 +13,12 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
+from accounts.selectors import active_members
 from core.exceptions import ActionRefused
 from tickets import services as ticket_services
 from tickets.models import Priority, Status, Ticket
@@ -26,7 +26,6 @@ from tickets.models import Priority, Status, Ticket
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason, RuleCode, RuleFiring
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
 
 # GLPI: "Ajout d'un suivi détaillé" — what was tried and what was found, not a one-liner.
 MIN_FOLLOWUP_LENGTH = 40
@@ -39,11 +38,11 @@ def previous_level(level: str) -> str | None:
 
 
 def level_members(level: str):
-    return User.objects.filter(groups__name=level, is_active=True).order_by("username")
+    return active_members(level)
 
 
 def _managers():
-    return list(User.objects.filter(groups__name=MANAGER_GROUP, is_active=True))
+    return list(active_members(MANAGER_GROUP))
 
 
 def _check_handover(*, ticket: Ticket, to_level: str | None, assignee, followup: str) -> None:

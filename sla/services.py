@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import MANAGER_GROUP
+from accounts.selectors import active_members
 from core.db import update_rows
 from tickets import services as ticket_services
-from tickets.models import Status, Ticket
+from tickets.models import OPEN_STATUSES, Status, Ticket
 
 from .calendar import WorkingCalendar, add_working_time, target_duration, working_time_between
 from .models import (
@@ -36,7 +37,6 @@ from .models import (
 from .signals import sla_breached
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
@@ -198,7 +198,7 @@ class _Recipients:
 
     def group(self, name: str) -> list:
         if name not in self._groups:
-            self._groups[name] = list(User.objects.filter(groups__name=name, is_active=True))
+            self._groups[name] = list(active_members(name))
         return self._groups[name]
 
     def for_event(self, ticket: Ticket, stage: str) -> list:
@@ -329,3 +329,39 @@ def sla_calendar_save(*, calendar: BusinessCalendar, hours: list[tuple[int, time
             transaction.on_commit(lambda policy_id=policy_id: enqueue_deadline_recompute(policy_id))
     logger.info("SLA calendar %s saved; %s policies to recompute", calendar.pk, len(policy_ids))
     return calendar
+
+
+def sla_recompute_policy_deadlines(*, policy_id: int, batch: int = 500) -> dict:
+    """After a policy or its calendar changed: recompute both SLA clocks of every open ticket on the
+    policy, and of those its scope (organisation or contract) now covers, through sla_start_clocks, each
+    ticket in its own transaction (read `batch` ids at a time).
+
+    Idempotent (a recompute from the same data gives the same deadlines and records no history), so a
+    redelivered or repeated run is harmless. One ticket failing does not stop the others.
+    """
+    scope = Q(pk__in=SlaClock.objects.filter(policy_id=policy_id).values("ticket_id"))
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is not None and policy.organisation_id:
+        scope |= Q(organisation_id=policy.organisation_id)
+    elif policy is not None and policy.contract:
+        scope |= Q(organisation__contract=policy.contract)
+    ticket_ids = (Ticket.objects.filter(scope, status__in=OPEN_STATUSES).order_by("pk")
+                  .values_list("pk", flat=True))
+    recomputed = failed = 0
+    for ticket_id in ticket_ids.iterator(chunk_size=batch):
+        try:
+            with transaction.atomic():
+                # Locked like the ticket services lock it, so a concurrent take, wait or priority change
+                # is applied before or after this recompute, never in the middle of it.
+                ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("organisation")
+                          .filter(pk=ticket_id, status__in=OPEN_STATUSES).first())
+                if ticket is None:
+                    continue
+                sla_start_clocks(ticket=ticket, reason="policy changed")
+            recomputed += 1
+        except Exception:
+            failed += 1
+            logger.exception("SLA deadlines of ticket %s not recomputed for policy %s", ticket_id, policy_id)
+    logger.info("SLA policy %s: deadlines of %s open tickets recomputed, %s failed", policy_id, recomputed,
+                failed)
+    return {"policy": policy_id, "recomputed": recomputed, "failed": failed}

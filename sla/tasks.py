@@ -40,37 +40,6 @@ def recompute_open_ticket_deadlines(policy_id: int) -> dict:
     Idempotent (a recompute from the same data gives the same deadlines and records no history), so a
     redelivered or repeated run is harmless. One ticket failing does not stop the others.
     """
-    from django.db import transaction
-    from django.db.models import Q
+    from .services import sla_recompute_policy_deadlines
 
-    from tickets.models import OPEN_STATUSES, Ticket
-
-    from .models import SlaClock, SlaPolicy
-    from .services import sla_start_clocks
-
-    scope = Q(pk__in=SlaClock.objects.filter(policy_id=policy_id).values("ticket_id"))
-    policy = SlaPolicy.objects.filter(pk=policy_id).first()
-    if policy is not None and policy.organisation_id:
-        scope |= Q(organisation_id=policy.organisation_id)
-    elif policy is not None and policy.contract:
-        scope |= Q(organisation__contract=policy.contract)
-    ticket_ids = (Ticket.objects.filter(scope, status__in=OPEN_STATUSES).order_by("pk")
-                  .values_list("pk", flat=True))
-    recomputed = failed = 0
-    for ticket_id in ticket_ids.iterator(chunk_size=RECOMPUTE_BATCH_SIZE):
-        try:
-            with transaction.atomic():
-                # Locked like the ticket services lock it, so a concurrent take, wait or priority change
-                # is applied before or after this recompute, never in the middle of it.
-                ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("organisation")
-                          .filter(pk=ticket_id, status__in=OPEN_STATUSES).first())
-                if ticket is None:
-                    continue
-                sla_start_clocks(ticket=ticket, reason="policy changed")
-            recomputed += 1
-        except Exception:
-            failed += 1
-            logger.exception("SLA deadlines of ticket %s not recomputed for policy %s", ticket_id, policy_id)
-    logger.info("SLA policy %s: deadlines of %s open tickets recomputed, %s failed", policy_id, recomputed,
-                failed)
-    return {"policy": policy_id, "recomputed": recomputed, "failed": failed}
+    return sla_recompute_policy_deadlines(policy_id=policy_id, batch=RECOMPUTE_BATCH_SIZE)
