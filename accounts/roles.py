@@ -1,4 +1,4 @@
-"""Who is who. Roles are Django groups; the names are part of the stable interface (SPEC.md)."""
+"""Who is who. Roles are Django groups; the names are part of the stable interface (the specification)."""
 
 from __future__ import annotations
 

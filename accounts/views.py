@@ -3,6 +3,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import connection
@@ -35,10 +36,8 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def _broker_ok() -> tuple[bool, str]:
-    from helpdesk.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, "ok"
     except Exception as exc:  # noqa: BLE001

@@ -1,4 +1,4 @@
-"""The one Markdown renderer (STYLE.md §14): Markdown to HTML, then nh3 keeps an allow-list only.
+"""The one Markdown renderer: Markdown to HTML, then nh3 keeps an allow-list only.
 
 Whatever the Markdown produced — including raw HTML the author typed, which Python-Markdown passes
 through — goes through nh3: tags outside the list are stripped (script and style with their

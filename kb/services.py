@@ -1,4 +1,4 @@
-"""Every change to the knowledge base is one function here (STYLE.md §3).
+"""Every change to the knowledge base is one function here (docs/architecture.md, "Services").
 
 Articles are written by agents: each save writes an ArticleRevision in the same transaction and,
 on PostgreSQL, refreshes the article's search vector. Counters (views, votes) move with F()

@@ -1,4 +1,4 @@
-"""Forms validate input; crispy lays them out; postmortem.services does the saving (STYLE.md §9)."""
+"""Forms validate input; crispy lays them out; postmortem.services does the saving."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A P1 or P2 ticket is a major incident: one MajorIncident per ticket (a unique one-to-one), with
 its war room (participants, human timeline entries, status updates to stakeholders, linked
 tickets). When its ticket is resolved, a Postmortem following the template is created, due
-within 48 h. States change only through postmortem.services (STYLE.md §2–3).
+within 48 h. States change only through postmortem.services (docs/architecture.md, "Services").
 """
 
 from __future__ import annotations

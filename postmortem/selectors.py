@@ -1,5 +1,5 @@
 """Reads of the postmortem app: access helpers (404 for whoever may not see), the war-room timeline
-and the list. Each returns what a page needs in a fixed number of queries (STYLE.md §7)."""
+and the list. Each returns what a page needs in a fixed number of queries (docs/architecture.md, "Reads")."""
 
 from __future__ import annotations
 

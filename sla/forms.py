@@ -1,4 +1,4 @@
-"""Forms of the managers' SLA pages: they validate, crispy lays them out, sla.services saves (STYLE.md §9).
+"""Forms of the managers' SLA pages: they validate, crispy lays them out, sla.services saves.
 
 A page is one main form plus inline formsets; `PolicyForms` and `CalendarForms` bundle them so the
 view validates the whole page at once and hands plain values to `sla_policy_save` /
@@ -40,7 +40,7 @@ COMMON_TIME_ZONES = [
     "Pacific/Noumea", "Pacific/Tahiti", "UTC",
 ]
 
-# The SPEC.md table, offered for a new policy: (response value, unit), (resolution value, unit).
+# The the specification table, offered for a new policy: (response value, unit), (resolution value, unit).
 SPEC_TARGETS = {
     "P1": (15, Unit.MINUTES, 4, Unit.HOURS),
     "P2": (1, Unit.HOURS, 8, Unit.HOURS),
@@ -222,7 +222,7 @@ class SlaTargetForm(forms.ModelForm):
 
 class BaseSlaTargetFormSet(BaseInlineFormSet):
     """Exactly one row per priority, P1 to P4. Priorities a policy lacks (all four for a new policy)
-    are offered with the SPEC.md values."""
+    are offered with the the specification values."""
 
     def __init__(self, data=None, *, instance: SlaPolicy, **kwargs):
         existing = set(instance.targets.values_list("priority", flat=True)) if instance.pk else set()

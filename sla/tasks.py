@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from helpdesk.celery import publish
+from core.broker import publish
 
 logger = logging.getLogger(__name__)
 

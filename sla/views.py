@@ -1,6 +1,6 @@
 """The managers' SLA pages: an overview of policies and calendars, and one edit page for each.
 
-Views are adapters (STYLE.md §8): the page's forms validate, `sla_policy_save` / `sla_calendar_save`
+Views are adapters (docs/architecture.md, "Refusals and stale forms"): the page's forms validate, `sla_policy_save` / `sla_calendar_save`
 write in one transaction and schedule the deadline recompute after commit.
 """
 

@@ -1,4 +1,4 @@
-"""The fixed cast (STYLE.md §12): requester owns, other_requester must get nothing, agents work."""
+"""The fixed cast (docs/architecture.md, "Tests"): requester owns, other_requester must get nothing, agents work."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The auto-close beat job: resolved tickets without an answer are closed after N days (SPEC.md)."""
+"""The auto-close beat job: resolved tickets without an answer are closed after N days (the specification)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two people acting on the same ticket at once: one wins, the other is told it changed (SPEC.md)."""
+"""Two people acting on the same ticket at once: one wins, the other is told it changed (the specification)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Followups: public replies and private notes (SPEC.md "The ticket" and "Status")."""
+"""Followups: public replies and private notes (the specification, "The ticket" and "Status")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Email notifications: an outbox written with the change, sent by Celery after commit, once (SPEC.md)."""
+"""Email notifications: an outbox written with the change, sent by Celery after commit, once (the specification)."""
 
 from __future__ import annotations
 

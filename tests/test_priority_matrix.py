@@ -1,4 +1,4 @@
-"""The ITIL priority matrix (SPEC.md "The ticket") and an agent's override with a reason."""
+"""The ITIL priority matrix (the specification, "The ticket") and an agent's override with a reason."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tickets import services
 from tickets.models import EventKind, Priority, Scale, Ticket, priority_for
 from tickets.selectors import ticket_timeline
 
-# (impact, urgency) -> priority, the SPEC.md table row by row.
+# (impact, urgency) -> priority, the specification's table row by row.
 MATRIX = [
     (Scale.HIGH, Scale.HIGH, Priority.P1),
     (Scale.HIGH, Scale.MEDIUM, Priority.P2),

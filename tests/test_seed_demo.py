@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the demo cast of SPEC.md, tickets in every status, safe to run twice."""
+"""`manage.py seed_demo`: the demo cast of the specification, tickets in every status, safe to run twice."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tickets.models import Category, Followup, Notification, Status, Ticket, Tic
 
 User = get_user_model()
 
-# The stable interface of SPEC.md: username -> the group it must be in (None: superuser).
+# The stable interface of the specification: username -> the group it must be in (None: superuser).
 SPEC_USERS = {
     "requester": None,
     "agent1": "N1",

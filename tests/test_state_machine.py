@@ -1,4 +1,4 @@
-"""The ticket's finite-state machine (SPEC.md "Status: a finite-state machine"), through the services.
+"""The ticket's finite-state machine (the specification, "Status: a finite-state machine"), through the services.
 
 Every (transition, source status) pair is tried; for the allowed ones, every member of the cast.
 A refused move raises ActionRefused with a message and leaves the row as it was.
@@ -17,7 +17,7 @@ from tickets.models import EventKind, Status, Ticket, TicketType
 from tickets.services._rows import GUARD_MESSAGES
 
 TRANSITIONS = {
-    # name: (source, target), as in SPEC.md's table
+    # name: (source, target), as in the specification's table
     "take": (Status.NEW, Status.IN_PROGRESS),
     "wait": (Status.IN_PROGRESS, Status.WAITING),
     "resume": (Status.WAITING, Status.IN_PROGRESS),

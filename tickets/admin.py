@@ -1,6 +1,6 @@
 """The Django admin for the tickets app: a window on the data, never a side door around the services.
 
-A ticket's status, level, priority and history change only through tickets.services (STYLE.md §3):
+A ticket's status, level, priority and history change only through tickets.services (docs/architecture.md, "Services"):
 here they are read-only, the assignee goes through `ticket_assign`, tickets are never added or
 deleted (creation allocates the reference and starts the clocks; deletion would erase history), and
 the history and the outbox are fully read-only.

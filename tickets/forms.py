@@ -1,4 +1,4 @@
-"""Forms validate input; crispy lays them out; services do the saving (STYLE.md §9)."""
+"""Forms validate input; crispy lays them out; services do the saving."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one place where refused moves and stale forms become a message and HTTP 409 (STYLE.md §8).
+"""The one place where refused moves and stale forms become a message and HTTP 409 (docs/architecture.md, "Refusals and stale forms").
 
 A refusal never throws away what was typed: the 409 page (or its htmx partial) shows the ticket as it
 is now with its latest events, and offers the refused POST again in a form that posts to the same URL

@@ -64,7 +64,7 @@ class Priority(models.TextChoices):
     P4 = "P4", _("P4 – Mineur")
 
 
-# The ITIL matrix of SPEC.md: PRIORITY_MATRIX[impact][urgency].
+# The ITIL matrix of the specification: PRIORITY_MATRIX[impact][urgency].
 PRIORITY_MATRIX = {
     Scale.HIGH: {Scale.HIGH: Priority.P1, Scale.MEDIUM: Priority.P2, Scale.LOW: Priority.P3},
     Scale.MEDIUM: {Scale.HIGH: Priority.P2, Scale.MEDIUM: Priority.P3, Scale.LOW: Priority.P4},
@@ -145,7 +145,7 @@ def _is_agent_or_requester(ticket: Ticket, user) -> bool:
     return is_agent(user) or _is_requester(ticket, user)
 
 
-# --- Transition conditions: the guards of SPEC.md's table.
+# --- Transition conditions: the guards of the specification's table.
 
 
 def _is_qualified(ticket: Ticket) -> bool:
@@ -178,7 +178,7 @@ class TicketQuerySet(models.QuerySet):
 
 
 class Ticket(ConcurrentTransitionMixin, models.Model):
-    """A support ticket. Its status changes only through tickets.services (see STYLE.md)."""
+    """A support ticket. Its status changes only through tickets.services (docs/architecture.md, "Services")."""
 
     reference = models.CharField(_("reference"), max_length=11, unique=True, editable=False)
     ticket_type = models.CharField(

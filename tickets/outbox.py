@@ -23,8 +23,8 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from accounts.roles import is_agent
+from core.broker import publish
 from core.db import insert_rows
-from helpdesk.celery import publish
 
 from .models import Notification, Survey, TicketEvent
 from .surveys import survey_url
@@ -82,7 +82,7 @@ def _write(notifications: list[Notification]) -> None:
 
 def enqueue(notification_ids: list[int]) -> bool:
     """One broker message for these notifications. A broker outage loses nothing and does not slow the
-    request: the rows stay unsent and the drain sends them (helpdesk.celery.publish, no retry)."""
+    request: the rows stay unsent and the drain sends them (core.broker.publish, no retry)."""
     from .tasks import send_notifications  # the task module imports this one; this is the way back
 
     return publish(send_notifications, list(notification_ids), what=f"{len(notification_ids)} notifications")

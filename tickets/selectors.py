@@ -1,4 +1,4 @@
-"""Reads: each returns what a page needs in a fixed number of queries (STYLE.md §7)."""
+"""Reads: each returns what a page needs in a fixed number of queries (docs/architecture.md, "Reads")."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from helpdesk.celery import publish
+from core.broker import publish
 
 from . import inbound, outbox, services
 

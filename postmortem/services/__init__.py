@@ -1,4 +1,4 @@
-"""Major incidents and postmortems: every change is one function here (STYLE.md §3).
+"""Major incidents and postmortems: every change is one function here (docs/architecture.md, "Services").
 
 Each service checks, changes its rows in one transaction, writes the history — the ticket's
 timeline through tickets.services (kind "incident"), the postmortem's own PostmortemEvent log —

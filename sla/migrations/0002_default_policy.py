@@ -1,4 +1,4 @@
-"""The default policy of SPEC.md on a 24/7 calendar, and a 9:00–18:00 business calendar to choose."""
+"""The default policy of the specification on a 24/7 calendar, and a 9:00–18:00 business calendar to choose."""
 
 from datetime import time
 

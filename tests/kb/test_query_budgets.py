@@ -1,4 +1,4 @@
-"""/kb/ and its search cost the same number of queries with 3 articles as with 30 (STYLE.md §12)."""
+"""/kb/ and its search cost the same number of queries with 3 articles as with 30 (docs/architecture.md, "Tests")."""
 
 from __future__ import annotations
 

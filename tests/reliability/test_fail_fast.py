@@ -8,7 +8,7 @@ import time
 from celery import Celery
 from django.conf import settings
 
-from helpdesk.celery import publish
+from core.broker import publish
 from helpdesk.logging import OncePerInterval
 from tests.live import free_port
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from accounts.roles import MANAGER_GROUP, Level
 from tickets.models import Channel, Scale, TicketType
 
-DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (SPEC.md)
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (the specification)
 
 # name: (is_vip, contract)
 ORGANISATIONS = {

@@ -1,4 +1,4 @@
-"""`python manage.py seed_demo [--force]`: the demo cast of SPEC.md and a few dozen tickets in every status.
+"""`python manage.py seed_demo [--force]`: the demo cast of the specification and a few dozen tickets in every status.
 
 Tickets are played through tickets.services, so their references, history, SLA clocks, escalations
 and notifications are real; only their timestamps are then moved into the past (see _Timeline).
@@ -176,7 +176,7 @@ def _ticket_relations(max_depth: int = 3) -> list[_Relation]:
     (followups, history, an event's notifications, SLA clocks, the escalation log…).
 
     Found through the app registry, so this core app imports none of the apps that extend it
-    (STYLE.md §10). Models of an app whose migrations are not applied yet are skipped.
+    (docs/architecture.md, "Who may import whom"). Models of an app whose migrations are not applied yet are skipped.
     """
     tables = set(connection.introspection.table_names())
     lookups: dict[type[models.Model], list[str]] = {Ticket: ["pk"]}
