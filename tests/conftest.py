@@ -14,20 +14,9 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    # PBKDF2 costs ~0.3 s per user on this machine; tests create many users and test no hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def _media_root(settings, tmp_path):
+    """Uploads of each test in a folder of its own (the rest of the test settings: helpdesk.settings_test)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.LANGUAGE_CODE = "fr"
-    # The rate limits have their own tests (tests/security); elsewhere many logins come from one IP.
-    settings.RATELIMIT_ENABLE = False
 
 
 @pytest.fixture(scope="session")

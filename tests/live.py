@@ -63,7 +63,7 @@ def stop(process: subprocess.Popen | None) -> None:
 def production_env(*, database_url: str, redis_url: str, static_root: Path, mail_dir: Path, **extra) -> dict:
     """Production settings (DEBUG off) over plain HTTP on 127.0.0.1, Redis as cache and broker."""
     env = {
-        **os.environ, "DEBUG": "0", "SECRET_KEY": "live-stack-test-" + "k" * 40, "ALLOWED_HOSTS": "127.0.0.1",
+        **os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DEBUG": "0", "SECRET_KEY": "live-stack-test-" + "k" * 40, "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
         "SECURE_SSL_REDIRECT": "0", "STATIC_ROOT": str(static_root), "LOG_FORMAT": "plain",

@@ -17,12 +17,6 @@ from tickets.tasks import auto_close_resolved_tickets
 START = datetime(2030, 3, 4, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock():
     with time_machine.travel(START, tick=False) as traveller:

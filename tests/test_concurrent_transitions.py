@@ -14,12 +14,6 @@ from tickets import services
 from tickets.models import EventKind, Priority, Status, Ticket
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _snapshot(ticket: Ticket) -> tuple[dict, int, int]:
     """What a refused action must leave as it was: the row, its history and its followups."""
     values = Ticket.objects.values("status", "version", "assignee_id", "priority", "solution").get(pk=ticket.pk)

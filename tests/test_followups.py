@@ -11,12 +11,6 @@ from tickets.models import EventKind, Followup, Status, Ticket
 from tickets.selectors import ticket_timeline
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _stored(ticket: Ticket) -> Ticket:
     return Ticket.objects.get(pk=ticket.pk)
 

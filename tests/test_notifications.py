@@ -28,12 +28,6 @@ class FailingEmailBackend(BaseEmailBackend):
         raise ConnectionRefusedError("SMTP server unreachable")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _html(message) -> str:
     htmls = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
     assert len(htmls) == 1

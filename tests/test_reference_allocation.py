@@ -18,12 +18,6 @@ PARIS = ZoneInfo("Europe/Paris")
 REFERENCE = re.compile(r"^(\d{4})-(\d{6})$")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _number(reference: str) -> int:
     return int(REFERENCE.match(reference).group(2))
 

@@ -30,12 +30,6 @@ SPEC_USERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The demo password is hashed once by the command and checked seven times here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed(**options) -> str:
     out = StringIO()
     call_command("seed_demo", stdout=out, **options)

@@ -93,12 +93,6 @@ def transition_events(ticket: Ticket) -> list:
     return list(ticket.events.filter(kind=EventKind.TRANSITION).order_by("id"))
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed once per test: the default hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- The table: which transition from which status
 
 

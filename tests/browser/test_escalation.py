@@ -17,7 +17,6 @@ FOLLOWUP = ("Diagnostic N1 : DHCP et câblage vérifiés, la borne redémarre en
 
 
 def test_escalation_to_n2(live_server, page: Page, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     requester = UserFactory(username="requester", first_name="Alice", last_name="Martin")
     agent1 = UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
     UserFactory(username="agent2", groups=["N2"], first_name="Hugo", last_name="Bernard")

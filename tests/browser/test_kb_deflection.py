@@ -16,7 +16,6 @@ SUGGESTIONS = "[data-testid=kb-suggestions]"
 
 
 def test_a_requester_finds_the_answer_while_typing_and_files_no_ticket(live_server, page: Page, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     requester = UserFactory(username="requester")
     author = UserFactory(username="agent1", groups=["N1"])
     category = CategoryFactory(name="Réseau")

@@ -27,7 +27,6 @@ def _row_references(page: Page) -> set[str]:
 
 
 def test_queue_triage(live_server, page: Page, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     requester = UserFactory(username="requester", first_name="Alice", last_name="Martin")
     agent = UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
     category = CategoryFactory(name="Réseau")

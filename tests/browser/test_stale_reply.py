@@ -15,7 +15,6 @@ SECOND = "Second onglet : pouvez-vous nous envoyer le modèle exact ?"
 
 
 def test_a_reply_from_a_stale_tab_is_added_too(live_server, context: BrowserContext, page: Page, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     requester = UserFactory(username="requester", first_name="Alice", last_name="Martin")
     agent = UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
     ticket = make_ticket(requester=requester, category=CategoryFactory(name="Matériel"))

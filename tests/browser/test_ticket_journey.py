@@ -41,7 +41,6 @@ def _expect_status(page: Page, label: str) -> None:
 
 def test_ticket_journey(live_server, page: Page, settings):
     # Six form logins: a cheap hasher saves ~1-2 s each (PBKDF2 is slow by design); set before users exist.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     UserFactory(username="requester", first_name="Alice", last_name="Martin")
     UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
     category = CategoryFactory(name="Réseau")

@@ -26,7 +26,6 @@ TIMELINE = "#war-room-timeline [data-testid=war-room-timeline]"
 
 
 def test_war_room_to_published_postmortem(live_server, page: Page, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     requester = UserFactory(username="requester", first_name="Alice", last_name="Martin")
     agent1 = UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
     manager = UserFactory(username="manager", groups=["Manager"], first_name="Claire", last_name="Moreau")

@@ -9,12 +9,6 @@ from kb.models import ArticleStatus, Audience
 from tests.kb.factories import make_article
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's users are created with a password; PBKDF2 would spend most of each test's set-up on it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def public_article(agent_n1, category):
     return make_article(author=agent_n1, title="VPN : se connecter depuis la maison", category=category,

@@ -81,7 +81,7 @@ def test_a_ticket_submitted_while_redis_is_down_is_saved_and_its_email_goes_out_
     broker = f"redis://127.0.0.1:{port}/0"
     mails = tmp_path / "mails"
     env = {
-        **os.environ, "DATABASE_URL": live.database_url(settings.DATABASES["default"]), "CELERY_BROKER_URL": broker,
+        **os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DATABASE_URL": live.database_url(settings.DATABASES["default"]), "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "0", "SECRET_KEY": "reliability-test", "DEBUG": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mails),
     }
