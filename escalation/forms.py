@@ -23,7 +23,9 @@ class HandoverForm(forms.Form):
         help_text=_("What was tried, what was found, what is expected. Private: the requester does not see it."),
     )
     assignee = forms.ModelChoiceField(label=_("Hand to"), queryset=None, required=False,
-                                      empty_label=_("the whole group of that level"))
+                                      empty_label=_("the whole group of that level"),
+                                      help_text=_("Handed to the whole group, the ticket has no assignee any more "
+                                                  "until one of them takes it."))
 
     def __init__(self, *args, to_level: str | None, down: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

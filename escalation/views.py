@@ -52,7 +52,10 @@ def _handover(request, reference: str, *, down: bool):
     if down:
         services.escalation_deescalate(ticket=ticket, actor=request.user, followup=data["followup"],
                                        assignee=data["assignee"], expected_version=data["version"])
-        messages.success(request, _("The ticket went back to %(level)s.") % {"level": to_level})
+        message = _("The ticket went back to %(level)s.") % {"level": to_level}
+        if ticket.assignee_id == request.user.pk and data["assignee"] != request.user:
+            message += " " + _("You are no longer assigned to it.")
+        messages.success(request, message)
     else:
         services.escalation_escalate(ticket=ticket, actor=request.user, reason=data["reason"],
                                      followup=data["followup"], assignee=data["assignee"],

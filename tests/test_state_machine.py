@@ -220,11 +220,13 @@ def test_resolve_is_refused_to_an_agent_who_is_not_the_assignee(ticket, agent_n1
     assert resolved.status == Status.RESOLVED
 
 
-def test_resolve_is_refused_to_everyone_on_an_unassigned_ticket(ticket, agent_n1, manager):
+def test_resolve_on_an_unassigned_ticket_is_refused_to_whoever_is_not_of_its_level(ticket, agent_n1, agent_n2,
+                                                                                   manager):
+    # An agent of the ticket's level takes it over and resolves it (tests/triage/test_workspace.py).
     ticket = advance(ticket, to="in_progress", agent=agent_n1)
     services.ticket_assign(ticket=ticket, actor=manager, assignee=None)
 
-    for actor in (agent_n1, manager):
+    for actor in (agent_n2, manager):
         assert_refused(lambda actor=actor: services.ticket_resolve(ticket=ticket, actor=actor, solution="Fait."),
                        ticket)
 

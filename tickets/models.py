@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
-from accounts.roles import Level, is_agent
+from accounts.roles import Level, group_names, is_agent
 from core.db import insert_rows
 
 
@@ -135,6 +135,12 @@ def _is_agent(ticket: Ticket, user) -> bool:
 
 def _is_assignee(ticket: Ticket, user) -> bool:
     return is_agent(user) and ticket.assignee_id == user.pk
+
+
+def can_take_over(ticket: Ticket, user) -> bool:
+    """An agent of the ticket's level who is not its assignee may take it over, e.g. to resolve it:
+    the service assigns them first (two events), then the assignee-only transition applies."""
+    return is_agent(user) and ticket.assignee_id != user.pk and ticket.level in group_names(user)
 
 
 def _is_requester(ticket: Ticket, user) -> bool:

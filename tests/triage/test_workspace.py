@@ -241,3 +241,53 @@ def test_the_timeline_names_the_assignee_by_full_name(client, agent_n1, agent_n2
     page = client.get(ticket.get_agent_url()).content.decode()
 
     assert "a attribué le ticket à Hugo Bernard" in page
+
+
+# --- Resolving without detours
+
+
+def test_an_agent_of_the_level_resolves_an_unassigned_ticket_in_one_step_recorded_as_two_events(
+        client, requester, category, agent_n1):
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="colleague", groups=["N1"], first_name="Léa", last_name="Roux")
+    ticket = advance(make_ticket(requester=requester, category=category), to="in_progress", agent=agent_n1)
+    services.ticket_assign(ticket=ticket, actor=agent_n1, assignee=None)
+    ticket.refresh_from_db()
+    client.force_login(colleague)
+
+    page = client.get(ticket.get_agent_url()).content.decode()
+    response = client.post(action(ticket, "resolve"), {"version": ticket.version, "solution": "Pilote réinstallé."})
+
+    assert 'data-testid="resolve-takes-over"' in page and 'data-testid="assign-me"' in page
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee) == ("resolved", colleague)
+    kinds = list(ticket.events.order_by("-id").values_list("kind", "actor__username")[:2])
+    assert kinds == [("transition", "colleague"), ("assigned", "colleague")]
+
+
+def test_an_agent_of_another_level_is_told_why_there_is_no_resolve_button(client, requester, category, agent_n1,
+                                                                          agent_n2):
+    ticket = advance(make_ticket(requester=requester, category=category), to="in_progress", agent=agent_n1)
+    client.force_login(agent_n2)
+
+    page = client.get(ticket.get_agent_url()).content.decode()
+    refused = client.post(action(ticket, "resolve"), {"version": ticket.version, "solution": "Redémarré."})
+
+    assert 'data-testid="resolve-why-not"' in page
+    assert "Seul le technicien attribué" in page
+    assert refused.status_code == 409
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+
+
+def test_assign_to_me_is_one_click(client, requester, category, agent_n1, agent_n2):
+    ticket = advance(make_ticket(requester=requester, category=category), to="in_progress", agent=agent_n1)
+    client.force_login(agent_n2)
+
+    response = client.post(action(ticket, "assign"), {"version": ticket.version, "assignee": agent_n2.pk})
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent_n2

@@ -26,10 +26,12 @@ from ..models import (
     Ticket,
     TicketEvent,
     TicketSequence,
+    can_take_over,
     priority_for,
 )
 from ..outbox import notify, notify_new_events
 from ._rows import attach, lock, transition
+from .routing import assign
 
 
 def allocate_reference(*, year: int) -> str:
@@ -190,8 +192,11 @@ def _resolve(ticket: Ticket, actor, solution: str, *, data: dict | None = None) 
 
 @transaction.atomic
 def ticket_resolve(*, ticket: Ticket, actor, solution: str, expected_version: int | None = None) -> Ticket:
-    """Record the solution and resolve; the requester is told and asked to confirm or reject."""
+    """Record the solution and resolve; the requester is told and asked to confirm or reject. An agent
+    of the ticket's level who is not its assignee is assigned first (recorded apart), then resolves."""
     ticket = lock(ticket, expected_version)
+    if ticket.status == Status.IN_PROGRESS and can_take_over(ticket, actor):
+        assign(ticket, actor, actor)
     _resolve(ticket, actor, solution)
     return ticket
 

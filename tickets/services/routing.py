@@ -26,6 +26,12 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
     if assignee is not None and not is_agent(assignee):
         raise ActionRefused(_("Tickets can only be assigned to agents."), ticket=ticket)
     ticket = lock(ticket, expected_version)
+    assign(ticket, actor, assignee)
+    return ticket
+
+
+def assign(ticket: Ticket, actor, assignee) -> TicketEvent:
+    """Give the locked ticket to `assignee` (None: the level's group); the assignee is told."""
     if ticket.status == Status.CLOSED:
         raise ActionRefused(_("A closed ticket cannot be reassigned."), ticket=ticket)
     previous = ticket.assignee
@@ -39,7 +45,7 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
     )
     if assignee is not None and assignee.pk != actor.pk:
         notify(event=event, recipients=[assignee], template="ticket_assigned")
-    return ticket
+    return event
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ from ..forms import (
     WaitForm,
 )
 from ..middleware import keep_typed_text
-from ..models import CannedReply, Phase, SavedView, Ticket
+from ..models import CannedReply, Phase, SavedView, Status, Ticket, can_take_over
 from ..panels import panels_for
 from ..presence import presence_touch
 from ..queue import BUILT_IN_VIEWS, QueueFilter, queue_page
@@ -185,6 +185,8 @@ def available_transitions(ticket, user) -> set[str]:
         if (transition.name in FORM_SUPPLIED_GUARDS and transition.source == ticket.status
                 and transition.has_perm(ticket, user)):
             names.add(transition.name)
+    if ticket.status == Status.IN_PROGRESS and can_take_over(ticket, user):
+        names.add("resolve")  # services.ticket_resolve assigns them first
     return names
 
 
