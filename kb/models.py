@@ -1,6 +1,6 @@
 """The knowledge base: articles with their revisions, votes, links to tickets and deflections.
 
-Articles change only through kb.services (revision written, search vector refreshed); reads go
+Articles change only through kb.services (revision written, search index refreshed); reads go
 through kb.selectors, which alone decide what a requester may see.
 """
 
@@ -66,7 +66,7 @@ class Article(models.Model):
     not_helpful_count = models.PositiveIntegerField(_("not helpful votes"), default=0)
     # PostgreSQL only, written by kb.services (French and English, title A, tags C, body B); its GIN
     # index and the title's trigram index are created by migration 0002 on PostgreSQL only. On SQLite
-    # the column stays NULL and the search uses icontains.
+    # the column stays NULL and the search uses the FTS5 index of kb/fts.py (migration 0004).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:

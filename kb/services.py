@@ -1,9 +1,10 @@
 """Every change to the knowledge base is one function here (docs/architecture.md, "Services").
 
-Articles are written by agents: each save writes an ArticleRevision in the same transaction and,
-on PostgreSQL, refreshes the article's search vector. Counters (views, votes) move with F()
-expressions so concurrent requests never lose an increment. Tickets are only read and linked:
-kb never changes a ticket, and tickets never imports kb.
+Articles are written by agents: each save writes an ArticleRevision in the same transaction and
+refreshes the article's search index: its search vector on PostgreSQL, its row in the FTS5 index on
+SQLite (kb/fts.py). Counters (views, votes) move with F() expressions so concurrent requests never
+lose an increment. Tickets are only read and linked: kb never changes a ticket, and tickets never
+imports kb.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from accounts.roles import is_agent
 from core.exceptions import ActionRefused, StaleForm
 from tickets.models import Category, Status, Ticket
 
+from . import fts
 from .models import (
     Article,
     ArticleRevision,
@@ -66,10 +68,24 @@ def search_vector_expression():
     return vector
 
 
-def _refresh_search_vector(article: Article) -> None:
-    """PostgreSQL computes the vector from the saved row; SQLite has none (search uses icontains)."""
+def _refresh_search_index(article: Article) -> None:
+    """PostgreSQL computes the vector from the saved row; SQLite replaces the article's row in the FTS5
+    index (migration 0004). Publishing and unpublishing leave both alone: the search joins the index
+    to the articles the reader may see, so a status or audience change counts at once."""
     if connection.vendor == "postgresql":
         Article.objects.filter(pk=article.pk).update(search_vector=search_vector_expression())
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {fts.FTS_TABLE} WHERE rowid = %s", [article.pk])  # noqa: S608
+            cursor.execute(f"INSERT INTO {fts.FTS_TABLE} (rowid, title, tags, body) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                           fts.index_row(article))
+
+
+def _drop_from_search_index(article_id: int) -> None:
+    """The vector goes with the row on PostgreSQL; SQLite's FTS5 index is a table of its own."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {fts.FTS_TABLE} WHERE rowid = %s", [article_id])  # noqa: S608
 
 
 class ArticleChanged(StaleForm):
@@ -96,7 +112,7 @@ def _clean_fields(*, title: str, body: str, audience: str, tags: str) -> dict:
 @transaction.atomic
 def article_create(*, author, title: str, body: str, audience: str = Audience.PUBLIC,
                    category: Category | None = None, tags: str = "", source_ticket: Ticket | None = None) -> Article:
-    """Create a draft article with a unique slug from its title; writes revision 1 and its search vector."""
+    """Create a draft article with a unique slug from its title; writes revision 1 and its search index."""
     _require_agent(author)
     fields = _clean_fields(title=title, body=body, audience=audience, tags=tags)
     now = timezone.now()
@@ -105,7 +121,7 @@ def article_create(*, author, title: str, body: str, audience: str = Audience.PU
         source_ticket=source_ticket, created_at=now, updated_at=now, **fields,
     )
     _write_revision(article, author)
-    _refresh_search_vector(article)
+    _refresh_search_index(article)
     return article
 
 
@@ -113,7 +129,7 @@ def article_create(*, author, title: str, body: str, audience: str = Audience.PU
 def article_update(*, article: Article, editor, title: str, body: str, audience: str,
                    category: Category | None = None, tags: str = "",
                    expected_revision: int | None = None) -> Article:
-    """Save an edit: the fields change, a new revision records title and body, the vector follows.
+    """Save an edit: the fields change, a new revision records title and body, the search index follows.
     The slug stays: links to the article keep working after a title change. With `expected_revision`
     (the revision the editor's form was loaded from), a save over someone else's newer revision is
     refused with ArticleChanged instead of silently replacing it."""
@@ -136,7 +152,7 @@ def article_update(*, article: Article, editor, title: str, body: str, audience:
     article.updated_at = timezone.now()
     article.save(update_fields=[*fields, "category", "updated_at"])
     _write_revision(article, editor)
-    _refresh_search_vector(article)
+    _refresh_search_index(article)
     return article
 
 
@@ -163,6 +179,18 @@ def article_unpublish(*, article: Article, actor) -> Article:
         article.updated_at = timezone.now()
         article.save(update_fields=["status", "updated_at"])
     return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article, actor) -> None:
+    """Delete the article for good: its revisions, votes, ticket links and deflections go with it
+    (CASCADE), and its row leaves the search index in the same transaction. No page offers it yet (the
+    admin refuses, revisions being undeletable there); this is the one way to do it that keeps the
+    SQLite index in step."""
+    _require_agent(actor)
+    article_id = article.pk
+    Article.objects.filter(pk=article_id).delete()
+    _drop_from_search_index(article_id)
 
 
 @transaction.atomic

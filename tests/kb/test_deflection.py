@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from kb.models import Deflection
+from tests.kb.factories import make_article
 
 
 def test_the_new_ticket_form_has_the_suggestion_slot_under_the_title(client, requester):
@@ -38,6 +40,20 @@ def test_suggest_also_reads_q(client, requester, public_article):
     html = client.get("/kb/suggest/", {"q": "GlobalConnect"}).content.decode()
 
     assert public_article.title in html
+
+
+@pytest.mark.parametrize("title", ["Mes imprimantes sont bloquees", "imprimnte bloqee",
+                                   "IMPRIMANTE BLOQUEE depuis ce matin", "erreur 0x51"])
+def test_suggestions_forgive_case_accents_plurals_and_a_typo_in_the_title(client, requester, agent_n1, title):
+    article = make_article(author=agent_n1, title="Imprimante bloquée : que faire en cas d'erreur 0x51 ?",
+                           body="Retirez la feuille coincée puis rallumez l'appareil.")
+    make_article(author=agent_n1, title="Mot de passe oublié", body="Utilisez le portail de réinitialisation.")
+    client.force_login(requester)
+
+    response = client.get("/kb/suggest/", {"title": title}, HTTP_HX_REQUEST="true")
+
+    assert [hit.article for hit in response.context["hits"]] == [article]
+    assert f'href="{article.get_absolute_url()}?from=new-ticket' in response.content.decode()
 
 
 def test_a_short_or_unmatched_title_suggests_nothing(client, requester, public_article):

@@ -82,6 +82,19 @@ def test_agent_search_finds_internal_articles_and_drafts(agent_n1, articles):
     assert {hit.article.pk for hit in hits} == {article.pk for article in articles.values()}
 
 
+@pytest.mark.parametrize(("which", "query"), [
+    ("internal", "concentrateur"), ("internal", "CONCENTRATEURS"), ("internal", "concentrteur"),
+    ("internal", "réinitialisé"), ("draft", "brouillons"), ("draft", "nouvele"),
+])
+def test_a_requester_never_finds_an_internal_or_draft_article_however_the_words_match(requester, agent_n1, articles,
+                                                                                     which, query):
+    # Plurals, case, accents and typos widen the match (the SQLite index, PostgreSQL's stems and
+    # trigrams); who sees the result is still articles_visible_to.
+    assert article_search(user=requester, query=query, limit=20) == []
+    assert article_suggestions(query=query) == []
+    assert [hit.article for hit in article_search(user=agent_n1, query=query, limit=20)] == [articles[which]]
+
+
 def test_suggestions_offer_public_published_articles_only_even_to_agents(client, agent_n1, requester, articles):
     for user in (requester, agent_n1):
         client.force_login(user)
