@@ -21,6 +21,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from escalation.models import Escalation
+from kb.selectors import deflection_count
 from tickets.models import Category, Status, Ticket
 
 from . import metrics, rollups
@@ -108,11 +109,8 @@ def incidents(*, period: Period) -> dict:
     return result
 
 
-def deflections(*, period: Period) -> int | None:
-    model = _optional_model("kb.Deflection")
-    if model is None:
-        return None
-    return model.objects.filter(created_at__gte=period.start, created_at__lt=period.end).count()
+def deflections(*, period: Period) -> int:
+    return deflection_count(start=period.start, end=period.end)
 
 
 def dashboard_data(*, period: Period, filters: dict) -> dict:

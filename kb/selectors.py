@@ -20,7 +20,7 @@ from accounts.roles import is_agent
 from tickets.models import Ticket
 
 from . import fts
-from .models import Article, ArticleRevision, ArticleStatus, Audience, TicketArticleLink
+from .models import Article, ArticleRevision, ArticleStatus, Audience, Deflection, TicketArticleLink
 
 # ts_headline (PostgreSQL) and snippet() (SQLite) wrap matches in these; they cannot come from an
 # article (private-use code points are stripped from the headline's text first, and from the SQLite
@@ -349,3 +349,8 @@ def article_history(*, article: Article) -> list[RevisionDiff]:
         diffs.append(RevisionDiff(revision=revision, previous=previous, lines=_diff_lines(previous, revision)))
         previous = revision
     return list(reversed(diffs))
+
+
+def deflection_count(*, start, end) -> int:
+    """How many tickets the suggestions spared between `start` and `end` (the dashboard's figure)."""
+    return Deflection.objects.filter(created_at__gte=start, created_at__lt=end).count()
