@@ -43,6 +43,13 @@ def lock(ticket: Ticket, expected_version: int | None) -> Ticket:
     fresh = (
         Ticket.objects.select_for_update(of=("self",)).select_related("requester", "assignee").get(pk=ticket.pk)
     )
+    # After waiting for another transaction's lock, PostgreSQL re-reads the locked ticket row but keeps
+    # the joined rows it first read: a relation changed meanwhile would come back stale (or None).
+    for relation in (Ticket.requester, Ticket.assignee):
+        field = relation.field
+        cached = field.get_cached_value(fresh, default=None)
+        if getattr(cached, "pk", None) != getattr(fresh, field.attname):
+            field.delete_cached_value(fresh)
     if expected_version is not None and fresh.version != expected_version:
         raise StaleForm(
             _("Ticket %(reference)s was changed by someone else while you were on the page. "
