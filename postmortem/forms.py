@@ -86,7 +86,9 @@ class EntryForm(forms.Form):
 
 class StatusUpdateForm(forms.Form):
     body = forms.CharField(label=_("Status update"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("Emailed to the managers, N4, the stakeholders and the war room."))
+                           help_text=_("Emailed to the managers, N4, the stakeholders, the war room and the "
+                                       "requesters of the affected tickets, who also see it on their "
+                                       "ticket: write it for them."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, strip_tags
@@ -17,7 +17,14 @@ from accounts.roles import is_agent
 from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
 
-from .models import IncidentEntry, MajorIncident, Postmortem, PostmortemState
+from .models import (
+    IncidentEntry,
+    IncidentState,
+    IncidentStatusUpdate,
+    MajorIncident,
+    Postmortem,
+    PostmortemState,
+)
 
 
 def get_incident_for(user, pk: int) -> MajorIncident:
@@ -57,6 +64,38 @@ def incident_for_ticket(ticket) -> MajorIncident | None:
         .select_related("ticket", "postmortem")
         .first()
     )
+
+
+# --- What requesters see of an incident, on their ticket page
+
+
+@dataclass(frozen=True)
+class RequesterIncidentNotice:
+    """The major incident a requester's ticket belongs to, as the requester may see it: whether it is
+    under way, and the latest status update's text and time. Never its author, the war room's entries
+    nor any other internal record."""
+
+    is_open: bool
+    update: str
+    update_at: datetime | None
+
+
+def incident_notice_for_requester(*, ticket) -> RequesterIncidentNotice | None:
+    """The notice for the ticket's page (one query), or None when there is nothing to tell: no incident,
+    or one still at the automatic alert with no update yet (it may prove not to be a major incident)."""
+    latest = IncidentStatusUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    incident = (
+        MajorIncident.objects.filter(Q(ticket=ticket) | Q(links__ticket=ticket))
+        .annotate(update_body=Subquery(latest.values("body")[:1]),
+                  update_at=Subquery(latest.values("created_at")[:1]))
+        .only("pk", "state")
+        .first()
+    )
+    if incident is None or not incident.is_active:
+        return None
+    if not incident.update_body and incident.state == IncidentState.ALERT:
+        return None
+    return RequesterIncidentNotice(is_open=True, update=incident.update_body or "", update_at=incident.update_at)
 
 
 def incidents_for_list() -> QuerySet[MajorIncident]:

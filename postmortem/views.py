@@ -37,11 +37,12 @@ from .selectors import (
     get_incident_for,
     get_postmortem_for,
     incident_for_ticket,
+    incident_notice_for_requester,
     incidents_for_list,
     war_room_timeline,
 )
 
-# --- The workspace panel (registered in apps.py)
+# --- The panels of the ticket pages (registered in apps.py)
 
 
 def workspace_panel(request, ticket, bound):
@@ -56,6 +57,12 @@ def workspace_panel(request, ticket, bound):
         "postmortem": getattr(incident, "postmortem", None) if incident else None,
         "declare_form": bound.get("declare_incident") or DeclareForm(),
     }
+
+
+def requester_panel(request, ticket, bound):
+    """On the requester's ticket page: the incident under way and its latest status update, if any."""
+    notice = incident_notice_for_requester(ticket=ticket)
+    return None if notice is None else {"notice": notice}
 
 
 @agent_required

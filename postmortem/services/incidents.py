@@ -110,16 +110,35 @@ def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: s
 
 @transaction.atomic
 def incident_post_update(*, incident: MajorIncident, author, body: str) -> IncidentStatusUpdate:
-    """Send a status update to the stakeholders and the war room (emails after commit)."""
+    """Send a status update to the stakeholders and the war room, and to the requesters of the
+    incident's ticket and of its linked tickets (emails after commit). Each requester is told once,
+    about their own ticket: the update is recorded in that ticket's history (internal), and its page
+    shows the latest update while the incident is under way."""
     _require_agent(author, incident)
     if not body.strip():
         raise TransitionRefused(_("The update is empty."), ticket=incident.ticket)
     incident = incident_join(incident=incident, user=author)
     update = IncidentStatusUpdate.objects.create(incident=incident, body=body.strip(), author=author)
     event = _incident_event(incident, "update", actor=author, update_id=update.pk, reason=update.body)
-    recipients = stakeholders() + list(incident.participants.all())
-    ticket_services.notify(event=event, recipients=_without(recipients, author), template="incident_update")
+    staff = _without(stakeholders() + list(incident.participants.all()), author)
+    ticket_services.notify(event=event, recipients=staff, template="incident_update")
+    _tell_requesters(incident, update, event, told={user.pk for user in staff} | {author.pk})
     return update
+
+
+def _tell_requesters(incident: MajorIncident, update: IncidentStatusUpdate, event, *, told: set[int]) -> None:
+    """One email per requester of the affected tickets (the main one first), attached to an event of
+    their own ticket, so that the email's link opens a page they may see."""
+    linked = [link.ticket for link in incident.links.select_related("ticket__requester").order_by("id")]
+    for ticket in [incident.ticket, *linked]:
+        requester = ticket.requester
+        if requester is None or requester.pk in told:
+            continue
+        told.add(requester.pk)
+        if ticket.pk != incident.ticket_id:
+            event = _incident_event(incident, "update", actor=update.author, ticket=ticket, update_id=update.pk,
+                                    reason=update.body)
+        ticket_services.notify(event=event, recipients=[requester], template="incident_update_requester")
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from .. import services
 from ..exceptions import TicketActionError
 from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreateForm
 from ..models import Survey
+from ..panels import REQUESTER, panels_for
 from ..selectors import (
     get_attachment_for,
     get_ticket_for,
@@ -65,6 +66,8 @@ def _detail_context(request, ticket, **forms) -> dict:
         "is_requester": ticket.requester_id == request.user.pk,
         "survey": Survey.objects.filter(ticket=ticket).first(),
         "survey_form": SurveyForm(),
+        # Other apps' panels (a major incident's status, its postmortem): requester-facing content only.
+        "panels": panels_for(request, ticket, page=REQUESTER),
     }
     context.update(forms)
     return context
