@@ -71,7 +71,7 @@ class LinkedTicketAdmin(ReadOnlyAdmin):
 
 @admin.register(IncidentEntry)
 class IncidentEntryAdmin(ReadOnlyAdmin):
-    list_display = ("incident", "at", "text", "author")
+    list_display = ("incident", "at", "date_explicit", "text", "author")
     list_select_related = ("incident__ticket", "author")
     search_fields = ("incident__ticket__reference", "text")
 

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
@@ -55,18 +56,30 @@ class DeclareForm(forms.Form):
 
 
 class EntryForm(forms.Form):
-    """A "HH:MM – what happened" line. Without a date, today (Paris time) — or yesterday when the
-    time is still to come today, for an outage that started before midnight."""
+    """A "HH:MM – what happened" line. Without a date, today (Paris time); a time still to come today
+    means yesterday, for an outage that started before midnight, but only once the author has seen
+    and confirmed that day: the form comes back with "will be recorded as 22/11 23:50" and a checkbox
+    whose value is that very moment, so a confirmation never covers another time."""
 
     time = forms.TimeField(label=_("Time (HH:MM)"), input_formats=["%H:%M", "%H:%M:%S"],
                            widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}))
     date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                           help_text=_("Empty: the last time it was this hour."))
+                           help_text=_("Empty: today. A time still to come today means yesterday, which "
+                                       "you will be asked to confirm."))
     text = forms.CharField(label=_("What happened"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    # The inferred moment the author confirmed ("2026-11-22T23:50"); a checkbox shown only when needed.
+    confirm = forms.CharField(required=False, max_length=16)
+
+    CONFIRM_FORMAT = "%Y-%m-%dT%H:%M"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Add to the timeline"))
+        self.inferred_at: datetime | None = None  # set when the inferred day needs a confirmation
+
+    @property
+    def confirm_value(self) -> str:
+        return self.inferred_at.strftime(self.CONFIRM_FORMAT) if self.inferred_at else ""
 
     def clean(self):
         data = super().clean()
@@ -74,13 +87,26 @@ class EntryForm(forms.Form):
         if time is None:
             return data
         now = timezone.localtime()
-        day = data.get("date") or now.date()
-        at = timezone.make_aware(datetime.combine(day, time))
-        if data.get("date") is None and at > now + ENTRY_CLOCK_TOLERANCE:
+        given = data.get("date")
+        at = timezone.make_aware(datetime.combine(given or now.date(), time))
+        explicit = given is not None
+        if not explicit and at > now + ENTRY_CLOCK_TOLERANCE:
             at -= timedelta(days=1)
+        if not explicit and at.date() != now.date():
+            if data.get("confirm") != at.strftime(self.CONFIRM_FORMAT):
+                self.inferred_at = at
+                raise ValidationError(
+                    _("%(time)s is still to come today: this entry will be recorded as %(when)s, yesterday. "
+                      "Tick the box to confirm, or enter the date.")
+                    % {"time": time.strftime("%H:%M"), "when": date_format(at, "d/m H:i")},
+                    code="confirm_date",
+                )
+            explicit = True  # the author saw the day and confirmed it
         if at > now + ENTRY_CLOCK_TOLERANCE:
-            raise ValidationError({"time": _("A timeline entry cannot be in the future.")})
+            raise ValidationError({"time": _("%(when)s is in the future: a timeline entry records what has "
+                                             "already happened.") % {"when": date_format(at, "d/m H:i")}})
         data["at"] = at
+        data["date_explicit"] = explicit
         return data
 
 

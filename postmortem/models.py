@@ -164,6 +164,9 @@ class IncidentEntry(models.Model):
 
     incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="entries")
     at = models.DateTimeField(_("at"))
+    # False when only the time was typed and the day inferred as today: such an entry may be a day off,
+    # so it never moves the outage's start far (services.incidents._outage_start).
+    date_explicit = models.BooleanField(_("date given or confirmed"), default=False)
     text = models.TextField(_("what happened"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("author"))

@@ -161,7 +161,7 @@ def add_entry(request, pk: int):
     if not form.is_valid():
         return _render_war_room(request, incident, bound={"entry": form}, status=400)
     services.incident_add_entry(incident=incident, author=request.user, at=form.cleaned_data["at"],
-                                text=form.cleaned_data["text"])
+                                text=form.cleaned_data["text"], date_explicit=form.cleaned_data["date_explicit"])
     messages.success(request, _("Added to the timeline."))
     return redirect(incident.get_absolute_url())
 

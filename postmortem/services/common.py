@@ -22,6 +22,8 @@ User = get_user_model()
 MAJOR_PRIORITIES = (Priority.P1, Priority.P2)
 # A timeline entry may be written a little ahead of the server clock, not more.
 ENTRY_CLOCK_TOLERANCE = timedelta(minutes=2)
+# How far before the ticket's creation a war-room entry with an inferred day may move the outage's start.
+ENTRY_START_REACH = timedelta(hours=12)
 
 INCIDENT_TRANSITION_LABELS = {
     "mobilise": lambda: _("mobilise"),

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tickets import services as ticket_services
@@ -27,6 +28,7 @@ from ..models import (
 from ..selectors import timeline_as_text, war_room_timeline
 from .common import (
     ENTRY_CLOCK_TOLERANCE,
+    ENTRY_START_REACH,
     INCIDENT_TRANSITION_LABELS,
     _apply,
     _incident_event,
@@ -97,15 +99,23 @@ def incident_join(*, incident: MajorIncident, user) -> MajorIncident:
 
 
 @transaction.atomic
-def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: str) -> IncidentEntry:
-    """Add a human "HH:MM – what happened" line to the war-room timeline; the author joins."""
+def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: str,
+                       date_explicit: bool = False) -> IncidentEntry:
+    """Add a human "HH:MM – what happened" line to the war-room timeline; the author joins.
+    `date_explicit` says the author gave or confirmed the day; without it the entry cannot move the
+    outage's start by more than ENTRY_START_REACH (see _outage_start)."""
     _require_agent(author, incident)
     if not text.strip():
         raise TransitionRefused(_("Say what happened."), ticket=incident.ticket)
     if at > timezone.now() + ENTRY_CLOCK_TOLERANCE:
-        raise TransitionRefused(_("A timeline entry cannot be in the future."), ticket=incident.ticket)
+        raise TransitionRefused(
+            _("%(when)s is in the future: a timeline entry records what has already happened.")
+            % {"when": date_format(timezone.localtime(at), "d/m H:i")},
+            ticket=incident.ticket,
+        )
     incident = incident_join(incident=incident, user=author)
-    return IncidentEntry.objects.create(incident=incident, at=at, text=text.strip(), author=author)
+    return IncidentEntry.objects.create(incident=incident, at=at, text=text.strip(), author=author,
+                                        date_explicit=date_explicit)
 
 
 @transaction.atomic
@@ -218,8 +228,7 @@ def _postmortem_open(*, incident: MajorIncident, actor) -> Postmortem:
     ticket = incident.ticket
     ended_at = incident.resolved_at or timezone.now()
     items = war_room_timeline(incident=incident)
-    human_times = [item.at for item in items if item.entry is not None]
-    started_at = min([ticket.created_at, incident.declared_at, *human_times])
+    started_at = _outage_start(incident, [item.entry for item in items if item.entry is not None])
     try:
         with transaction.atomic():
             postmortem = Postmortem.objects.create(
@@ -234,6 +243,15 @@ def _postmortem_open(*, incident: MajorIncident, actor) -> Postmortem:
     _incident_event(incident, "postmortem_created", actor=None, postmortem_id=postmortem.pk,
                     due_at=postmortem.due_at.isoformat())
     return postmortem
+
+
+def _outage_start(incident: MajorIncident, entries: list[IncidentEntry]) -> datetime:
+    """The earliest of the ticket's creation, the declaration and the war room's entries. An entry
+    whose day was only inferred (no date given nor confirmed) counts only within ENTRY_START_REACH
+    before the system's start: a mistyped day must not turn a two-hour outage into a day-long one."""
+    system_start = min(incident.ticket.created_at, incident.declared_at)
+    reach = system_start - ENTRY_START_REACH
+    return min([system_start, *(entry.at for entry in entries if entry.date_explicit or entry.at >= reach)])
 
 
 def incident_on_ticket_reopened(*, ticket: Ticket, actor) -> None:

@@ -63,14 +63,6 @@ def test_an_entry_is_added_with_an_hh_mm_time(frozen, client, incident, agent_n1
     assert b"<html" not in partial.content
 
 
-def test_an_hh_mm_time_still_to_come_today_means_yesterday(frozen, client, incident, agent_n1):
-    client.force_login(agent_n1)
-
-    client.post(reverse("postmortem:add_entry", args=[incident.pk]), {"time": "23:50", "text": "Déploiement"})
-
-    assert timezone.localtime(IncidentEntry.objects.get().at).strftime("%d %H:%M") == "22 23:50"
-
-
 def test_an_entry_in_the_future_or_without_text_is_refused_with_the_form(frozen, client, incident, agent_n1):
     client.force_login(agent_n1)
 
