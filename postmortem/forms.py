@@ -16,12 +16,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from accounts.roles import AGENT_GROUPS, MANAGER_GROUP
 from tickets.models import Ticket
 from tickets.selectors import agents
 
 from .models import IncidentState, MajorIncident, PostmortemState
-from .selectors import postmortem_is_overdue_q
+from .selectors import postmortem_is_overdue_q, requesters
 from .services import ENTRY_CLOCK_TOLERANCE
 
 User = get_user_model()
@@ -185,15 +184,6 @@ class CorrectiveActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = agents()
         self.helper = _helper(_("Add the action"), "btn-outline-primary")
-
-
-def requesters():
-    """People without a staff role: those a postmortem can be shared with."""
-    return (
-        User.objects.filter(is_active=True, is_superuser=False)
-        .exclude(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP])
-        .order_by("last_name", "first_name", "username")
-    )
 
 
 class ShareForm(forms.Form):

@@ -39,6 +39,7 @@ from .selectors import (
     incident_for_ticket,
     incident_notice_for_requester,
     incidents_for_list,
+    postmortem_for_requester,
     war_room_timeline,
 )
 
@@ -61,7 +62,7 @@ def workspace_panel(request, ticket, bound):
 
 def requester_panel(request, ticket, bound):
     """On the requester's ticket page: the incident under way and its latest status update, if any."""
-    notice = incident_notice_for_requester(ticket=ticket)
+    notice = incident_notice_for_requester(ticket=ticket, user=request.user)
     return None if notice is None else {"notice": notice}
 
 
@@ -211,10 +212,11 @@ def _postmortem_form(postmortem) -> PostmortemForm:
 
 def _render_postmortem(request, postmortem, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
-    actions = list(postmortem.actions.select_related("owner", "done_by"))
     if not is_agent(request.user):
-        return render(request, "postmortem/shared.html", {"postmortem": postmortem, "actions": actions},
+        # The requester version: built from what is meant for them only (no names, no internal records).
+        return render(request, "postmortem/shared.html", {"report": postmortem_for_requester(postmortem)},
                       status=status)
+    actions = list(postmortem.actions.select_related("owner", "done_by"))
     context = {
         "postmortem": postmortem,
         "incident": postmortem.incident,
