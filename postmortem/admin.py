@@ -45,7 +45,7 @@ class MajorIncidentAdmin(admin.ModelAdmin):
     list_select_related = ("ticket", "declared_by")
     date_hierarchy = "declared_at"
     readonly_fields = ("ticket", "state", "trigger", "reason", "declared_at", "declared_by", "mobilised_at",
-                       "resolved_at")
+                       "resolved_at", "dismissed_at", "dismissed_by", "dismiss_reason", "dismissed_priority")
     filter_horizontal = ("participants",)
     inlines = [LinkedTicketInline]
 

@@ -54,6 +54,20 @@ class DeclareForm(forms.Form):
         self.helper = _helper(_("Declare a major incident"), "btn-danger")
 
 
+class DismissForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it not a major incident?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Recorded in the ticket's history. Raising the ticket from P2 to P1 alerts again."),
+    )
+    # Which page the form was sent from, to show it again there with its errors.
+    origin = forms.ChoiceField(choices=[("war_room", "war_room"), ("workspace", "workspace")], required=False,
+                               widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Not a major incident"), "btn-secondary")
+
+
 class EntryForm(forms.Form):
     """A "HH:MM – what happened" line. Without a date, today (Paris time); a time still to come today
     means yesterday, for an outage that started before midnight, but only once the author has seen
@@ -202,10 +216,15 @@ class ShareForm(forms.Form):
         self.helper = _helper(_("Save the sharing"), "btn-outline-secondary")
 
 
+OPEN = "open"
+
+
 class IncidentFilter(django_filters.FilterSet):
     """The list's filters: incident state, postmortem state, overdue, period of declaration."""
 
-    state = django_filters.ChoiceFilter(label=_("Incident state"), choices=IncidentState.choices)
+    state = django_filters.ChoiceFilter(label=_("Incident state"), method="filter_state",
+                                        choices=[(OPEN, _("Under way (alert or mobilisation)")),
+                                                 *IncidentState.choices])
     postmortem_state = django_filters.ChoiceFilter(label=_("Postmortem"), field_name="postmortem__state",
                                                    choices=PostmortemState.choices)
     overdue = django_filters.BooleanFilter(label=_("Postmortem overdue"), method="filter_overdue")
@@ -217,6 +236,11 @@ class IncidentFilter(django_filters.FilterSet):
     class Meta:
         model = MajorIncident
         fields = ["state"]
+
+    def filter_state(self, queryset, name, value):
+        if value == OPEN:
+            return queryset.filter(state__in=[IncidentState.ALERT, IncidentState.MOBILISATION])
+        return queryset.filter(state=value) if value else queryset
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

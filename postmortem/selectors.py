@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, strip_tags
@@ -22,6 +22,7 @@ from .models import (
     IncidentEntry,
     IncidentState,
     IncidentStatusUpdate,
+    LinkedTicket,
     MajorIncident,
     Postmortem,
     PostmortemState,
@@ -61,10 +62,11 @@ def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
 
 
 def incident_for_ticket(ticket) -> MajorIncident | None:
-    """The incident the ticket is the main ticket of, or is linked to (one query)."""
+    """The incident the ticket is the main ticket of, or is linked to, with `has_links` (one query)."""
     return (
         MajorIncident.objects.filter(Q(ticket=ticket) | Q(links__ticket=ticket))
-        .select_related("ticket", "postmortem")
+        .select_related("ticket", "postmortem", "dismissed_by")
+        .annotate(has_links=Exists(LinkedTicket.objects.filter(incident=OuterRef("pk"))))
         .first()
     )
 
@@ -208,6 +210,9 @@ class TimelineItem:
 INCIDENT_SENTENCES = {
     "declared": lambda data: _("declared a major incident") if data.get("trigger") == "manual"
     else _("opened a major incident (priority %(priority)s)") % {"priority": data.get("priority", "")},
+    "dismissed": lambda data: _("dismissed the alert: not a major incident"),
+    "redeclared": lambda data: _("declared the major incident again") if data.get("trigger") == "manual"
+    else _("alerted again: the priority was raised to %(priority)s") % {"priority": data.get("priority", "")},
     "mobilised": lambda data: _("mobilised the war room"),
     "resolved": lambda data: _("moved the incident to resolution"),
     "reopened": lambda data: _("reopened the incident: the ticket was reopened"),

@@ -30,6 +30,8 @@ INCIDENT_TRANSITION_LABELS = {
     "resolve": lambda: _("resolve"),
     "reopen": lambda: _("reopen"),
     "close": lambda: _("close"),
+    "dismiss": lambda: _("dismiss the alert"),
+    "redeclare": lambda: _("declare it again"),
 }
 POSTMORTEM_TRANSITION_LABELS = {
     "submit": lambda: _("submit for review"),

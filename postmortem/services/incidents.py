@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from tickets import services as ticket_services
 from tickets.exceptions import TransitionRefused
-from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.models import OPEN_STATUSES, Priority, Status, Ticket
 
 from ..models import (
     POSTMORTEM_DELAY,
@@ -54,6 +54,11 @@ def incident_declare(*, ticket: Ticket, actor=None, trigger: str = Trigger.MANUA
         if actor is None:
             return None  # Already handled as part of another incident.
         raise TransitionRefused(_("This ticket is linked to another major incident."), ticket=ticket)
+    dismissed = MajorIncident.objects.filter(ticket=ticket, state=IncidentState.DISMISSED).first()
+    if dismissed is not None:
+        if actor is not None or _alerts_again(dismissed, ticket, trigger):
+            return _incident_redeclare(dismissed, ticket=ticket, actor=actor, trigger=trigger, reason=reason)
+        return None  # Raised again, but not to P1 from a dismissed P2: it stays dismissed.
     with transaction.atomic():
         try:
             # The one-to-one is the "once per ticket" guarantee, even for two declarations at once.
@@ -67,6 +72,58 @@ def incident_declare(*, ticket: Ticket, actor=None, trigger: str = Trigger.MANUA
         event = _incident_event(incident, "declared", actor=actor, trigger=trigger, priority=ticket.priority,
                                 reason=detail)
         ticket_services.notify(event=event, recipients=_without(stakeholders(), actor), template="incident_alert")
+    return incident
+
+
+def _alerts_again(incident: MajorIncident, ticket: Ticket, trigger: str) -> bool:
+    """A dismissed alert comes back by itself only when its ticket, dismissed at P2, is raised to P1:
+    someone judged the P2 not major, and P1 is new information. Lowering then raising again to the
+    priority it was dismissed at, or raising a dismissed P1, changes nothing."""
+    return (trigger == Trigger.RAISED and ticket.priority == Priority.P1
+            and incident.dismissed_priority == Priority.P2)
+
+
+@transaction.atomic
+def _incident_redeclare(incident: MajorIncident, *, ticket: Ticket, actor, trigger: str,
+                        reason: str) -> MajorIncident:
+    """ÉCARTÉ → ALERTE: declared again (recorded in the ticket's history), stakeholders alerted again."""
+    incident = _lock_incident(incident)
+    incident.ticket = ticket
+    _apply(incident, "redeclare", None, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+    incident.declared_at, incident.declared_by, incident.trigger = timezone.now(), actor, trigger
+    incident.reason = reason.strip()
+    incident.dismissed_at, incident.dismissed_by, incident.dismiss_reason, incident.dismissed_priority = (
+        None, None, "", "")
+    incident.save(update_fields=["state", "declared_at", "declared_by", "trigger", "reason", "dismissed_at",
+                                 "dismissed_by", "dismiss_reason", "dismissed_priority"])
+    detail = reason.strip() or _("Raised to P1 after the P2 alert was dismissed.")
+    event = _incident_event(incident, "redeclared", actor=actor, trigger=trigger, priority=ticket.priority,
+                            reason=detail)
+    ticket_services.notify(event=event, recipients=_without(stakeholders(), actor), template="incident_alert")
+    return incident
+
+
+@transaction.atomic
+def incident_dismiss(*, incident: MajorIncident, actor, reason: str) -> MajorIncident:
+    """ALERTE → PAS UN INCIDENT MAJEUR: an agent says an automatic P1/P2 alert is not a major incident,
+    with a reason recorded in the ticket's history. The war room can no longer open, no postmortem will
+    be due; the ticket keeps its priority. Raising it later alerts again only from P2 to P1."""
+    _require_agent(actor, incident)
+    incident = _lock_incident(incident)
+    ticket = incident.ticket
+    if not reason.strip():
+        raise TransitionRefused(_("Say why it is not a major incident."), ticket=ticket)
+    if incident.state == IncidentState.ALERT and incident.trigger == Trigger.MANUAL:
+        raise TransitionRefused(_("This major incident was declared by an agent, not by the priority: it "
+                                  "cannot be dismissed."), ticket=ticket)
+    if incident.links.exists():
+        raise TransitionRefused(_("Other tickets are linked to this incident: it is handled as a major "
+                                  "incident."), ticket=ticket)
+    _apply(incident, "dismiss", actor, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+    incident.dismissed_at, incident.dismissed_by = timezone.now(), actor
+    incident.dismiss_reason, incident.dismissed_priority = reason.strip(), ticket.priority
+    incident.save(update_fields=["state", "dismissed_at", "dismissed_by", "dismiss_reason", "dismissed_priority"])
+    _incident_event(incident, "dismissed", actor=actor, priority=ticket.priority, reason=incident.dismiss_reason)
     return incident
 
 
@@ -89,6 +146,9 @@ def incident_join(*, incident: MajorIncident, user) -> MajorIncident:
     incident = _lock_incident(incident)
     if incident.state == IncidentState.POSTMORTEM:
         raise TransitionRefused(_("This major incident is over."), ticket=incident.ticket)
+    if incident.state == IncidentState.DISMISSED:
+        raise TransitionRefused(_("This alert was dismissed: it is not a major incident, so its war room "
+                                  "does not open."), ticket=incident.ticket)
     if not incident.participants.filter(pk=user.pk).exists():
         incident.participants.add(user)
         ticket_services.ticket_add_participants(ticket=incident.ticket, users=[user], actor=user,
@@ -197,7 +257,7 @@ def incident_on_ticket_resolved(*, ticket: Ticket, actor) -> Postmortem | None:
     incident = MajorIncident.objects.select_for_update(of=("self",)).select_related("ticket").filter(
         ticket=ticket
     ).first()
-    if incident is None:
+    if incident is None or incident.state == IncidentState.DISMISSED:
         return None
     incident.ticket = ticket
     if incident.state in (IncidentState.ALERT, IncidentState.MOBILISATION):
