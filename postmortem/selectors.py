@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
 from tickets.models import EventKind, TicketEvent
@@ -232,24 +233,43 @@ INCIDENT_SENTENCES = {
 _NOISE = {EventKind.NOTIFICATION}
 
 
-def describe_incident_event(event: TicketEvent) -> str:
+def describe_incident_event(event: TicketEvent, *, names: dict[str, str] | None = None) -> str:
+    """One line of the war room. `names` maps usernames to people's names, for the participants lines."""
+    data = event.data or {}
     if event.kind == EventKind.INCIDENT:
-        sentence = INCIDENT_SENTENCES.get((event.data or {}).get("incident"))
+        sentence = INCIDENT_SENTENCES.get(data.get("incident"))
         if sentence is not None:
-            return format_html("{}", sentence(event.data or {}))
+            return format_html("{}", sentence(data))
+    if event.kind == EventKind.PARTICIPANTS:
+        added = data.get("added", [])
+        if event.actor is not None and added == [event.actor.get_username()]:
+            return _("joined the war room")
+        people = ", ".join((names or {}).get(username, username) for username in added)
+        return format_html("{}", ngettext("added %(names)s as a participant", "added %(names)s as participants",
+                                          len(added)) % {"names": people})
     return describe_event(event)
 
 
+def _joined(event: TicketEvent) -> bool:
+    return (event.kind == EventKind.PARTICIPANTS and event.actor is not None
+            and (event.data or {}).get("added") == [event.actor.get_username()])
+
+
 def war_room_timeline(*, incident: MajorIncident) -> list[TimelineItem]:
-    """The main ticket's events (system) and the war room's entries (human), merged by time (2 queries).
+    """The main ticket's events (system) and the war room's entries (human), merged by time (2 queries,
+    and one more for people's names when someone added others as participants).
 
     At equal times the system's record comes first: a person usually writes down what the system
     already did."""
-    events = incident.ticket.events.select_related("actor").order_by("created_at", "id")
+    events = list(incident.ticket.events.select_related("actor").order_by("created_at", "id"))
     entries = incident.entries.select_related("author").order_by("at", "id")
+    usernames = {username for event in events if event.kind == EventKind.PARTICIPANTS and not _joined(event)
+                 for username in (event.data or {}).get("added", [])}
+    names = {user.get_username(): user.get_full_name() or user.get_username()
+             for user in User.objects.filter(username__in=usernames)} if usernames else {}
     items = [
-        TimelineItem(at=event.created_at, who=actor_name(event), text=describe_incident_event(event),
-                     detail=event_detail(event), event=event)
+        TimelineItem(at=event.created_at, who=actor_name(event), text=describe_incident_event(event, names=names),
+                     detail="" if _joined(event) else event_detail(event), event=event)
         for event in events
     ]
     items += [
