@@ -45,7 +45,7 @@ class MajorIncidentAdmin(admin.ModelAdmin):
     list_select_related = ("ticket", "declared_by")
     date_hierarchy = "declared_at"
     readonly_fields = ("ticket", "state", "trigger", "reason", "declared_at", "declared_by", "mobilised_at",
-                       "resolved_at")
+                       "resolved_at", "dismissed_at", "dismissed_by", "dismiss_reason", "dismissed_priority")
     filter_horizontal = ("participants",)
     inlines = [LinkedTicketInline]
 
@@ -71,7 +71,7 @@ class LinkedTicketAdmin(ReadOnlyAdmin):
 
 @admin.register(IncidentEntry)
 class IncidentEntryAdmin(ReadOnlyAdmin):
-    list_display = ("incident", "at", "text", "author")
+    list_display = ("incident", "at", "date_explicit", "text", "author")
     list_select_related = ("incident__ticket", "author")
     search_fields = ("incident__ticket__reference", "text")
 

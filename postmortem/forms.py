@@ -12,15 +12,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from accounts.roles import AGENT_GROUPS, MANAGER_GROUP
 from tickets.models import Ticket
 from tickets.selectors import agents
 
 from .models import IncidentState, MajorIncident, PostmortemState
-from .selectors import postmortem_is_overdue_q
+from .selectors import postmortem_is_overdue_q, requesters
 from .services import ENTRY_CLOCK_TOLERANCE
 
 User = get_user_model()
@@ -54,19 +54,45 @@ class DeclareForm(forms.Form):
         self.helper = _helper(_("Declare a major incident"), "btn-danger")
 
 
+class DismissForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it not a major incident?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Recorded in the ticket's history. Raising the ticket from P2 to P1 alerts again."),
+    )
+    # Which page the form was sent from, to show it again there with its errors.
+    origin = forms.ChoiceField(choices=[("war_room", "war_room"), ("workspace", "workspace")], required=False,
+                               widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Not a major incident"), "btn-secondary")
+
+
 class EntryForm(forms.Form):
-    """A "HH:MM – what happened" line. Without a date, today (Paris time) — or yesterday when the
-    time is still to come today, for an outage that started before midnight."""
+    """A "HH:MM – what happened" line. Without a date, today (Paris time); a time still to come today
+    means yesterday, for an outage that started before midnight, but only once the author has seen
+    and confirmed that day: the form comes back with "will be recorded as 22/11 23:50" and a checkbox
+    whose value is that very moment, so a confirmation never covers another time."""
 
     time = forms.TimeField(label=_("Time (HH:MM)"), input_formats=["%H:%M", "%H:%M:%S"],
                            widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}))
     date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                           help_text=_("Empty: the last time it was this hour."))
+                           help_text=_("Empty: today. A time still to come today means yesterday, which "
+                                       "you will be asked to confirm."))
     text = forms.CharField(label=_("What happened"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    # The inferred moment the author confirmed ("2026-11-22T23:50"); a checkbox shown only when needed.
+    confirm = forms.CharField(required=False, max_length=16)
+
+    CONFIRM_FORMAT = "%Y-%m-%dT%H:%M"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Add to the timeline"))
+        self.inferred_at: datetime | None = None  # set when the inferred day needs a confirmation
+
+    @property
+    def confirm_value(self) -> str:
+        return self.inferred_at.strftime(self.CONFIRM_FORMAT) if self.inferred_at else ""
 
     def clean(self):
         data = super().clean()
@@ -74,19 +100,34 @@ class EntryForm(forms.Form):
         if time is None:
             return data
         now = timezone.localtime()
-        day = data.get("date") or now.date()
-        at = timezone.make_aware(datetime.combine(day, time))
-        if data.get("date") is None and at > now + ENTRY_CLOCK_TOLERANCE:
+        given = data.get("date")
+        at = timezone.make_aware(datetime.combine(given or now.date(), time))
+        explicit = given is not None
+        if not explicit and at > now + ENTRY_CLOCK_TOLERANCE:
             at -= timedelta(days=1)
+        if not explicit and at.date() != now.date():
+            if data.get("confirm") != at.strftime(self.CONFIRM_FORMAT):
+                self.inferred_at = at
+                raise ValidationError(
+                    _("%(time)s is still to come today: this entry will be recorded as %(when)s, yesterday. "
+                      "Tick the box to confirm, or enter the date.")
+                    % {"time": time.strftime("%H:%M"), "when": date_format(at, "d/m H:i")},
+                    code="confirm_date",
+                )
+            explicit = True  # the author saw the day and confirmed it
         if at > now + ENTRY_CLOCK_TOLERANCE:
-            raise ValidationError({"time": _("A timeline entry cannot be in the future.")})
+            raise ValidationError({"time": _("%(when)s is in the future: a timeline entry records what has "
+                                             "already happened.") % {"when": date_format(at, "d/m H:i")}})
         data["at"] = at
+        data["date_explicit"] = explicit
         return data
 
 
 class StatusUpdateForm(forms.Form):
     body = forms.CharField(label=_("Status update"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("Emailed to the managers, N4, the stakeholders and the war room."))
+                           help_text=_("Emailed to the managers, N4, the stakeholders, the war room and the "
+                                       "requesters of the affected tickets, who also see it on their "
+                                       "ticket: write it for them."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,15 +200,6 @@ class CorrectiveActionForm(forms.Form):
         self.helper = _helper(_("Add the action"), "btn-outline-primary")
 
 
-def requesters():
-    """People without a staff role: those a postmortem can be shared with."""
-    return (
-        User.objects.filter(is_active=True, is_superuser=False)
-        .exclude(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP])
-        .order_by("last_name", "first_name", "username")
-    )
-
-
 class ShareForm(forms.Form):
     users = forms.ModelMultipleChoiceField(label=_("Requesters"), queryset=User.objects.none(), required=False,
                                            widget=forms.SelectMultiple(attrs={"size": 6}))
@@ -184,10 +216,15 @@ class ShareForm(forms.Form):
         self.helper = _helper(_("Save the sharing"), "btn-outline-secondary")
 
 
+OPEN = "open"
+
+
 class IncidentFilter(django_filters.FilterSet):
     """The list's filters: incident state, postmortem state, overdue, period of declaration."""
 
-    state = django_filters.ChoiceFilter(label=_("Incident state"), choices=IncidentState.choices)
+    state = django_filters.ChoiceFilter(label=_("Incident state"), method="filter_state",
+                                        choices=[(OPEN, _("Under way (alert or mobilisation)")),
+                                                 *IncidentState.choices])
     postmortem_state = django_filters.ChoiceFilter(label=_("Postmortem"), field_name="postmortem__state",
                                                    choices=PostmortemState.choices)
     overdue = django_filters.BooleanFilter(label=_("Postmortem overdue"), method="filter_overdue")
@@ -199,6 +236,11 @@ class IncidentFilter(django_filters.FilterSet):
     class Meta:
         model = MajorIncident
         fields = ["state"]
+
+    def filter_state(self, queryset, name, value):
+        if value == OPEN:
+            return queryset.filter(state__in=[IncidentState.ALERT, IncidentState.MOBILISATION])
+        return queryset.filter(state=value) if value else queryset
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

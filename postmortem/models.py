@@ -33,6 +33,13 @@ class IncidentState(models.TextChoices):
     MOBILISATION = "mobilisation", _("Mobilisation")
     RESOLUTION = "resolution", _("Résolution")
     POSTMORTEM = "postmortem", _("Postmortem")
+    # Off the procedure: an agent said the automatic P1/P2 alert is not a major incident.
+    DISMISSED = "dismissed", _("Pas un incident majeur")
+
+
+# The procedure's steps, in order, as the war room's stepper shows them.
+PROCEDURE_STATES = [IncidentState.ALERT, IncidentState.MOBILISATION, IncidentState.RESOLUTION,
+                    IncidentState.POSTMORTEM]
 
 
 class Trigger(models.TextChoices):
@@ -53,6 +60,10 @@ def _is_agent(instance, user) -> bool:
 
 def _is_manager(instance, user) -> bool:
     return is_manager(user)
+
+
+def _is_automatic(incident: MajorIncident) -> bool:
+    return incident.trigger != Trigger.MANUAL
 
 
 def _is_owner_or_manager(postmortem: Postmortem, user) -> bool:
@@ -81,6 +92,12 @@ class MajorIncident(ConcurrentTransitionMixin, models.Model):
     reason = models.TextField(_("reason"), blank=True)
     mobilised_at = models.DateTimeField(_("mobilised at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("dismissed by"))
+    dismiss_reason = models.TextField(_("why it is not a major incident"), blank=True)
+    # The ticket's priority when the alert was dismissed: only a P2 dismissed then raised to P1 alerts again.
+    dismissed_priority = models.CharField(_("priority when dismissed"), max_length=2, blank=True)
     participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="major_incidents",
                                           verbose_name=_("participants"))
     linked_tickets = models.ManyToManyField(Ticket, through="LinkedTicket", blank=True,
@@ -120,6 +137,15 @@ class MajorIncident(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=IncidentState.RESOLUTION, target=IncidentState.POSTMORTEM)
     def close(self) -> None:
         """The postmortem is published: the procedure is over."""
+
+    @transition(field=state, source=IncidentState.ALERT, target=IncidentState.DISMISSED,
+                conditions=[_is_automatic], permission=_is_agent)
+    def dismiss(self) -> None:
+        """An agent says the automatic alert is not a major incident: the war room never opens."""
+
+    @transition(field=state, source=IncidentState.DISMISSED, target=IncidentState.ALERT)
+    def redeclare(self) -> None:
+        """Alerted again: a dismissed P2 raised to P1, or an agent declares it by hand."""
 
 
 class LinkedTicket(models.Model):
@@ -164,6 +190,9 @@ class IncidentEntry(models.Model):
 
     incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="entries")
     at = models.DateTimeField(_("at"))
+    # False when only the time was typed and the day inferred as today: such an entry may be a day off,
+    # so it never moves the outage's start far (services.incidents._outage_start).
+    date_explicit = models.BooleanField(_("date given or confirmed"), default=False)
     text = models.TextField(_("what happened"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("author"))

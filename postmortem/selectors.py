@@ -5,19 +5,31 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from accounts.roles import is_agent
+from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
 from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
 
-from .models import IncidentEntry, MajorIncident, Postmortem, PostmortemState
+from .models import (
+    IncidentEntry,
+    IncidentState,
+    IncidentStatusUpdate,
+    LinkedTicket,
+    MajorIncident,
+    Postmortem,
+    PostmortemState,
+)
+
+User = get_user_model()
 
 
 def get_incident_for(user, pk: int) -> MajorIncident:
@@ -51,12 +63,123 @@ def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
 
 
 def incident_for_ticket(ticket) -> MajorIncident | None:
-    """The incident the ticket is the main ticket of, or is linked to (one query)."""
+    """The incident the ticket is the main ticket of, or is linked to, with `has_links` (one query)."""
     return (
         MajorIncident.objects.filter(Q(ticket=ticket) | Q(links__ticket=ticket))
-        .select_related("ticket", "postmortem")
+        .select_related("ticket", "postmortem", "dismissed_by")
+        .annotate(has_links=Exists(LinkedTicket.objects.filter(incident=OuterRef("pk"))))
         .first()
     )
+
+
+# --- What requesters see: their ticket page's notice, the postmortem shared with them
+
+
+@dataclass(frozen=True)
+class RequesterIncidentNotice:
+    """The major incident a requester's ticket belongs to, as the requester may see it: whether it is
+    under way, the latest status update's text and time, and the link to its postmortem once that is
+    published and shared with them. Never who wrote, the war room's entries nor any internal record."""
+
+    is_open: bool
+    update: str
+    update_at: datetime | None
+    postmortem_url: str = ""
+
+
+def incident_notice_for_requester(*, ticket, user) -> RequesterIncidentNotice | None:
+    """The notice for the ticket's page, or None when there is nothing to tell: no incident, or one
+    still at the automatic alert with no update yet (it may prove not to be a major incident).
+    One query; a second one only when the postmortem is published, to check it is shared with `user`."""
+    latest = IncidentStatusUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    incident = (
+        MajorIncident.objects.filter(Q(ticket=ticket) | Q(links__ticket=ticket))
+        .select_related("postmortem")
+        .annotate(update_body=Subquery(latest.values("body")[:1]),
+                  update_at=Subquery(latest.values("created_at")[:1]))
+        .only("id", "state", "postmortem__id", "postmortem__state", "postmortem__incident")
+        .first()
+    )
+    if incident is None:
+        return None
+    postmortem = getattr(incident, "postmortem", None)
+    postmortem_url = ""
+    if postmortem is not None and postmortem.state == PostmortemState.PUBLISHED and (
+        is_agent(user) or Postmortem.objects.shared_with(user).filter(pk=postmortem.pk).exists()
+    ):
+        postmortem_url = postmortem.get_absolute_url()
+    is_open = incident.is_active and (bool(incident.update_body) or incident.state != IncidentState.ALERT)
+    if is_open:
+        return RequesterIncidentNotice(is_open=True, update=incident.update_body or "",
+                                       update_at=incident.update_at, postmortem_url=postmortem_url)
+    if postmortem_url:
+        return RequesterIncidentNotice(is_open=False, update="", update_at=None, postmortem_url=postmortem_url)
+    return None
+
+
+@dataclass(frozen=True)
+class RequesterEntry:
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class RequesterAction:
+    description: str
+    due_date: date
+    done: bool
+
+
+@dataclass(frozen=True)
+class RequesterPostmortem:
+    """The published postmortem written for the requesters it is shared with: the summary, the impact,
+    the timeline as people wrote it in the war room (no system events, no names), the root cause, the
+    corrective actions without their owners, the lessons. No internal notes, no internal timeline."""
+
+    title: str
+    published_at: datetime | None
+    started_at: datetime
+    duration: timedelta | None
+    impact_users: str
+    business_loss: str
+    timeline: list[RequesterEntry]
+    timeline_spans_days: bool
+    root_cause: str
+    actions: list[RequesterAction]
+    lessons_learned: str
+
+
+def postmortem_for_requester(postmortem: Postmortem) -> RequesterPostmortem:
+    """The requester version of a postmortem (2 queries: the war room's entries, the actions)."""
+    entries = [RequesterEntry(at=at, text=text) for at, text in
+               postmortem.incident.entries.order_by("at", "id").values_list("at", "text")]
+    actions = [RequesterAction(description=description, due_date=due_date, done=done)
+               for description, due_date, done in
+               postmortem.actions.order_by("due_date", "id").values_list("description", "due_date", "done")]
+    return RequesterPostmortem(
+        title=postmortem.title, published_at=postmortem.published_at, started_at=postmortem.started_at,
+        duration=postmortem.duration, impact_users=postmortem.impact_users,
+        business_loss=postmortem.business_loss, timeline=entries,
+        timeline_spans_days=len({timezone.localtime(entry.at).date() for entry in entries}) > 1,
+        root_cause=postmortem.root_cause, actions=actions, lessons_learned=postmortem.lessons_learned,
+    )
+
+
+def requesters() -> QuerySet:
+    """People without a staff role: those a postmortem can be shared with."""
+    return (
+        User.objects.filter(is_active=True, is_superuser=False)
+        .exclude(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP])
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def postmortem_readers(postmortem: Postmortem) -> list:
+    """The requesters who may read the postmortem once published: those it is shared with by name, and
+    the members of the organisations it is shared with (one query)."""
+    condition = Q(pk__in=postmortem.shared_with_users.values("pk"))
+    condition |= Q(profile__organisation__in=postmortem.shared_with_organisations.values("pk"))
+    return list(requesters().filter(condition).distinct())
 
 
 def incidents_for_list() -> QuerySet[MajorIncident]:
@@ -88,6 +211,9 @@ class TimelineItem:
 INCIDENT_SENTENCES = {
     "declared": lambda data: _("declared a major incident") if data.get("trigger") == "manual"
     else _("opened a major incident (priority %(priority)s)") % {"priority": data.get("priority", "")},
+    "dismissed": lambda data: _("dismissed the alert: not a major incident"),
+    "redeclared": lambda data: _("declared the major incident again") if data.get("trigger") == "manual"
+    else _("alerted again: the priority was raised to %(priority)s") % {"priority": data.get("priority", "")},
     "mobilised": lambda data: _("mobilised the war room"),
     "resolved": lambda data: _("moved the incident to resolution"),
     "reopened": lambda data: _("reopened the incident: the ticket was reopened"),
@@ -97,6 +223,7 @@ INCIDENT_SENTENCES = {
     % {"reference": data.get("reference")},
     "postmortem_created": lambda data: _("opened the postmortem"),
     "postmortem_published": lambda data: _("published the postmortem"),
+    "postmortem_shared": lambda data: _("shared the published postmortem with more requesters"),
     "postmortem_reminder": lambda data: _("reminded the owner that the postmortem is due soon"),
     "postmortem_overdue": lambda data: _("flagged the postmortem overdue"),
     "action_overdue": lambda data: _("flagged a corrective action overdue"),
@@ -106,24 +233,43 @@ INCIDENT_SENTENCES = {
 _NOISE = {EventKind.NOTIFICATION}
 
 
-def describe_incident_event(event: TicketEvent) -> str:
+def describe_incident_event(event: TicketEvent, *, names: dict[str, str] | None = None) -> str:
+    """One line of the war room. `names` maps usernames to people's names, for the participants lines."""
+    data = event.data or {}
     if event.kind == EventKind.INCIDENT:
-        sentence = INCIDENT_SENTENCES.get((event.data or {}).get("incident"))
+        sentence = INCIDENT_SENTENCES.get(data.get("incident"))
         if sentence is not None:
-            return format_html("{}", sentence(event.data or {}))
+            return format_html("{}", sentence(data))
+    if event.kind == EventKind.PARTICIPANTS:
+        added = data.get("added", [])
+        if event.actor is not None and added == [event.actor.get_username()]:
+            return _("joined the war room")
+        people = ", ".join((names or {}).get(username, username) for username in added)
+        return format_html("{}", ngettext("added %(names)s as a participant", "added %(names)s as participants",
+                                          len(added)) % {"names": people})
     return describe_event(event)
 
 
+def _joined(event: TicketEvent) -> bool:
+    return (event.kind == EventKind.PARTICIPANTS and event.actor is not None
+            and (event.data or {}).get("added") == [event.actor.get_username()])
+
+
 def war_room_timeline(*, incident: MajorIncident) -> list[TimelineItem]:
-    """The main ticket's events (system) and the war room's entries (human), merged by time (2 queries).
+    """The main ticket's events (system) and the war room's entries (human), merged by time (2 queries,
+    and one more for people's names when someone added others as participants).
 
     At equal times the system's record comes first: a person usually writes down what the system
     already did."""
-    events = incident.ticket.events.select_related("actor").order_by("created_at", "id")
+    events = list(incident.ticket.events.select_related("actor").order_by("created_at", "id"))
     entries = incident.entries.select_related("author").order_by("at", "id")
+    usernames = {username for event in events if event.kind == EventKind.PARTICIPANTS and not _joined(event)
+                 for username in (event.data or {}).get("added", [])}
+    names = {user.get_username(): user.get_full_name() or user.get_username()
+             for user in User.objects.filter(username__in=usernames)} if usernames else {}
     items = [
-        TimelineItem(at=event.created_at, who=actor_name(event), text=describe_incident_event(event),
-                     detail=event_detail(event), event=event)
+        TimelineItem(at=event.created_at, who=actor_name(event), text=describe_incident_event(event, names=names),
+                     detail="" if _joined(event) else event_detail(event), event=event)
         for event in events
     ]
     items += [

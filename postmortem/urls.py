@@ -11,6 +11,7 @@ urlpatterns = [
     path("incidents/<int:pk>/timeline/", views.war_room_timeline_partial, name="timeline"),
     path("incidents/<int:pk>/join/", views.join, name="join"),
     path("incidents/<int:pk>/mobilise/", views.mobilise, name="mobilise"),
+    path("incidents/<int:pk>/dismiss/", views.dismiss, name="dismiss"),
     path("incidents/<int:pk>/entries/", views.add_entry, name="add_entry"),
     path("incidents/<int:pk>/updates/", views.post_update, name="post_update"),
     path("incidents/<int:pk>/links/", views.link_ticket, name="link_ticket"),

@@ -26,6 +26,7 @@ from . import services
 from .forms import (
     CorrectiveActionForm,
     DeclareForm,
+    DismissForm,
     EntryForm,
     IncidentFilter,
     LinkTicketForm,
@@ -33,16 +34,18 @@ from .forms import (
     ShareForm,
     StatusUpdateForm,
 )
-from .models import IncidentState, Trigger
+from .models import PROCEDURE_STATES, IncidentState, Trigger
 from .selectors import (
     get_incident_for,
     get_postmortem_for,
     incident_for_ticket,
+    incident_notice_for_requester,
     incidents_for_list,
+    postmortem_for_requester,
     war_room_timeline,
 )
 
-# --- The workspace panel (registered in apps.py)
+# --- The panels of the ticket pages (registered in apps.py)
 
 
 def workspace_panel(request, ticket, bound):
@@ -50,13 +53,28 @@ def workspace_panel(request, ticket, bound):
     incident = incident_for_ticket(ticket)
     if incident is None and ticket.status not in (Status.NEW, Status.IN_PROGRESS, Status.WAITING):
         return None
+    is_main = incident is not None and incident.ticket_id == ticket.pk
     return {
         "ticket": ticket,
         "incident": incident,
-        "is_main": incident is not None and incident.ticket_id == ticket.pk,
+        "is_main": is_main,
+        "is_dismissed": incident is not None and incident.state == IncidentState.DISMISSED,
+        "can_dismiss": is_main and _can_dismiss(incident, request.user, has_links=incident.has_links),
         "postmortem": getattr(incident, "postmortem", None) if incident else None,
         "declare_form": bound.get("declare_incident") or DeclareForm(),
+        "dismiss_form": bound.get("dismiss_incident") or DismissForm(initial={"origin": "workspace"}),
     }
+
+
+def _can_dismiss(incident, user, *, has_links: bool) -> bool:
+    """Only an automatic alert that no other ticket is linked to ("dismiss" checks state, trigger, role)."""
+    return not has_links and any(t.name == "dismiss" for t in incident.get_available_user_state_transitions(user))
+
+
+def requester_panel(request, ticket, bound):
+    """On the requester's ticket page: the incident under way and its latest status update, if any."""
+    notice = incident_notice_for_requester(ticket=ticket, user=request.user)
+    return None if notice is None else {"notice": notice}
 
 
 @agent_required
@@ -98,15 +116,19 @@ def incident_list(request):
 def _render_war_room(request, incident, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
     participants = list(incident.participants.order_by("last_name", "first_name", "username"))
+    links = list(incident.links.select_related("ticket__assignee").order_by("linked_at", "id"))
     context = {
         "incident": incident,
         "ticket": incident.ticket,
-        "states": IncidentState.choices,
-        "state_index": IncidentState.values.index(incident.state),
+        "states": [(state.value, state.label) for state in PROCEDURE_STATES],
+        "state_index": PROCEDURE_STATES.index(incident.state) if incident.state in PROCEDURE_STATES else -1,
+        "is_dismissed": incident.state == IncidentState.DISMISSED,
+        "can_dismiss": _can_dismiss(incident, request.user, has_links=bool(links)),
+        "dismiss_form": bound.get("dismiss") or DismissForm(initial={"origin": "war_room"}),
         "postmortem": getattr(incident, "postmortem", None),
         "timeline": war_room_timeline(incident=incident),
         "participants": participants,
-        "links": list(incident.links.select_related("ticket__assignee").order_by("linked_at", "id")),
+        "links": links,
         "updates": list(incident.status_updates.select_related("author")[:10]),
         "is_participant": any(user.pk == request.user.pk for user in participants),
         "transitions": {t.name for t in incident.get_available_user_state_transitions(request.user)},
@@ -157,9 +179,26 @@ def add_entry(request, pk: int):
     if not form.is_valid():
         return _render_war_room(request, incident, bound={"entry": form}, status=400)
     services.incident_add_entry(incident=incident, author=request.user, at=form.cleaned_data["at"],
-                                text=form.cleaned_data["text"])
+                                text=form.cleaned_data["text"], date_explicit=form.cleaned_data["date_explicit"])
     messages.success(request, _("Added to the timeline."))
     return redirect(incident.get_absolute_url())
+
+
+@agent_required
+@require_POST
+def dismiss(request, pk: int):
+    """"Not a major incident": an agent dismisses an automatic alert, with a reason."""
+    incident = get_incident_for(request.user, pk)
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        if form.cleaned_data.get("origin") == "workspace":
+            ticket = get_ticket_for(request.user, incident.ticket.reference)
+            return render_workspace(request, ticket, bound={"dismiss_incident": form}, status=400)
+        return _render_war_room(request, incident, bound={"dismiss": form}, status=400)
+    services.incident_dismiss(incident=incident, actor=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, _("Not a major incident: the alert is dismissed and recorded in the ticket's "
+                                "history."))
+    return redirect(incident.ticket.get_agent_url())
 
 
 @agent_required
@@ -209,10 +248,11 @@ def _postmortem_form(postmortem) -> PostmortemForm:
 
 def _render_postmortem(request, postmortem, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
-    actions = list(postmortem.actions.select_related("owner", "done_by"))
     if not is_agent(request.user):
-        return render(request, "postmortem/shared.html", {"postmortem": postmortem, "actions": actions},
+        # The requester version: built from what is meant for them only (no names, no internal records).
+        return render(request, "postmortem/shared.html", {"report": postmortem_for_requester(postmortem)},
                       status=status)
+    actions = list(postmortem.actions.select_related("owner", "done_by"))
     context = {
         "postmortem": postmortem,
         "incident": postmortem.incident,

@@ -87,7 +87,8 @@ def test_the_requester_list_has_a_fixed_budget(client, requester, world, django_
 #  8. the attachments of the ticket itself
 #  9. the ticket's satisfaction survey, if any
 # 10. the public knowledge-base articles linked to the ticket
-REQUESTER_TICKET_PAGE = 10
+# 11. the major incident the ticket belongs to, with its latest status update (postmortem panel)
+REQUESTER_TICKET_PAGE = 11
 
 
 def test_the_requester_ticket_page_has_a_fixed_budget(client, requester, world, django_assert_max_num_queries):

@@ -10,10 +10,11 @@ By sub-domain: `incidents` (declaration, war room, following the ticket), `postm
 document, its states, sharing, corrective actions), `reminders` (the beat job).
 """
 
-from .common import ENTRY_CLOCK_TOLERANCE, MAJOR_PRIORITIES, stakeholders
+from .common import ENTRY_CLOCK_TOLERANCE, ENTRY_START_REACH, MAJOR_PRIORITIES, stakeholders
 from .incidents import (
     incident_add_entry,
     incident_declare,
+    incident_dismiss,
     incident_join,
     incident_link_ticket,
     incident_mobilise,
@@ -34,9 +35,9 @@ from .postmortems import (
 from .reminders import ReminderResult, postmortems_remind
 
 __all__ = [
-    "ENTRY_CLOCK_TOLERANCE", "MAJOR_PRIORITIES", "POSTMORTEM_FIELDS", "ReminderResult",
+    "ENTRY_CLOCK_TOLERANCE", "ENTRY_START_REACH", "MAJOR_PRIORITIES", "POSTMORTEM_FIELDS", "ReminderResult",
     "corrective_action_add", "corrective_action_complete", "incident_add_entry", "incident_declare",
-    "incident_join", "incident_link_ticket", "incident_mobilise", "incident_on_ticket_reopened",
+    "incident_dismiss", "incident_join", "incident_link_ticket", "incident_mobilise", "incident_on_ticket_reopened",
     "incident_on_ticket_resolved", "incident_post_update", "postmortem_back_to_draft", "postmortem_publish",
     "postmortem_share", "postmortem_submit", "postmortem_update", "postmortems_remind", "stakeholders",
 ]

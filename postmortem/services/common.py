@@ -22,12 +22,16 @@ User = get_user_model()
 MAJOR_PRIORITIES = (Priority.P1, Priority.P2)
 # A timeline entry may be written a little ahead of the server clock, not more.
 ENTRY_CLOCK_TOLERANCE = timedelta(minutes=2)
+# How far before the ticket's creation a war-room entry with an inferred day may move the outage's start.
+ENTRY_START_REACH = timedelta(hours=12)
 
 INCIDENT_TRANSITION_LABELS = {
     "mobilise": lambda: _("mobilise"),
     "resolve": lambda: _("resolve"),
     "reopen": lambda: _("reopen"),
     "close": lambda: _("close"),
+    "dismiss": lambda: _("dismiss the alert"),
+    "redeclare": lambda: _("declare it again"),
 }
 POSTMORTEM_TRANSITION_LABELS = {
     "submit": lambda: _("submit for review"),

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tickets import services as ticket_services
 from tickets.exceptions import TransitionRefused
-from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.models import OPEN_STATUSES, Priority, Status, Ticket
 
 from ..models import (
     POSTMORTEM_DELAY,
@@ -27,6 +28,7 @@ from ..models import (
 from ..selectors import timeline_as_text, war_room_timeline
 from .common import (
     ENTRY_CLOCK_TOLERANCE,
+    ENTRY_START_REACH,
     INCIDENT_TRANSITION_LABELS,
     _apply,
     _incident_event,
@@ -52,6 +54,11 @@ def incident_declare(*, ticket: Ticket, actor=None, trigger: str = Trigger.MANUA
         if actor is None:
             return None  # Already handled as part of another incident.
         raise TransitionRefused(_("This ticket is linked to another major incident."), ticket=ticket)
+    dismissed = MajorIncident.objects.filter(ticket=ticket, state=IncidentState.DISMISSED).first()
+    if dismissed is not None:
+        if actor is not None or _alerts_again(dismissed, ticket, trigger):
+            return _incident_redeclare(dismissed, ticket=ticket, actor=actor, trigger=trigger, reason=reason)
+        return None  # Raised again, but not to P1 from a dismissed P2: it stays dismissed.
     with transaction.atomic():
         try:
             # The one-to-one is the "once per ticket" guarantee, even for two declarations at once.
@@ -65,6 +72,58 @@ def incident_declare(*, ticket: Ticket, actor=None, trigger: str = Trigger.MANUA
         event = _incident_event(incident, "declared", actor=actor, trigger=trigger, priority=ticket.priority,
                                 reason=detail)
         ticket_services.notify(event=event, recipients=_without(stakeholders(), actor), template="incident_alert")
+    return incident
+
+
+def _alerts_again(incident: MajorIncident, ticket: Ticket, trigger: str) -> bool:
+    """A dismissed alert comes back by itself only when its ticket, dismissed at P2, is raised to P1:
+    someone judged the P2 not major, and P1 is new information. Lowering then raising again to the
+    priority it was dismissed at, or raising a dismissed P1, changes nothing."""
+    return (trigger == Trigger.RAISED and ticket.priority == Priority.P1
+            and incident.dismissed_priority == Priority.P2)
+
+
+@transaction.atomic
+def _incident_redeclare(incident: MajorIncident, *, ticket: Ticket, actor, trigger: str,
+                        reason: str) -> MajorIncident:
+    """ÉCARTÉ → ALERTE: declared again (recorded in the ticket's history), stakeholders alerted again."""
+    incident = _lock_incident(incident)
+    incident.ticket = ticket
+    _apply(incident, "redeclare", None, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+    incident.declared_at, incident.declared_by, incident.trigger = timezone.now(), actor, trigger
+    incident.reason = reason.strip()
+    incident.dismissed_at, incident.dismissed_by, incident.dismiss_reason, incident.dismissed_priority = (
+        None, None, "", "")
+    incident.save(update_fields=["state", "declared_at", "declared_by", "trigger", "reason", "dismissed_at",
+                                 "dismissed_by", "dismiss_reason", "dismissed_priority"])
+    detail = reason.strip() or _("Raised to P1 after the P2 alert was dismissed.")
+    event = _incident_event(incident, "redeclared", actor=actor, trigger=trigger, priority=ticket.priority,
+                            reason=detail)
+    ticket_services.notify(event=event, recipients=_without(stakeholders(), actor), template="incident_alert")
+    return incident
+
+
+@transaction.atomic
+def incident_dismiss(*, incident: MajorIncident, actor, reason: str) -> MajorIncident:
+    """ALERTE → PAS UN INCIDENT MAJEUR: an agent says an automatic P1/P2 alert is not a major incident,
+    with a reason recorded in the ticket's history. The war room can no longer open, no postmortem will
+    be due; the ticket keeps its priority. Raising it later alerts again only from P2 to P1."""
+    _require_agent(actor, incident)
+    incident = _lock_incident(incident)
+    ticket = incident.ticket
+    if not reason.strip():
+        raise TransitionRefused(_("Say why it is not a major incident."), ticket=ticket)
+    if incident.state == IncidentState.ALERT and incident.trigger == Trigger.MANUAL:
+        raise TransitionRefused(_("This major incident was declared by an agent, not by the priority: it "
+                                  "cannot be dismissed."), ticket=ticket)
+    if incident.links.exists():
+        raise TransitionRefused(_("Other tickets are linked to this incident: it is handled as a major "
+                                  "incident."), ticket=ticket)
+    _apply(incident, "dismiss", actor, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
+    incident.dismissed_at, incident.dismissed_by = timezone.now(), actor
+    incident.dismiss_reason, incident.dismissed_priority = reason.strip(), ticket.priority
+    incident.save(update_fields=["state", "dismissed_at", "dismissed_by", "dismiss_reason", "dismissed_priority"])
+    _incident_event(incident, "dismissed", actor=actor, priority=ticket.priority, reason=incident.dismiss_reason)
     return incident
 
 
@@ -87,6 +146,9 @@ def incident_join(*, incident: MajorIncident, user) -> MajorIncident:
     incident = _lock_incident(incident)
     if incident.state == IncidentState.POSTMORTEM:
         raise TransitionRefused(_("This major incident is over."), ticket=incident.ticket)
+    if incident.state == IncidentState.DISMISSED:
+        raise TransitionRefused(_("This alert was dismissed: it is not a major incident, so its war room "
+                                  "does not open."), ticket=incident.ticket)
     if not incident.participants.filter(pk=user.pk).exists():
         incident.participants.add(user)
         ticket_services.ticket_add_participants(ticket=incident.ticket, users=[user], actor=user,
@@ -97,29 +159,56 @@ def incident_join(*, incident: MajorIncident, user) -> MajorIncident:
 
 
 @transaction.atomic
-def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: str) -> IncidentEntry:
-    """Add a human "HH:MM – what happened" line to the war-room timeline; the author joins."""
+def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: str,
+                       date_explicit: bool = False) -> IncidentEntry:
+    """Add a human "HH:MM – what happened" line to the war-room timeline; the author joins.
+    `date_explicit` says the author gave or confirmed the day; without it the entry cannot move the
+    outage's start by more than ENTRY_START_REACH (see _outage_start)."""
     _require_agent(author, incident)
     if not text.strip():
         raise TransitionRefused(_("Say what happened."), ticket=incident.ticket)
     if at > timezone.now() + ENTRY_CLOCK_TOLERANCE:
-        raise TransitionRefused(_("A timeline entry cannot be in the future."), ticket=incident.ticket)
+        raise TransitionRefused(
+            _("%(when)s is in the future: a timeline entry records what has already happened.")
+            % {"when": date_format(timezone.localtime(at), "d/m H:i")},
+            ticket=incident.ticket,
+        )
     incident = incident_join(incident=incident, user=author)
-    return IncidentEntry.objects.create(incident=incident, at=at, text=text.strip(), author=author)
+    return IncidentEntry.objects.create(incident=incident, at=at, text=text.strip(), author=author,
+                                        date_explicit=date_explicit)
 
 
 @transaction.atomic
 def incident_post_update(*, incident: MajorIncident, author, body: str) -> IncidentStatusUpdate:
-    """Send a status update to the stakeholders and the war room (emails after commit)."""
+    """Send a status update to the stakeholders and the war room, and to the requesters of the
+    incident's ticket and of its linked tickets (emails after commit). Each requester is told once,
+    about their own ticket: the update is recorded in that ticket's history (internal), and its page
+    shows the latest update while the incident is under way."""
     _require_agent(author, incident)
     if not body.strip():
         raise TransitionRefused(_("The update is empty."), ticket=incident.ticket)
     incident = incident_join(incident=incident, user=author)
     update = IncidentStatusUpdate.objects.create(incident=incident, body=body.strip(), author=author)
     event = _incident_event(incident, "update", actor=author, update_id=update.pk, reason=update.body)
-    recipients = stakeholders() + list(incident.participants.all())
-    ticket_services.notify(event=event, recipients=_without(recipients, author), template="incident_update")
+    staff = _without(stakeholders() + list(incident.participants.all()), author)
+    ticket_services.notify(event=event, recipients=staff, template="incident_update")
+    _tell_requesters(incident, update, event, told={user.pk for user in staff} | {author.pk})
     return update
+
+
+def _tell_requesters(incident: MajorIncident, update: IncidentStatusUpdate, event, *, told: set[int]) -> None:
+    """One email per requester of the affected tickets (the main one first), attached to an event of
+    their own ticket, so that the email's link opens a page they may see."""
+    linked = [link.ticket for link in incident.links.select_related("ticket__requester").order_by("id")]
+    for ticket in [incident.ticket, *linked]:
+        requester = ticket.requester
+        if requester is None or requester.pk in told:
+            continue
+        told.add(requester.pk)
+        if ticket.pk != incident.ticket_id:
+            event = _incident_event(incident, "update", actor=update.author, ticket=ticket, update_id=update.pk,
+                                    reason=update.body)
+        ticket_services.notify(event=event, recipients=[requester], template="incident_update_requester")
 
 
 @transaction.atomic
@@ -168,7 +257,7 @@ def incident_on_ticket_resolved(*, ticket: Ticket, actor) -> Postmortem | None:
     incident = MajorIncident.objects.select_for_update(of=("self",)).select_related("ticket").filter(
         ticket=ticket
     ).first()
-    if incident is None:
+    if incident is None or incident.state == IncidentState.DISMISSED:
         return None
     incident.ticket = ticket
     if incident.state in (IncidentState.ALERT, IncidentState.MOBILISATION):
@@ -199,8 +288,7 @@ def _postmortem_open(*, incident: MajorIncident, actor) -> Postmortem:
     ticket = incident.ticket
     ended_at = incident.resolved_at or timezone.now()
     items = war_room_timeline(incident=incident)
-    human_times = [item.at for item in items if item.entry is not None]
-    started_at = min([ticket.created_at, incident.declared_at, *human_times])
+    started_at = _outage_start(incident, [item.entry for item in items if item.entry is not None])
     try:
         with transaction.atomic():
             postmortem = Postmortem.objects.create(
@@ -215,6 +303,15 @@ def _postmortem_open(*, incident: MajorIncident, actor) -> Postmortem:
     _incident_event(incident, "postmortem_created", actor=None, postmortem_id=postmortem.pk,
                     due_at=postmortem.due_at.isoformat())
     return postmortem
+
+
+def _outage_start(incident: MajorIncident, entries: list[IncidentEntry]) -> datetime:
+    """The earliest of the ticket's creation, the declaration and the war room's entries. An entry
+    whose day was only inferred (no date given nor confirmed) counts only within ENTRY_START_REACH
+    before the system's start: a mistyped day must not turn a two-hour outage into a day-long one."""
+    system_start = min(incident.ticket.created_at, incident.declared_at)
+    reach = system_start - ENTRY_START_REACH
+    return min([system_start, *(entry.at for entry in entries if entry.date_explicit or entry.at >= reach)])
 
 
 def incident_on_ticket_reopened(*, ticket: Ticket, actor) -> None:

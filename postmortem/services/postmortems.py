@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts.roles import is_agent
+from tickets import services as ticket_services
 from tickets.exceptions import TransitionRefused
 
 from ..models import CorrectiveAction, Postmortem, PostmortemEvent, PostmortemState
+from ..selectors import postmortem_readers
 from .common import (
     POSTMORTEM_TRANSITION_LABELS,
     _apply,
@@ -82,22 +84,27 @@ def postmortem_back_to_draft(*, postmortem: Postmortem, actor) -> Postmortem:
 @transaction.atomic
 def postmortem_publish(*, postmortem: Postmortem, actor) -> Postmortem:
     """In review → published (a manager): final; the incident's procedure ends (→ POSTMORTEM) and the
-    ticket's timeline says so. Only now can requesters it is shared with read it."""
+    ticket's timeline says so. Only now can requesters it is shared with read it: each is emailed the
+    link after commit."""
     postmortem = _postmortem_move(postmortem, actor, "publish", PostmortemEvent.Action.PUBLISH)
     incident = _lock_incident(postmortem.incident)
     if can_proceed(incident.close):
         incident.close()
         incident.save(update_fields=["state"])
-    _incident_event(incident, "postmortem_published", actor=actor, postmortem_id=postmortem.pk)
+    event = _incident_event(incident, "postmortem_published", actor=actor, **_postmortem_data(postmortem))
+    ticket_services.notify(event=event, recipients=postmortem_readers(postmortem), template="postmortem_published")
     return postmortem
 
 
 @transaction.atomic
 def postmortem_share(*, postmortem: Postmortem, actor, users: Iterable, organisations: Iterable) -> Postmortem:
-    """Set who may read the postmortem once published: named requesters and whole organisations."""
+    """Set who may read the postmortem once published: named requesters and whole organisations.
+    Once it is published, the requesters who can newly read it are emailed the link after commit."""
     _require_agent(actor, postmortem.incident)
     postmortem = _lock_postmortem(postmortem)
     users, organisations = list(users), list(organisations)
+    published = postmortem.state == PostmortemState.PUBLISHED
+    before = {reader.pk for reader in postmortem_readers(postmortem)} if published else set()
     postmortem.shared_with_users.set(users)
     postmortem.shared_with_organisations.set(organisations)
     PostmortemEvent.objects.create(
@@ -105,7 +112,17 @@ def postmortem_share(*, postmortem: Postmortem, actor, users: Iterable, organisa
         data={"users": [user.get_username() for user in users],
               "organisations": [organisation.name for organisation in organisations]},
     )
+    newcomers = [reader for reader in postmortem_readers(postmortem) if reader.pk not in before] if published else []
+    if newcomers:
+        event = _incident_event(postmortem.incident, "postmortem_shared", actor=actor, **_postmortem_data(postmortem))
+        ticket_services.notify(event=event, recipients=newcomers, template="postmortem_published")
     return postmortem
+
+
+def _postmortem_data(postmortem: Postmortem) -> dict:
+    """What the requesters' email needs: the postmortem's title and its page (never the war room)."""
+    return {"postmortem_id": postmortem.pk, "title": postmortem.title,
+            "postmortem_path": postmortem.get_absolute_url()}
 
 
 @transaction.atomic

@@ -104,3 +104,65 @@ def test_war_room_to_published_postmortem(live_server, page: Page, settings):
     incident.refresh_from_db()
     assert incident.state == IncidentState.POSTMORTEM
     screenshot(page, "postmortem-published.png")
+
+
+def test_entry_date_confirmation_requester_banner_and_dismissal(live_server, page: Page, settings):
+    """B3, B4, B10 in Chromium: a time still to come today asks to confirm yesterday's date; a status
+    update shows on the requester's ticket page; an agent dismisses a P2 alert as not major."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    requester = UserFactory(username="requester", first_name="Alice", last_name="Martin")
+    UserFactory(username="agent1", groups=["N1"], first_name="Nadia", last_name="Petit")
+    category = CategoryFactory(name="Messagerie")
+    ticket = make_ticket(requester=requester, category=category, title="La messagerie est en panne",
+                         urgency=Scale.HIGH, impact=Scale.HIGH)
+    incident = MajorIncident.objects.get(ticket=ticket)
+    alert = make_ticket(requester=requester, category=category, title="Un poste ne reçoit plus ses mails",
+                        urgency=Scale.HIGH, impact=Scale.MEDIUM)
+    assert alert.priority == Priority.P2
+
+    login(page, live_server, "agent1")
+    page.goto(f"{live_server.url}/postmortems/incidents/{incident.pk}/")
+    now = timezone.localtime()
+    typed = "23:59"  # still to come today, unless the test runs in the last minutes of the day
+    form = page.locator("[data-testid=incident-entry-form]")
+    form.locator("input[name=time]").fill(typed)
+    form.locator("textarea[name=text]").fill("Mise en production de la veille")
+    with page.expect_navigation():
+        form.locator("[type=submit]").first.click()
+    if now.strftime("%H:%M") < "23:57":
+        confirm = page.locator("[data-testid=entry-date-confirm]")
+        expect(confirm).to_be_visible()
+        yesterday = (now - timezone.timedelta(days=1)).strftime("%d/%m")
+        expect(confirm).to_contain_text(f"{yesterday} 23:59")
+        assert not IncidentEntry.objects.exists()
+        screenshot(page, "war-room-entry-confirm.png")
+        confirm.locator("input[name=confirm]").check()
+        with page.expect_navigation():
+            page.locator("[data-testid=incident-entry-form] [type=submit]").first.click()
+    entry = IncidentEntry.objects.get()
+    assert timezone.localtime(entry.at).strftime("%H:%M") == typed and entry.date_explicit
+
+    update = "Le relais SMTP de secours prend le relais ; retour attendu vers 11 h."
+    update_form = page.locator("[data-testid=incident-update-form]")
+    update_form.locator("textarea[name=body]").fill(update)
+    with page.expect_navigation():
+        update_form.locator("[type=submit]").first.click()
+
+    page.goto(f"{live_server.url}{alert.get_agent_url()}")
+    page.locator("[data-testid=dismiss-incident]").click()
+    dismiss = page.locator(f"form[action$='/postmortems/incidents/{alert.major_incident.pk}/dismiss/']")
+    dismiss.locator("textarea[name=reason]").fill("Un seul poste touché : pas un incident majeur.")
+    with page.expect_navigation():
+        dismiss.locator("[type=submit]").first.click()
+    expect(page.locator("[data-testid=incident-dismissed]")).to_be_visible()
+    assert MajorIncident.objects.get(ticket=alert).state == IncidentState.DISMISSED
+    logout(page)
+
+    login(page, live_server, "requester")
+    page.goto(f"{live_server.url}{ticket.get_absolute_url()}")
+    banner = page.locator("[data-testid=incident-banner]")
+    expect(banner).to_contain_text(update)
+    expect(banner).not_to_contain_text("Nadia")
+    screenshot(page, "requester-incident-banner.png")
+    page.goto(f"{live_server.url}{alert.get_absolute_url()}")
+    expect(page.locator("[data-testid=incident-banner]")).to_have_count(0)

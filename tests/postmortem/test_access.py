@@ -35,6 +35,7 @@ def every_url(incident, postmortem, action):
         ("post", reverse("postmortem:declare", args=[incident.ticket.reference])),
         ("post", reverse("postmortem:join", args=[incident.pk])),
         ("post", reverse("postmortem:mobilise", args=[incident.pk])),
+        ("post", reverse("postmortem:dismiss", args=[incident.pk])),
         ("post", reverse("postmortem:add_entry", args=[incident.pk])),
         ("post", reverse("postmortem:post_update", args=[incident.pk])),
         ("post", reverse("postmortem:link_ticket", args=[incident.pk])),

@@ -152,14 +152,14 @@ def test_the_markdown_export_follows_the_template(client, postmortem, agent_n1, 
     assert response["Content-Type"] == "text/markdown; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
     text = response.content.decode()
-    assert text.startswith(f"## Incident: {postmortem.title}\n")
-    for heading in ("**Date**: ", "**Durée**: ", "**Impact**: Tous les clients ; 40 k€", "### Timeline\n- ",
-                    "### Cause Racine\nCertificat expiré", "### Actions Correctives\n- [ ] Automatiser le "
+    assert text.startswith(f"## Incident : {postmortem.title}\n")
+    for heading in ("**Date** : ", "**Durée** : ", "**Impact** : Tous les clients ; 40 k€", "### Chronologie\n- ",
+                    "### Cause racine\nCertificat expiré", "### Actions correctives\n- [ ] Automatiser le "
                     "renouvellement (Hugo Bernard, ", "### Enseignements\nSuperviser l'expiration"):
         assert heading in text
     headings = [line for line in text.splitlines() if line.startswith("#")]
-    assert [h.split(":")[0] for h in headings] == [
-        "## Incident", "### Timeline", "### Cause Racine", "### Actions Correctives", "### Enseignements",
+    assert [h.split(" : ")[0] for h in headings] == [
+        "## Incident", "### Chronologie", "### Cause racine", "### Actions correctives", "### Enseignements",
     ]
     assert "SECRET-NOTE" not in text
     assert "&#x27;" not in text  # plain text, not HTML-escaped

@@ -63,14 +63,6 @@ def test_an_entry_is_added_with_an_hh_mm_time(frozen, client, incident, agent_n1
     assert b"<html" not in partial.content
 
 
-def test_an_hh_mm_time_still_to_come_today_means_yesterday(frozen, client, incident, agent_n1):
-    client.force_login(agent_n1)
-
-    client.post(reverse("postmortem:add_entry", args=[incident.pk]), {"time": "23:50", "text": "Déploiement"})
-
-    assert timezone.localtime(IncidentEntry.objects.get().at).strftime("%d %H:%M") == "22 23:50"
-
-
 def test_an_entry_in_the_future_or_without_text_is_refused_with_the_form(frozen, client, incident, agent_n1):
     client.force_login(agent_n1)
 
@@ -175,3 +167,17 @@ def test_a_ticket_linked_to_an_incident_is_not_declared_again_when_raised(incide
     ticket_services.ticket_change_priority(ticket=other, actor=agent_n1, priority="P1", reason="Même panne")
 
     assert not MajorIncident.objects.filter(ticket=other).exists()
+
+
+def test_the_timeline_names_people_and_says_who_joined(client, incident, agent_n1, agent_n4):
+    services.incident_join(incident=incident, user=agent_n1)
+    ticket_services.ticket_add_participants(ticket=incident.ticket, users=[agent_n4], actor=agent_n1,
+                                            reason="Responsable N4")
+    client.force_login(agent_n1)
+
+    content = client.get(reverse("postmortem:timeline", args=[incident.pk])).content.decode()
+
+    assert "a rejoint la cellule de crise" in content
+    assert "a ajouté Léa Roux comme participant" in content
+    assert "comme participants" not in content  # one person
+    assert "a ajouté agent4" not in content and "a ajouté agent1" not in content

@@ -19,6 +19,7 @@ from .. import services
 from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreateForm
 from ..middleware import keep_typed_text
 from ..models import Survey
+from ..panels import REQUESTER, panels_for
 from ..selectors import (
     get_attachment_for,
     get_ticket_for,
@@ -66,6 +67,8 @@ def _detail_context(request, ticket, **forms) -> dict:
         "is_requester": ticket.requester_id == request.user.pk,
         "survey": Survey.objects.filter(ticket=ticket).first(),
         "survey_form": SurveyForm(),
+        # Other apps' panels (a major incident's status, its postmortem): requester-facing content only.
+        "panels": panels_for(request, ticket, page=REQUESTER),
     }
     context.update(forms)
     return context
