@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from escalation.models import Escalation
 from kb.selectors import deflection_count
+from postmortem.selectors import incident_counts
 from tickets.models import Category, Status, Ticket
 
 from . import metrics, rollups
@@ -87,26 +87,9 @@ def escalations(*, period: Period, filters: dict) -> dict[str, list[dict]]:
     }
 
 
-def _optional_model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 def incidents(*, period: Period) -> dict:
     """Major incidents declared in the period and postmortems overdue now (postmortem app)."""
-    incident_model = _optional_model("postmortem.MajorIncident")
-    postmortem_model = _optional_model("postmortem.Postmortem")
-    result = {"declared": None, "overdue_postmortems": None}
-    if incident_model is not None:
-        result["declared"] = incident_model.objects.filter(declared_at__gte=period.start,
-                                                           declared_at__lt=period.end).count()
-    if postmortem_model is not None:
-        result["overdue_postmortems"] = (
-            postmortem_model.objects.exclude(state="published").filter(due_at__lt=timezone.now()).count()
-        )
-    return result
+    return incident_counts(start=period.start, end=period.end)
 
 
 def deflections(*, period: Period) -> int:

@@ -302,3 +302,13 @@ def timeline_as_text(items: list[TimelineItem]) -> str:
 def postmortem_is_overdue_q(*, at=None) -> Q:
     """Incidents whose postmortem is not published by its deadline (for the list filter)."""
     return Q(postmortem__due_at__lte=at or timezone.now()) & ~Q(postmortem__state=PostmortemState.PUBLISHED)
+
+
+def incident_counts(*, start, end, now=None) -> dict[str, int]:
+    """The dashboard's figures: major incidents declared between `start` and `end` (alerts dismissed
+    as not major aside) and postmortems overdue now."""
+    return {
+        "declared": MajorIncident.objects.filter(declared_at__gte=start, declared_at__lt=end)
+        .exclude(state=IncidentState.DISMISSED).count(),
+        "overdue_postmortems": Postmortem.objects.overdue(at=now).count(),
+    }

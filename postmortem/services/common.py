@@ -6,18 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 
 from accounts.roles import MANAGER_GROUP, Level, is_agent
+from accounts.selectors import active_members
+from core.exceptions import ActionRefused
+from core.fsm import apply_transition
 from tickets import services as ticket_services
-from tickets.exceptions import TransitionRefused
 from tickets.models import Priority, Ticket, TicketEvent
 
 from ..models import MajorIncident, Postmortem, Stakeholder
-
-User = get_user_model()
 
 MAJOR_PRIORITIES = (Priority.P1, Priority.P2)
 # A timeline entry may be written a little ahead of the server clock, not more.
@@ -43,13 +41,9 @@ POSTMORTEM_TRANSITION_LABELS = {
 # --- Who is told
 
 
-def _active_members(group: str) -> list:
-    return list(User.objects.filter(groups__name=group, is_active=True))
-
-
 def stakeholders() -> list:
     """Everyone alerted of a major incident: managers, the N4 group and the configured list."""
-    people = {user.pk: user for user in _active_members(MANAGER_GROUP) + _active_members(Level.N4)}
+    people = {user.pk: user for user in list(active_members(MANAGER_GROUP, Level.N4))}
     for stakeholder in Stakeholder.objects.filter(is_active=True, user__is_active=True).select_related("user"):
         people.setdefault(stakeholder.user_id, stakeholder.user)
     return list(people.values())
@@ -64,7 +58,7 @@ def _without(users: Iterable, excluded) -> list:
 
 def _require_agent(actor, incident: MajorIncident | None = None) -> None:
     if actor is None or not is_agent(actor):
-        raise TransitionRefused(_("Only agents take part in major incidents."),
+        raise ActionRefused(_("Only agents take part in major incidents."),
                                 ticket=incident.ticket if incident else None)
 
 
@@ -82,23 +76,14 @@ def _lock_postmortem(postmortem: Postmortem) -> Postmortem:
 
 def _apply(instance, name: str, actor, labels: dict, state_label: str) -> tuple[str, str]:
     """Run the FSM transition `name` as `actor` (None: the system); refuse with a clear message."""
-    method = getattr(instance, name)
     label = labels[name]()
-    ticket = instance.ticket if isinstance(instance, MajorIncident) else instance.incident.ticket
-    if not can_proceed(method, check_conditions=False):
-        raise TransitionRefused(
-            _("You cannot %(action)s: the state is “%(state)s”.") % {"action": label, "state": state_label},
-            ticket=ticket,
-        )
-    if actor is not None and not has_transition_perm(method, actor):
-        raise TransitionRefused(_("You are not allowed to %(action)s.") % {"action": label}, ticket=ticket)
-    if not can_proceed(method):
-        raise TransitionRefused(
-            _("Write the root cause and the lessons learned first."), ticket=ticket
-        )
-    source = instance.state
-    method()
-    return source, instance.state
+    return apply_transition(
+        instance, name, actor=actor, label=label,
+        refused_for=instance.ticket if isinstance(instance, MajorIncident) else instance.incident.ticket,
+        not_from=lambda: _("You cannot %(action)s: the state is “%(state)s”.")
+        % {"action": label, "state": state_label},
+        guard=lambda: _("Write the root cause and the lessons learned first."),
+    )
 
 
 def _incident_event(incident: MajorIncident, step: str, *, actor=None, ticket: Ticket | None = None,

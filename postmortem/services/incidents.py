@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.exceptions import ActionRefused
 from tickets import services as ticket_services
-from tickets.exceptions import TransitionRefused
 from tickets.models import OPEN_STATUSES, Priority, Status, Ticket
 
 from ..models import (
@@ -49,11 +49,11 @@ def incident_declare(*, ticket: Ticket, actor=None, trigger: str = Trigger.MANUA
     if actor is not None:
         _require_agent(actor)
         if ticket.status not in OPEN_STATUSES:
-            raise TransitionRefused(_("Only an open ticket can be declared a major incident."), ticket=ticket)
+            raise ActionRefused(_("Only an open ticket can be declared a major incident."), ticket=ticket)
     if LinkedTicket.objects.filter(ticket=ticket).exists():
         if actor is None:
             return None  # Already handled as part of another incident.
-        raise TransitionRefused(_("This ticket is linked to another major incident."), ticket=ticket)
+        raise ActionRefused(_("This ticket is linked to another major incident."), ticket=ticket)
     dismissed = MajorIncident.objects.filter(ticket=ticket, state=IncidentState.DISMISSED).first()
     if dismissed is not None:
         if actor is not None or _alerts_again(dismissed, ticket, trigger):
@@ -112,12 +112,12 @@ def incident_dismiss(*, incident: MajorIncident, actor, reason: str) -> MajorInc
     incident = _lock_incident(incident)
     ticket = incident.ticket
     if not reason.strip():
-        raise TransitionRefused(_("Say why it is not a major incident."), ticket=ticket)
+        raise ActionRefused(_("Say why it is not a major incident."), ticket=ticket)
     if incident.state == IncidentState.ALERT and incident.trigger == Trigger.MANUAL:
-        raise TransitionRefused(_("This major incident was declared by an agent, not by the priority: it "
+        raise ActionRefused(_("This major incident was declared by an agent, not by the priority: it "
                                   "cannot be dismissed."), ticket=ticket)
     if incident.links.exists():
-        raise TransitionRefused(_("Other tickets are linked to this incident: it is handled as a major "
+        raise ActionRefused(_("Other tickets are linked to this incident: it is handled as a major "
                                   "incident."), ticket=ticket)
     _apply(incident, "dismiss", actor, INCIDENT_TRANSITION_LABELS, incident.get_state_display())
     incident.dismissed_at, incident.dismissed_by = timezone.now(), actor
@@ -145,9 +145,9 @@ def incident_join(*, incident: MajorIncident, user) -> MajorIncident:
     _require_agent(user, incident)
     incident = _lock_incident(incident)
     if incident.state == IncidentState.POSTMORTEM:
-        raise TransitionRefused(_("This major incident is over."), ticket=incident.ticket)
+        raise ActionRefused(_("This major incident is over."), ticket=incident.ticket)
     if incident.state == IncidentState.DISMISSED:
-        raise TransitionRefused(_("This alert was dismissed: it is not a major incident, so its war room "
+        raise ActionRefused(_("This alert was dismissed: it is not a major incident, so its war room "
                                   "does not open."), ticket=incident.ticket)
     if not incident.participants.filter(pk=user.pk).exists():
         incident.participants.add(user)
@@ -166,9 +166,9 @@ def incident_add_entry(*, incident: MajorIncident, author, at: datetime, text: s
     outage's start by more than ENTRY_START_REACH (see _outage_start)."""
     _require_agent(author, incident)
     if not text.strip():
-        raise TransitionRefused(_("Say what happened."), ticket=incident.ticket)
+        raise ActionRefused(_("Say what happened."), ticket=incident.ticket)
     if at > timezone.now() + ENTRY_CLOCK_TOLERANCE:
-        raise TransitionRefused(
+        raise ActionRefused(
             _("%(when)s is in the future: a timeline entry records what has already happened.")
             % {"when": date_format(timezone.localtime(at), "d/m H:i")},
             ticket=incident.ticket,
@@ -186,7 +186,7 @@ def incident_post_update(*, incident: MajorIncident, author, body: str) -> Incid
     shows the latest update while the incident is under way."""
     _require_agent(author, incident)
     if not body.strip():
-        raise TransitionRefused(_("The update is empty."), ticket=incident.ticket)
+        raise ActionRefused(_("The update is empty."), ticket=incident.ticket)
     incident = incident_join(incident=incident, user=author)
     update = IncidentStatusUpdate.objects.create(incident=incident, body=body.strip(), author=author)
     event = _incident_event(incident, "update", actor=author, update_id=update.pk, reason=update.body)
@@ -219,21 +219,21 @@ def incident_link_ticket(*, incident: MajorIncident, actor, ticket: Ticket) -> L
     incident = _lock_incident(incident)
     main = incident.ticket
     if not incident.is_active:
-        raise TransitionRefused(_("Tickets can only be linked while the incident is under way."), ticket=main)
+        raise ActionRefused(_("Tickets can only be linked while the incident is under way."), ticket=main)
     if ticket.pk == main.pk:
-        raise TransitionRefused(_("A ticket cannot be linked to its own incident."), ticket=main)
+        raise ActionRefused(_("A ticket cannot be linked to its own incident."), ticket=main)
     if ticket.status not in OPEN_STATUSES:
-        raise TransitionRefused(_("Ticket %(reference)s is not open.") % {"reference": ticket.reference},
+        raise ActionRefused(_("Ticket %(reference)s is not open.") % {"reference": ticket.reference},
                                 ticket=main)
     if MajorIncident.objects.filter(ticket=ticket).exists():
-        raise TransitionRefused(
+        raise ActionRefused(
             _("Ticket %(reference)s is itself a major incident.") % {"reference": ticket.reference}, ticket=main
         )
     try:
         with transaction.atomic():
             link = LinkedTicket.objects.create(incident=incident, ticket=ticket, linked_by=actor)
     except IntegrityError:
-        raise TransitionRefused(
+        raise ActionRefused(
             _("Ticket %(reference)s is already linked to a major incident.") % {"reference": ticket.reference},
             ticket=main,
         ) from None
@@ -274,7 +274,7 @@ def incident_on_ticket_resolved(*, ticket: Ticket, actor) -> Postmortem | None:
         try:
             ticket_services.ticket_resolve_as_system(ticket=link.ticket, solution=solution,
                                                      source=ticket.reference)
-        except TransitionRefused as refused:
+        except ActionRefused as refused:
             # One linked ticket that cannot be resolved (e.g. never qualified) must not block the rest.
             logger.warning("Linked ticket %s not resolved with %s: %s", link.ticket.reference,
                            ticket.reference, refused.message)

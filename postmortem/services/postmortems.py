@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts.roles import is_agent
+from core.exceptions import ActionRefused
 from tickets import services as ticket_services
-from tickets.exceptions import TransitionRefused
 
 from ..models import CorrectiveAction, Postmortem, PostmortemEvent, PostmortemState
 from ..selectors import postmortem_readers
@@ -37,10 +37,10 @@ def postmortem_update(*, postmortem: Postmortem, actor, **fields) -> Postmortem:
         raise TypeError(f"Unknown postmortem fields: {sorted(unknown)}")
     postmortem = _lock_postmortem(postmortem)
     if not postmortem.is_editable:
-        raise TransitionRefused(_("A published postmortem can no longer be changed."),
+        raise ActionRefused(_("A published postmortem can no longer be changed."),
                                 ticket=postmortem.incident.ticket)
     if fields.get("started_at") and fields.get("ended_at") and fields["ended_at"] < fields["started_at"]:
-        raise TransitionRefused(_("The outage cannot end before it starts."), ticket=postmortem.incident.ticket)
+        raise ActionRefused(_("The outage cannot end before it starts."), ticket=postmortem.incident.ticket)
     changed = []
     for name, value in fields.items():
         if getattr(postmortem, name) != value:
@@ -132,12 +132,12 @@ def corrective_action_add(*, postmortem: Postmortem, actor, description: str, ow
     _require_agent(actor, postmortem.incident)
     postmortem = _lock_postmortem(postmortem)
     if not postmortem.is_editable:
-        raise TransitionRefused(_("A published postmortem can no longer be changed."),
+        raise ActionRefused(_("A published postmortem can no longer be changed."),
                                 ticket=postmortem.incident.ticket)
     if not description.strip():
-        raise TransitionRefused(_("Describe the action."), ticket=postmortem.incident.ticket)
+        raise ActionRefused(_("Describe the action."), ticket=postmortem.incident.ticket)
     if not is_agent(owner):
-        raise TransitionRefused(_("The owner of an action must be an agent."), ticket=postmortem.incident.ticket)
+        raise ActionRefused(_("The owner of an action must be an agent."), ticket=postmortem.incident.ticket)
     return CorrectiveAction.objects.create(postmortem=postmortem, description=description.strip(), owner=owner,
                                            due_date=due_date)
 

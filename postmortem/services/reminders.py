@@ -8,11 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import MANAGER_GROUP
+from accounts.selectors import active_members
 from tickets import services as ticket_services
 from tickets.models import TicketEvent
 
 from ..models import REMINDER_BEFORE, CorrectiveAction, Postmortem, PostmortemState
-from .common import _active_members, _incident_event
+from .common import _incident_event
 
 
 @dataclass
@@ -37,7 +38,7 @@ def postmortems_remind(*, now=None, limit: int = 500) -> ReminderResult:
                 continue
             postmortem = Postmortem.objects.select_related("incident__ticket", "owner").get(pk=pk)
             event = _postmortem_event(postmortem, "postmortem_reminder")
-            recipients = [postmortem.owner] if postmortem.owner else _active_members(MANAGER_GROUP)
+            recipients = [postmortem.owner] if postmortem.owner else list(active_members(MANAGER_GROUP))
             ticket_services.notify(event=event, recipients=recipients, template="postmortem_reminder")
             result.reminded += 1
     overdue = unpublished.filter(overdue_flagged_at__isnull=True, due_at__lte=now)
@@ -47,7 +48,7 @@ def postmortems_remind(*, now=None, limit: int = 500) -> ReminderResult:
                 continue
             postmortem = Postmortem.objects.select_related("incident__ticket", "owner").get(pk=pk)
             event = _postmortem_event(postmortem, "postmortem_overdue")
-            ticket_services.notify(event=event, recipients=[postmortem.owner, *_active_members(MANAGER_GROUP)],
+            ticket_services.notify(event=event, recipients=[postmortem.owner, *active_members(MANAGER_GROUP)],
                                    template="postmortem_overdue")
             result.overdue += 1
     # An action is due by the end of its deadline day, in the helpdesk's time zone.

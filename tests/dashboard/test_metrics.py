@@ -179,3 +179,24 @@ def test_dashboard_query_count_does_not_grow_with_tickets(manager_client, reques
     # agents, categories and organisations (3).
     with django_assert_max_num_queries(26):
         assert manager_client.get(reverse("dashboard:index")).status_code == 200
+
+
+def test_the_incident_figures_leave_out_alerts_dismissed_as_not_major(requester, category, agent_n1):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dashboard.selectors import incidents
+    from postmortem.models import IncidentState, MajorIncident
+    from tests.factories import make_ticket
+
+    for _ in range(2):
+        make_ticket(requester=requester, category=category, urgency="high", impact="high")  # P1: declared
+    MajorIncident.objects.filter(pk=MajorIncident.objects.order_by("pk").first().pk).update(
+        state=IncidentState.DISMISSED)
+    now = timezone.now()
+
+    class Period:
+        start, end = now - timedelta(days=1), now + timedelta(minutes=1)
+
+    assert incidents(period=Period)["declared"] == 1

@@ -5,12 +5,12 @@ Raising the ticket again does not alert again, except from a dismissed P2 to P1.
 import pytest
 from django.urls import reverse
 
+from core.exceptions import ActionRefused
 from postmortem import services
 from postmortem.models import IncidentState, MajorIncident, Postmortem, Trigger
 from tests.factories import advance, make_ticket
 from tests.postmortem.conftest import make_major_ticket, resolve, war_room_mails
 from tickets import services as ticket_services
-from tickets.exceptions import TransitionRefused
 
 REASON = "Un seul poste touché : la priorité P2 vient de l'impact mal saisi."
 
@@ -140,7 +140,7 @@ def test_only_an_automatic_alert_without_linked_tickets_can_be_dismissed(client,
 def test_a_mobilised_incident_cannot_be_dismissed(p2_alert, agent_n1):
     services.incident_mobilise(incident=p2_alert, actor=agent_n1)
 
-    with pytest.raises(TransitionRefused, match="Mobilisation"):
+    with pytest.raises(ActionRefused, match="Mobilisation"):
         services.incident_dismiss(incident=p2_alert, actor=agent_n1, reason=REASON)
 
 

@@ -9,10 +9,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from core.exceptions import ActionRefused
 from postmortem import services
 from postmortem.models import IncidentEntry, Postmortem
 from tests.postmortem.conftest import make_major_ticket, resolve
-from tickets.exceptions import TransitionRefused
 
 PARIS = timezone.get_fixed_timezone(60)  # 23 Nov is winter time in Paris
 
@@ -96,7 +96,7 @@ def test_a_minute_ahead_of_the_server_clock_is_tolerated(client, war_room):
 
 
 def test_the_service_refuses_a_future_entry_too(nine_am, incident, agent_n1):
-    with pytest.raises(TransitionRefused, match="dans le futur"):
+    with pytest.raises(ActionRefused, match="dans le futur"):
         services.incident_add_entry(incident=incident, author=agent_n1, text="Plus tard",
                                     at=timezone.now() + timedelta(hours=1))
 
