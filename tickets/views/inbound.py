@@ -20,7 +20,7 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 
 
 # CSRF protects browser sessions; this endpoint has none and takes no cookie. It is authenticated
-# instead by an HMAC of the whole body with HELPDESK_INBOUND_SECRET (tests/test_inbound_email.py).
+# instead by an HMAC of the whole body with HELPDESK_INBOUND_SECRET (tests/tickets/test_inbound.py).
 @csrf_exempt
 @require_POST
 def inbound_webhook(request):

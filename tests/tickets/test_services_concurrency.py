@@ -29,7 +29,7 @@ STALE_ACTIONS = {
     "change_priority": lambda ticket, agent, version: services.ticket_change_priority(
         ticket=ticket, actor=agent, priority=Priority.P1, reason="Site arrêté.", expected_version=version),
     # The service still checks a version it is given (escalation's detailed followup passes one); the
-    # reply views no longer pass it, so a stale reply is added (tests/test_stale_forms.py).
+    # reply views no longer pass it, so a stale reply is added (tests/tickets/test_views_conflict.py).
     "reply": lambda ticket, agent, version: services.followup_add(
         ticket=ticket, author=agent, body="Nous regardons.", expected_version=version),
 }

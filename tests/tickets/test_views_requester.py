@@ -195,7 +195,7 @@ def test_a_stale_form_is_a_409_page_showing_the_ticket_as_it_is_now(client, requ
     ticket = advance(ticket, to="resolved", agent=agent_n1)
     stale_version = ticket.version
     # An agent acts while the requester's page is open (a reply from a stale page is added instead:
-    # tests/test_stale_forms.py; rejecting the solution is a state change).
+    # tests/tickets/test_views_conflict.py; rejecting the solution is a state change).
     services.ticket_assign(ticket=ticket, actor=agent_n1, assignee=agent_n2)
     client.force_login(requester)
 

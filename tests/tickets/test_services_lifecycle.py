@@ -222,7 +222,7 @@ def test_resolve_is_refused_to_an_agent_who_is_not_the_assignee(ticket, agent_n1
 
 def test_resolve_on_an_unassigned_ticket_is_refused_to_whoever_is_not_of_its_level(ticket, agent_n1, agent_n2,
                                                                                    manager):
-    # An agent of the ticket's level takes it over and resolves it (tests/triage/test_workspace.py).
+    # An agent of the ticket's level takes it over and resolves it (tests/tickets/test_views_workspace.py).
     ticket = advance(ticket, to="in_progress", agent=agent_n1)
     services.ticket_assign(ticket=ticket, actor=manager, assignee=None)
 

@@ -18,7 +18,7 @@ from tickets.models import EventKind, Notification
 from tickets.outbox import deliver
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-FAILING = "tests.test_notifications.FailingEmailBackend"
+FAILING = "tests.tickets.test_outbox.FailingEmailBackend"
 
 
 class FailingEmailBackend(BaseEmailBackend):

@@ -160,7 +160,7 @@ def test_a_stale_form_is_refused_with_the_fresh_state_shown(agent_client, ticket
     loaded_version = ticket.version
     services.ticket_take(ticket=ticket, actor=agent_n2)
 
-    # A state change (a reply from a stale page is added instead: tests/test_stale_forms.py).
+    # A state change (a reply from a stale page is added instead: tests/tickets/test_views_conflict.py).
     response = agent_client.post(action(ticket, "priority"), {"version": loaded_version, "priority": "P1",
                                                               "reason": "Site arrêté"})
 
