@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.auth import get_user_model
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.people import user_display
 from accounts.roles import Level
 
 from ..labels import reason_label
@@ -84,7 +87,9 @@ def describe_event(event) -> str:
     if kind == EventKind.ESCALATION:
         return _("handed the ticket over to a specialist team")
     if kind == EventKind.PARTICIPANTS:
-        return format_html(_("added {names} as participants"), names=", ".join(data.get("added", [])))
+        names = _people(data.get("added", []))
+        return format_html(ngettext("added {names} as participant", "added {names} as participants", len(names)),
+                           names=", ".join(names))
     if kind == EventKind.FLAGGED:
         return _("flagged the ticket as a recurring problem")
     if kind == EventKind.SURVEY:
@@ -92,6 +97,12 @@ def describe_event(event) -> str:
     if kind == EventKind.SLA:
         return _sla_sentence(data)
     return event.get_kind_display()
+
+
+def _people(usernames: list[str]) -> list[str]:
+    """The names of the users the event stored by username (one query, in the stored order)."""
+    users = {user.get_username(): user for user in get_user_model().objects.filter(username__in=usernames)}
+    return [user_display(users[name]) if name in users else name for name in usernames]
 
 
 def _sla_sentence(data: dict) -> str:
@@ -107,7 +118,7 @@ def _sla_sentence(data: dict) -> str:
 def actor_name(event) -> str:
     if event.actor is None:
         return _("System")
-    return event.actor.get_full_name() or event.actor.get_username()
+    return user_display(event.actor)
 
 
 @register.filter
