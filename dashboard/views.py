@@ -18,6 +18,7 @@ from . import charts, metrics
 from .forms import DashboardFilterForm
 from .periods import period_from
 from .selectors import dashboard_data
+from .templatetags.dashboard_tags import dimension_label, phase_label, reason_label, value_label
 
 
 def manager_only(view):
@@ -91,16 +92,18 @@ def _csv(context: dict, table: str) -> HttpResponse:
         writer.writerow([_("Dimension"), _("Value"), _("Open tickets")])
         for dimension, rows in context["backlog"].items():
             for row in rows:
-                writer.writerow([dimension, row[dimension], row["count"]])
+                writer.writerow([dimension_label(dimension), value_label(dimension, row), row["count"]])
     elif table == "escalations":
+        # Labels, as the page shows them: a spreadsheet is read by people too.
         writer.writerow([_("Dimension"), _("Value"), _("Escalations")])
-        for dimension in ("to_level", "reason"):
-            for row in context["escalations"][dimension]:
-                writer.writerow([dimension, row[dimension], row["count"]])
+        for row in context["escalations"]["to_level"]:
+            writer.writerow([_("To level"), row["to_level"], row["count"]])
+        for row in context["escalations"]["reason"]:
+            writer.writerow([_("Reason"), reason_label(row["reason"]), row["count"]])
     elif table == "phases":
         writer.writerow([_("Phase"), _("Share of time (%)"), _("Band low (%)"), _("Band high (%)")])
         for row in context["phases"]:
-            writer.writerow([row["phase"], _cell(row["share"]), row["low"], row["high"]])
+            writer.writerow([phase_label(row["phase"]), _cell(row["share"]), row["low"], row["high"]])
     elif table == "trend":
         writer.writerow([_("Period"), _("Created"), _("Resolved"), _("MTTR (h)"), _("CSAT")])
         for row in context["trend"]:

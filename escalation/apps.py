@@ -7,13 +7,14 @@ class EscalationConfig(AppConfig):
     verbose_name = _("Escalation")
 
     def ready(self) -> None:
-        from tickets.labels import register_reasons
+        from tickets.labels import register_reasons, register_rules
         from tickets.panels import Panel, register
 
         from . import receivers  # noqa: F401 - connects the signal receivers
-        from .models import Reason
+        from .models import Reason, RuleCode
         from .views import workspace_panel
 
         register_reasons(Reason.choices)
+        register_rules(RuleCode.choices)
         register(Panel(name="escalation", template="escalation/panels/workspace.html",
                        context=workspace_panel, order=10))

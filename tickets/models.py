@@ -14,6 +14,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.models import Organisation
 from accounts.roles import Level, is_agent
 
+from . import labels
+
 
 class Status(models.TextChoices):
     NEW = "new", _("Nouveau")
@@ -608,6 +610,19 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Ticket history is append-only.")
+
+    # Properties rather than template filters: the plain-text emails are rendered by an engine that
+    # loads no custom tag library (tickets.notifications._text_engine).
+
+    @property
+    def reason_label(self) -> str:
+        """The label of the reason code in the data (an escalation reason), in the active language."""
+        return labels.reason_label((self.data or {}).get("reason") or "")
+
+    @property
+    def rule_label(self) -> str:
+        """The label of the automatic rule that acted ("" when a person did)."""
+        return labels.rule_label((self.data or {}).get("rule") or "")
 
 
 class Notification(models.Model):
