@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.roles import is_agent, is_manager
 from tickets.selectors import agents
@@ -105,7 +106,8 @@ def _csv(context: dict, table: str) -> HttpResponse:
         for row in context["phases"]:
             writer.writerow([phase_label(row["phase"]), _cell(row["share"]), row["low"], row["high"]])
     elif table == "trend":
-        writer.writerow([_("Period"), _("Created"), _("Resolved"), _("MTTR (h)"), _("CSAT")])
+        writer.writerow([_("Period"), pgettext("number of tickets", "Created"), pgettext("number of tickets", "Resolved"),
+                         _("MTTR (h)"), _("CSAT")])
         for row in context["trend"]:
             writer.writerow([row["bucket"].isoformat(), row["created"], row["resolved"], _cell(row["mttr_hours"]),
                              _cell(row["csat"])])
