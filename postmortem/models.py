@@ -295,7 +295,7 @@ class PostmortemEvent(models.Model):
     """Append-only log of a postmortem: created, each state move, shares — who and when."""
 
     class Action(models.TextChoices):
-        CREATED = "created", _("Creation")
+        CREATED = "created", _("Created")
         EDITED = "edited", _("Edited")
         SUBMIT = "submit", _("Submitted for review")
         PUBLISH = "publish", _("Published")

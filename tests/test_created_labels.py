@@ -1,5 +1,7 @@
 """“Created” is a date column (“Créé le”), a number of tickets (“Créés”) and an event (“Création”): one
-English word, three French ones, told apart by a translation context (B7)."""
+English word, three French ones, told apart by a translation context (B7). The postmortem history's
+event keeps the bare msgid (its label is part of postmortem's migration state), so it alone says
+“Création”."""
 
 from __future__ import annotations
 
@@ -31,4 +33,4 @@ def test_the_postmortem_history_names_its_first_event_creation():
     with translation.override("fr"):
         assert str(PostmortemEvent.Action.CREATED.label) == "Création"
     with translation.override("en"):
-        assert str(PostmortemEvent.Action.CREATED.label) == "Creation"
+        assert str(PostmortemEvent.Action.CREATED.label) == "Created"
