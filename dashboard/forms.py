@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from accounts.people import PersonChoiceField
 from accounts.roles import Level
 from tickets.models import Category, Priority
 from tickets.selectors import agents
@@ -22,7 +23,7 @@ class DashboardFilterForm(forms.Form):
     category = forms.ModelChoiceField(label=_("Category"), required=False,
                                       queryset=Category.objects.select_related("parent"),
                                       empty_label=_("All"))
-    agent = forms.ModelChoiceField(label=_("Agent"), required=False, queryset=None, empty_label=_("All"))
+    agent = PersonChoiceField(label=_("Agent"), required=False, queryset=None, empty_label=_("All"))
     organisation = forms.ModelChoiceField(label=_("Organisation"), required=False,
                                           queryset=Organisation.objects.all(), empty_label=_("All"))
 

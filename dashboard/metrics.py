@@ -6,6 +6,7 @@ aggregate over that cohort: one query for the overall figures, one per breakdown
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -98,14 +99,17 @@ def overall(cohort: QuerySet) -> dict:
     return finish(cohort.aggregate(**AGGREGATES))
 
 
-def breakdown(cohort: QuerySet, field: str, label_field: str | None = None) -> list[dict]:
-    fields = [field] + ([label_field] if label_field else [])
+def breakdown(cohort: QuerySet, field: str, label_field: str | None = None, *,
+              label_fields: Sequence[str] = (), label: Callable[[dict], str] | None = None) -> list[dict]:
+    """One row per value of `field`, named by `label_field`, or by `label` of the row read with the
+    `label_fields` (columns that depend on `field` only, so the groups are the same)."""
+    fields = [field] + ([label_field] if label_field else []) + list(label_fields)
     rows = cohort.order_by().values(*fields).annotate(**AGGREGATES).order_by(field)
     result = []
     for raw in rows:
         row = finish(raw)
         row["key"] = raw[field]
-        row["label"] = raw[label_field] if label_field else raw[field]
+        row["label"] = label(raw) if label else raw[label_field] if label_field else raw[field]
         result.append(row)
     return result
 

@@ -19,6 +19,7 @@ from django.db.models import Avg, Count, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
+from accounts.people import user_display
 from escalation.models import Escalation
 from kb.selectors import deflection_count
 from postmortem.selectors import incident_counts
@@ -134,8 +135,18 @@ def _live(*, period: Period, filters: dict) -> dict:
     }
 
 
+AGENT_NAME_FIELDS = {"username": "assignee__username", "first_name": "assignee__first_name",
+                     "last_name": "assignee__last_name"}
+
+
+def _agent_name(row: dict) -> str:
+    """The agent of a grouped row, named as everywhere else (accounts.people.user_display)."""
+    return user_display(User(**{name: row[column] for name, column in AGENT_NAME_FIELDS.items()}))
+
+
 def _live_by_agent(tickets: QuerySet[Ticket]) -> list[dict]:
-    return metrics.breakdown(tickets.filter(assignee__isnull=False), "assignee_id", "assignee__username")
+    return metrics.breakdown(tickets.filter(assignee__isnull=False), "assignee_id",
+                             label_fields=list(AGENT_NAME_FIELDS.values()), label=_agent_name)
 
 
 def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
@@ -162,11 +173,11 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
         agent_fields = ("assignee_id", "priority")
         agent_rows = rollups.rollup_sums(DailyAgentStat.objects.filter(**rolled_days, **dims), agent_fields)
         agent_rows += rollups.ticket_sums(recent.filter(assignee__isnull=False), agent_fields)
-        usernames = dict(User.objects.filter(pk__in={row["assignee_id"] for row in agent_rows})
-                         .values_list("pk", "username"))
+        names = {user.pk: user_display(user) for user in User.objects.filter(
+            pk__in={row["assignee_id"] for row in agent_rows}).only("username", "first_name", "last_name")}
         for row in agent_rows:
-            row["assignee__username"] = usernames.get(row["assignee_id"])
-        by_agent = rollups.breakdown(agent_rows, "assignee_id", "assignee__username")
+            row["assignee_name"] = names.get(row["assignee_id"])
+        by_agent = rollups.breakdown(agent_rows, "assignee_id", "assignee_name")
     day_rows = rollups.rollup_sums(DailyTicketStat.objects.filter(**rolled_days, **dims), ("day",)) + recent_rows
     resolved = dict(DailyResolutionStat.objects.filter(**rolled_days, **dims).order_by().values("day")
                     .annotate(count=Sum("resolved")).values_list("day", "count"))

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.roles import is_agent, is_manager
 from tickets.selectors import agents
@@ -18,6 +19,7 @@ from . import charts, metrics
 from .forms import DashboardFilterForm
 from .periods import period_from
 from .selectors import dashboard_data
+from .templatetags.dashboard_tags import dimension_label, phase_label, reason_label, value_label
 
 
 def manager_only(view):
@@ -91,18 +93,21 @@ def _csv(context: dict, table: str) -> HttpResponse:
         writer.writerow([_("Dimension"), _("Value"), _("Open tickets")])
         for dimension, rows in context["backlog"].items():
             for row in rows:
-                writer.writerow([dimension, row[dimension], row["count"]])
+                writer.writerow([dimension_label(dimension), value_label(dimension, row), row["count"]])
     elif table == "escalations":
+        # Labels, as the page shows them: a spreadsheet is read by people too.
         writer.writerow([_("Dimension"), _("Value"), _("Escalations")])
-        for dimension in ("to_level", "reason"):
-            for row in context["escalations"][dimension]:
-                writer.writerow([dimension, row[dimension], row["count"]])
+        for row in context["escalations"]["to_level"]:
+            writer.writerow([_("To level"), row["to_level"], row["count"]])
+        for row in context["escalations"]["reason"]:
+            writer.writerow([_("Reason"), reason_label(row["reason"]), row["count"]])
     elif table == "phases":
         writer.writerow([_("Phase"), _("Share of time (%)"), _("Band low (%)"), _("Band high (%)")])
         for row in context["phases"]:
-            writer.writerow([row["phase"], _cell(row["share"]), row["low"], row["high"]])
+            writer.writerow([phase_label(row["phase"]), _cell(row["share"]), row["low"], row["high"]])
     elif table == "trend":
-        writer.writerow([_("Period"), _("Created"), _("Resolved"), _("MTTR (h)"), _("CSAT")])
+        writer.writerow([_("Period"), pgettext("number of tickets", "Created"), pgettext("number of tickets", "Resolved"),
+                         _("MTTR (h)"), _("CSAT")])
         for row in context["trend"]:
             writer.writerow([row["bucket"].isoformat(), row["created"], row["resolved"], _cell(row["mttr_hours"]),
                              _cell(row["csat"])])

@@ -6,7 +6,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import PersonChoiceField, PersonChoiceFilter
 from accounts.roles import Level
+from tickets.selectors import agents
 
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason
 from .services import MIN_FOLLOWUP_LENGTH, level_members
@@ -22,10 +24,10 @@ class HandoverForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What was tried, what was found, what is expected. Private: the requester does not see it."),
     )
-    assignee = forms.ModelChoiceField(label=_("Hand to"), queryset=None, required=False,
-                                      empty_label=_("the whole group of that level"),
-                                      help_text=_("Handed to the whole group, the ticket has no assignee any more "
-                                                  "until one of them takes it."))
+    assignee = PersonChoiceField(label=_("Hand to"), queryset=None, required=False,
+                                 empty_label=_("the whole group of that level"),
+                                 help_text=_("Handed to the whole group, the ticket has no assignee any more "
+                                             "until one of them takes it."))
 
     def __init__(self, *args, to_level: str | None, down: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +62,7 @@ class EscalationFilter(django_filters.FilterSet):
                                                label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     to_level = django_filters.ChoiceFilter(label=_("To level"), choices=Level.choices)
     reason = django_filters.ChoiceFilter(label=_("Reason"), choices=Reason.choices)
+    actor = PersonChoiceFilter(label=_("By"), queryset=agents())
     automatic = django_filters.BooleanFilter(field_name="rule", lookup_expr="isnull", exclude=True,
                                              label=_("Automatic (by a rule)"))
 

@@ -362,3 +362,6 @@ LOGGING = {
         "helpdesk.cache": {"filters": ["cache_down"]},
     },
 }
+if CELERY_BROKER_URL == "filesystem://":
+    # kombu warns on every start that the URL names no host, which the filesystem broker has no use for.
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}

@@ -1,9 +1,23 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from tickets.views.inbound import inbound_webhook
 
+
+class FaviconRedirect(RedirectView):
+    """/favicon.ico, which browsers ask for on pages without an icon link (admin, JSON, files): the SVG.
+    Resolved per request, as the hashed static name is only known once the manifest is read."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("tickets/", include("tickets.urls")),

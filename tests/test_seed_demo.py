@@ -14,7 +14,22 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from accounts.roles import is_agent
-from tickets.models import Category, Followup, Notification, Status, Ticket, TicketEvent
+from dashboard.periods import period_from
+from dashboard.selectors import trend
+from kb.models import Article, ArticleRevision, ArticleStatus, Audience, TicketArticleLink
+from postmortem.models import CorrectiveAction, Postmortem, PostmortemEvent, PostmortemState
+from tickets.models import (
+    CannedReply,
+    Category,
+    Followup,
+    InboundEmail,
+    InboundStatus,
+    Notification,
+    Status,
+    Survey,
+    Ticket,
+    TicketEvent,
+)
 
 User = get_user_model()
 
@@ -46,6 +61,12 @@ def counts() -> dict[str, int]:
         "events": TicketEvent.objects.count(),
         "followups": Followup.objects.count(),
         "notifications": Notification.objects.count(),
+        "articles": Article.objects.count(),
+        "canned replies": CannedReply.objects.count(),
+        "inbound emails": InboundEmail.objects.count(),
+        "postmortems": Postmortem.objects.count(),
+        "corrective actions": CorrectiveAction.objects.count(),
+        "answered surveys": Survey.objects.filter(answered_at__isnull=False).count(),
     }
 
 
@@ -133,3 +154,67 @@ def test_seed_demo_twice_creates_nothing_twice(settings):
 
     assert counts() == first
     assert "already seeded" in output
+
+
+# --- Something in every feature
+
+
+@pytest.mark.django_db
+def test_seed_demo_writes_a_dozen_public_and_internal_articles_through_the_kb_services():
+    seed(force=True)
+
+    published = Article.objects.filter(status=ArticleStatus.PUBLISHED)
+    assert published.count() >= 12
+    assert set(published.values_list("audience", flat=True)) == {Audience.PUBLIC, Audience.INTERNAL}
+    assert published.filter(audience=Audience.PUBLIC).count() >= 6
+    bodies = list(published.values_list("body", flat=True))
+    assert any("\n|---|" in body for body in bodies)  # a Markdown table
+    assert any(body.startswith("## ") or "\n## " in body for body in bodies)  # a heading under the title
+    # Written through kb.services: each has its revision 1 and its agent author.
+    assert ArticleRevision.objects.filter(number=1).count() == Article.objects.count()
+    assert all(is_agent(article.author) for article in Article.objects.select_related("author"))
+    assert TicketArticleLink.objects.filter(article__audience=Audience.PUBLIC).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_adds_canned_replies_and_inbound_mail_waiting_for_review():
+    seed(force=True)
+
+    assert CannedReply.objects.filter(is_active=True).count() >= 5
+    waiting = InboundEmail.objects.filter(status=InboundStatus.UNMATCHED)
+    assert waiting.count() >= 2
+    assert all(email.note for email in waiting)  # why it was not routed: unknown sender, automatic reply
+
+
+@pytest.mark.django_db
+def test_seed_demo_publishes_a_postmortem_shared_with_its_requester():
+    seed(force=True)
+
+    postmortem = Postmortem.objects.select_related("incident__ticket").get(state=PostmortemState.PUBLISHED)
+    ticket = postmortem.incident.ticket
+    assert postmortem.root_cause and postmortem.lessons_learned and postmortem.timeline.startswith("- ")
+    assert ticket.requester in postmortem.shared_with_users.all()
+    assert ticket.organisation in postmortem.shared_with_organisations.all()
+    actions = list(PostmortemEvent.objects.filter(postmortem=postmortem).order_by("created_at", "id")
+                   .values_list("action", flat=True))
+    assert actions[0] == "created" and actions[-2:] == ["publish", "shared"]
+    assert CorrectiveAction.objects.filter(postmortem=postmortem, done=True).exists()
+    assert CorrectiveAction.objects.filter(postmortem=postmortem, done=False).exists()
+    # In the story's time: after the ticket was resolved, before now.
+    assert ticket.resolved_at < postmortem.published_at < timezone.now()
+
+
+@pytest.mark.django_db
+def test_seed_demo_closes_and_rates_tickets_over_a_month_so_the_dashboard_has_trends():
+    seed(force=True)
+    now = timezone.now()
+
+    closed = Ticket.objects.filter(status=Status.CLOSED)
+    assert closed.count() >= 20
+    weeks = {(now - ticket.created_at).days // 7 for ticket in closed}
+    assert {0, 1, 2, 3} <= weeks  # closed tickets created in each of the last four weeks
+    scores = list(Survey.objects.filter(answered_at__isnull=False).values_list("score", flat=True))
+    assert len(scores) >= 15 and len(set(scores)) >= 4
+    rows = trend(period=period_from(key="30d"), filters={})
+    assert sum(row["created"] > 0 for row in rows) >= 4
+    assert sum(row["csat"] is not None for row in rows) >= 3

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import PersonChoiceField
 from accounts.roles import is_agent
 
 from .models import CannedReply, Category, LinkKind, Priority, Scale, TicketType
@@ -168,8 +169,8 @@ class ConfirmForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False,
-                                      empty_label=_("— nobody —"))
+    assignee = PersonChoiceField(label=_("Assign to"), queryset=None, required=False,
+                                 empty_label=_("— nobody —"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -259,7 +260,7 @@ class BulkActionForm(forms.Form):
         "required": _("Tick at least one ticket."),
     })
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
+    assignee = PersonChoiceField(label=_("Assign to"), queryset=None, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False)
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
     # The reasons the registered actions offer (the escalation reasons).

@@ -17,6 +17,8 @@ from accounts.models import Organisation
 from accounts.roles import Level, group_names, is_agent
 from core.db import insert_rows
 
+from . import labels
+
 
 class Status(models.TextChoices):
     NEW = "new", _("Nouveau")
@@ -627,6 +629,19 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Ticket history is append-only.")
+
+    # Properties rather than template filters: the plain-text emails are rendered by an engine that
+    # loads no custom tag library (tickets.outbox._text_engine).
+
+    @property
+    def reason_label(self) -> str:
+        """The label of the reason code in the data (an escalation reason), in the active language."""
+        return labels.reason_label((self.data or {}).get("reason") or "")
+
+    @property
+    def rule_label(self) -> str:
+        """The label of the automatic rule that acted ("" when a person did)."""
+        return labels.rule_label((self.data or {}).get("rule") or "")
 
 
 class Notification(models.Model):

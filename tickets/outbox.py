@@ -137,7 +137,7 @@ def _text_engine() -> Engine:
     """Plain-text bodies are not HTML: render them without HTML escaping (the HTML part escapes)."""
     return Engine(
         dirs=[str(d) for d in settings.TEMPLATES[0]["DIRS"]], app_dirs=True, autoescape=False,
-        libraries={"i18n": "django.templatetags.i18n"},
+        libraries={"i18n": "django.templatetags.i18n", "people": "accounts.templatetags.people"},
     )
 
 

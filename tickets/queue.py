@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from accounts.people import PersonChoiceFilter
 from accounts.roles import Level, agent_level
 
 from .models import OPEN_STATUSES, Category, Channel, Priority, SlaState, Status, Ticket, TicketType
@@ -132,8 +133,7 @@ class QueueFilter(django_filters.FilterSet):
                                            empty_label=_("Any priority"), widget=Select)
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"), empty_label=_("Any level"),
                                         widget=Select)
-    assignee = django_filters.ModelChoiceFilter(queryset=agents(), label=_("Assigned to"),
-                                                empty_label=_("Anyone"), widget=Select)
+    assignee = PersonChoiceFilter(queryset=agents(), label=_("Assigned to"), empty_label=_("Anyone"), widget=Select)
     # Labels are full paths (Category.__str__ walks up the tree): join the parents, or one query per option.
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.select_related("parent__parent"),
                                                 method="filter_category",

@@ -79,7 +79,8 @@ def agents() -> QuerySet:
         User.objects.filter(is_active=True)
         .filter(Q(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP]) | Q(is_superuser=True))
         .distinct()
-        .order_by("username")
+        # Listed by name, as they are shown (accounts.people.user_display).
+        .order_by("first_name", "last_name", "username")
     )
 
 

@@ -38,7 +38,7 @@ def postmortem_update(*, postmortem: Postmortem, actor, **fields) -> Postmortem:
     postmortem = _lock_postmortem(postmortem)
     if not postmortem.is_editable:
         raise ActionRefused(_("A published postmortem can no longer be changed."),
-                                ticket=postmortem.incident.ticket)
+                             ticket=postmortem.incident.ticket)
     if fields.get("started_at") and fields.get("ended_at") and fields["ended_at"] < fields["started_at"]:
         raise ActionRefused(_("The outage cannot end before it starts."), ticket=postmortem.incident.ticket)
     changed = []
@@ -133,7 +133,7 @@ def corrective_action_add(*, postmortem: Postmortem, actor, description: str, ow
     postmortem = _lock_postmortem(postmortem)
     if not postmortem.is_editable:
         raise ActionRefused(_("A published postmortem can no longer be changed."),
-                                ticket=postmortem.incident.ticket)
+                             ticket=postmortem.incident.ticket)
     if not description.strip():
         raise ActionRefused(_("Describe the action."), ticket=postmortem.incident.ticket)
     if not is_agent(owner):

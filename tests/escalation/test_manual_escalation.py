@@ -1,9 +1,12 @@
 """Manual escalation from the workspace: reason and detailed followup required, next level's group."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from escalation.models import Escalation
+from escalation.services import escalation_escalate
 from tests.factories import UserFactory, advance
 
 FOLLOWUP = "Redémarrage du service et vidage du cache faits ; l'erreur 502 persiste côté proxy."
@@ -169,3 +172,16 @@ def test_cannot_escalate_past_n4(working_ticket, agent_n1):
 
     with pytest.raises(ActionRefused):
         escalation_escalate(ticket=working_ticket, actor=agent_n1, reason="complex_incident", followup=FOLLOWUP)
+
+
+def test_each_escalation_form_of_the_workspace_sends_one_csrf_token(client, working_ticket, agent_n1, agent_n2):
+    # At N2 the panel offers both directions: up to N3 and back to N1.
+    escalation_escalate(ticket=working_ticket, actor=agent_n1, reason="complex_incident", followup=FOLLOWUP,
+                        assignee=agent_n2)
+    client.force_login(agent_n2)
+
+    html = client.get(working_ticket.get_agent_url()).content.decode()
+
+    forms = re.findall(r'<form[^>]*action="/escalation/[^"]*"[^>]*>(.*?)</form>', html, re.DOTALL)
+    assert len(forms) == 2
+    assert [form.count('name="csrfmiddlewaretoken"') for form in forms] == [1, 1]

@@ -100,7 +100,7 @@ def test_the_queue_filters_show_hostile_names_escaped(client, agent_n1, payload)
 
     CategoryFactory(name=f"CATEGORY {payload}")
     OrganisationFactory(name=f"ORGANISATION {payload}")
-    UserFactory(username=f"AGENT {payload}", groups=["N1"])  # the assignee choices show usernames
+    UserFactory(username="hostile", first_name="AGENT", last_name=payload, groups=["N1"])  # choices show names
     client.force_login(agent_n1)
 
     html = client.get("/agent/").content.decode()

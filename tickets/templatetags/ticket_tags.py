@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.contrib.auth import get_user_model
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
+from accounts.people import user_display
 from accounts.roles import Level
 
-from ..labels import reason_label
 from ..models import Channel, EventKind, Priority, Status
 
 register = template.Library()
@@ -84,14 +88,29 @@ def describe_event(event) -> str:
     if kind == EventKind.ESCALATION:
         return _("handed the ticket over to a specialist team")
     if kind == EventKind.PARTICIPANTS:
-        return format_html(_("added {names} as participants"), names=", ".join(data.get("added", [])))
+        names = _people(data.get("added", []))
+        return format_html(ngettext("added {names} as participant", "added {names} as participants", len(names)),
+                           names=", ".join(names))
     if kind == EventKind.FLAGGED:
         return _("flagged the ticket as a recurring problem")
     if kind == EventKind.SURVEY:
         return format_html(_("answered the satisfaction survey: {score}/5"), score=data.get("score", "?"))
     if kind == EventKind.SLA:
         return _sla_sentence(data)
+    if kind == EventKind.SOLUTION:
+        return _("proposed a solution")
+    if kind == EventKind.NOTIFICATION:
+        return _("sent a notification")
+    if kind == EventKind.INCIDENT:
+        # The steps are the postmortem app's; its war room and postmortem describe each one.
+        return _("updated the major incident")
     return event.get_kind_display()
+
+
+def _people(usernames: list[str]) -> list[str]:
+    """The names of the users the event stored by username (one query, in the stored order)."""
+    users = {user.get_username(): user for user in get_user_model().objects.filter(username__in=usernames)}
+    return [user_display(users[name]) if name in users else name for name in usernames]
 
 
 def _sla_sentence(data: dict) -> str:
@@ -103,11 +122,38 @@ def _sla_sentence(data: dict) -> str:
     return _("recomputed the SLA deadlines")
 
 
+# Why the sla app recomputed the deadlines (sla.receivers, sla.services, sla.tasks): stored as codes, so
+# that each reader sees them in their own language.
+SLA_RECOMPUTE_REASONS = {
+    "created": lambda: pgettext("SLA deadlines recomputed on", "ticket created"),
+    "resumed": lambda: pgettext("SLA deadlines recomputed on", "resumed"),
+    "policy changed": lambda: pgettext("SLA deadlines recomputed on", "SLA policy changed"),
+}
+SLA_PRIORITY_CHANGE = re.compile(r"priority (?P<old>\S+) → (?P<new>\S+)")
+
+
+def sla_recompute_reason(reason: str) -> str:
+    """"priority P3 → P2" → "priorité P3 → P2", "resumed" → "reprise"; an unknown reason as stored."""
+    if reason in SLA_RECOMPUTE_REASONS:
+        return SLA_RECOMPUTE_REASONS[reason]()
+    if match := SLA_PRIORITY_CHANGE.fullmatch(reason):
+        return _("priority %(old)s → %(new)s") % match.groupdict()
+    return reason
+
+
+# An automatic major-incident declaration stores its trigger's label, in the language of that moment, as
+# its reason (postmortem.services.incident_declare); the trigger code is stored too, so say it from that.
+INCIDENT_TRIGGERS = {
+    "created": lambda: _("P1/P2 ticket created"),
+    "raised": lambda: _("Priority raised to P1/P2"),
+}
+
+
 @register.simple_tag
 def actor_name(event) -> str:
     if event.actor is None:
         return _("System")
-    return event.actor.get_full_name() or event.actor.get_username()
+    return user_display(event.actor)
 
 
 @register.filter
@@ -115,7 +161,14 @@ def event_detail(event) -> str:
     """The free text attached to an event (reason, solution), to show under the line."""
     data = event.data or {}
     if event.kind == EventKind.LEVEL_CHANGED:
-        return " — ".join(filter(None, [reason_label(data.get("reason", "")), data.get("note", "")]))
+        return " — ".join(filter(None, [event.reason_label, data.get("note", "")]))
+    if event.kind == EventKind.SLA:
+        return sla_recompute_reason(data.get("reason") or "")
+    if event.kind in (EventKind.PARTICIPANTS, EventKind.FLAGGED):
+        # Written by rules: a reason code gets its label (free text is shown as written).
+        return event.reason_label
+    if event.kind == EventKind.INCIDENT and data.get("trigger") in INCIDENT_TRIGGERS:
+        return INCIDENT_TRIGGERS[data["trigger"]]()
     return data.get("reason") or data.get("solution") or data.get("root_cause") or data.get("comment") or ""
 
 

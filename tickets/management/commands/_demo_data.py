@@ -1,8 +1,10 @@
-"""The demo cast, category tree and ticket stories that `seed_demo` plays through tickets.services.
+"""The demo cast, category tree and ticket stories that `seed_demo` plays through the services.
 
 Each story is a ticket's life: created `age` ago, then steps, each `after` the previous one
 (durations like "2h30m", "1d4h"). The command replays them in order of creation and then moves
-every timestamp to the demo time of the step that wrote it (see seed_demo._Timeline).
+every timestamp to the demo time of the step that wrote it (see seed_demo._Timeline). A month of
+routine closed tickets is in _demo_month; knowledge base, canned replies, inbound mail and the
+postmortem's text are in _demo_content.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (the specifi
 ORGANISATIONS = {
     "Acme Industries": (True, "Gold"),
     "Boulangerie Martin": (False, ""),
+    "Cabinet Garnier Architectes": (False, ""),
 }
 
 
@@ -49,6 +52,13 @@ USERS = (
              role="manager"),
     DemoUser("admin", "Marc", "Lambert", "marc.lambert@example.org", is_staff=True, is_superuser=True,
              role="administrator"),
+    # Requesters of the month of routine tickets (_demo_month).
+    DemoUser("erobert", "Emma", "Robert", "emma.robert@example.org", organisation="Boulangerie Martin",
+             role="requester, Boulangerie Martin"),
+    DemoUser("sgarnier", "Sophie", "Garnier", "sophie.garnier@example.org",
+             organisation="Cabinet Garnier Architectes", role="requester, Cabinet Garnier Architectes"),
+    DemoUser("lmercier", "Lucas", "Mercier", "lucas.mercier@example.org",
+             organisation="Cabinet Garnier Architectes", role="requester, Cabinet Garnier Architectes"),
 )
 GROUPS = (*Level.values, MANAGER_GROUP)
 
@@ -64,7 +74,7 @@ CATEGORIES = {
 @dataclass(frozen=True)
 class Step:
     action: str  # take, reply, note, wait, answer, cause, escalate, priority, assign, resolve, reopen, close,
-    #              auto_close
+    #              auto_close, rate, write_postmortem, publish_postmortem
     after: str  # since the previous step
     by: str = ""  # username; the requester for answer, reopen and close
     text: str = ""
@@ -73,6 +83,7 @@ class Step:
     assignee: str = ""  # escalate, assign
     priority: str = ""
     reason: str = ""  # escalate (an escalation reason code), priority
+    score: int = 0  # rate: the satisfaction survey's score, 1 to 5
 
 
 def take(by, after, category=""):
@@ -127,6 +138,21 @@ def auto_close(after="7d"):
     return Step("auto_close", after)
 
 
+def rate(after, score, comment=""):
+    """The requester answers the satisfaction survey of the closed ticket."""
+    return Step("rate", after, text=comment, score=score)
+
+
+def write_postmortem(by, after, key):
+    """The owner writes the postmortem _demo_content.POSTMORTEMS[key] and submits it for review."""
+    return Step("write_postmortem", after, by, key)
+
+
+def publish_postmortem(by, after, key):
+    """A manager publishes it and shares it with the requesters it names."""
+    return Step("publish_postmortem", after, by, key)
+
+
 @dataclass(frozen=True)
 class Story:
     requester: str
@@ -162,6 +188,7 @@ STORIES = (
               resolve("agent1", "20m", "Le mot de passe avait expiré : il a été réinitialisé et le compte "
                       "reconfiguré dans Outlook. Les messages en attente sont partis."),
               close("3h"),
+              rate("1h", 5, "Très réactif, merci pour les explications."),
           )),
     Story("requester", "Demande d'installation de Microsoft Project",
           "J'ai besoin de Microsoft Project pour le suivi du chantier de la nouvelle ligne de production.",
@@ -170,6 +197,7 @@ STORIES = (
               reply("agent2", "10m", "Bonjour, la licence est disponible, l'installation est planifiée demain matin."),
               resolve("agent2", "18h", "Microsoft Project installé et licence activée sur votre poste."),
               close("6h"),
+              rate("2h", 4, "Installé dans les temps."),
           )),
     Story("requester2", "Le Wi-Fi du magasin se coupe toutes les heures",
           "La connexion Wi-Fi tombe plusieurs fois par jour, la tablette de commande perd la liaison.",
@@ -191,6 +219,7 @@ STORIES = (
               cause("agent2", "5m", "Certificat utilisateur VPN expiré."),
               resolve("agent2", "1h", "Nouveau certificat émis et installé à distance ; connexion VPN vérifiée."),
               close("1h"),
+              rate("30m", 5, "Impeccable, même à distance depuis Hambourg."),
           )),
     Story("requester2", "Comment ajouter une vendeuse dans le logiciel de caisse ?",
           "Une nouvelle vendeuse commence lundi, je ne trouve pas où créer son code dans la caisse.",
@@ -199,6 +228,7 @@ STORIES = (
               resolve("agent1", "20m", "Menu Paramètres > Utilisateurs > Ajouter ; la procédure illustrée est "
                       "jointe à ce ticket."),
               close("5h"),
+              rate("3h", 4),
           )),
     Story("requester", "ERP inaccessible pour toute l'usine de Lyon",
           "Plus personne ne peut se connecter à l'ERP depuis 8h : la production et les expéditions sont "
@@ -218,6 +248,9 @@ STORIES = (
               resolve("agent4", "1h30m", "Certificat renouvelé, renouvellement automatique réparé et "
                       "supervisé. L'ERP est de nouveau accessible."),
               close("4h"),
+              rate("20m", 3, "Bien résolu, mais une matinée entière d'usine à l'arrêt."),
+              write_postmortem("agent4", "1d", "erp-certificate"),
+              publish_postmortem("manager", "5h", "erp-certificate"),
           )),
     Story("requester2", "Réclamation : délai de traitement trop long",
           "J'attends depuis une semaine une réponse pour l'installation de notre nouvelle imprimante.",
@@ -228,6 +261,7 @@ STORIES = (
               resolve("agent1", "2d", "Imprimante installée jeudi ; le retard venait d'une demande mal "
                       "catégorisée, corrigée."),
               close("1d"),
+              rate("1h", 2, "Une semaine d'attente avant la première réponse."),
           )),
     Story("requester", "CRM : fiches clients en double après l'import",
           "Depuis l'import de la semaine dernière, de nombreux clients apparaissent deux fois dans le CRM.",
@@ -242,6 +276,7 @@ STORIES = (
               resolve("agent3", "6h", "Les fiches de mars sont aussi fusionnées ; contrôle fait sur tout le "
                       "fichier."),
               close("2h"),
+              rate("4h", 3, "Il a fallu rouvrir le ticket."),
           )),
     Story("requester2", "Création d'un compte pour une nouvelle vendeuse",
           "Merci de créer une adresse e-mail pour Léa Girard, vendeuse à partir de lundi.",

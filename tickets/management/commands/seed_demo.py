@@ -1,8 +1,11 @@
-"""`python manage.py seed_demo [--force]`: the demo cast of the specification and a few dozen tickets in every status.
+"""`python manage.py seed_demo [--force]`: the demo cast of the specification, a few dozen tickets in every status
+and a month of closed, rated ones, a published postmortem, knowledge base articles, canned replies and
+mail waiting in the inbound inbox: something in every feature.
 
 Tickets are played through tickets.services, so their references, history, SLA clocks, escalations
-and notifications are real; only their timestamps are then moved into the past (see _Timeline).
-Running it again creates nothing twice.
+and notifications are real; only their timestamps are then moved into the past (see _Timeline). The
+other apps' content goes through their own services, found through the app registry: `tickets`
+imports none of them (STYLE.md §10). Running it again creates nothing twice.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
+from types import ModuleType
 
 from django.apps import apps
 from django.conf import settings
@@ -26,11 +31,33 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Organisation, Profile
 from core.exceptions import ActionRefused
 from tickets import services
-from tickets.models import Category, EventKind, Notification, Phase, Status, Ticket, TicketEvent
+from tickets.inbound import inbound_receive
+from tickets.models import (
+    CannedReply,
+    Category,
+    EventKind,
+    InboundEmail,
+    Notification,
+    Phase,
+    Status,
+    Survey,
+    Ticket,
+    TicketEvent,
+)
 
+from ._demo_content import ARTICLES, CANNED_REPLIES, INBOUND_EMAILS, POSTMORTEMS
 from ._demo_data import CATEGORIES, DEMO_PASSWORD, GROUPS, ORGANISATIONS, STORIES, USERS, Step, Story
+from ._demo_month import ROUTINES
 
 User = get_user_model()
+
+
+def extension(app_label: str, module: str = "services") -> ModuleType | None:
+    """A module of an app that extends tickets (kb, postmortem), found through the app registry; None
+    when the app is not installed."""
+    if not apps.is_installed(app_label):
+        return None
+    return import_module(f"{apps.get_app_config(app_label).name}.{module}")
 
 
 def parse_delay(text: str) -> timedelta:
@@ -71,7 +98,13 @@ class Command(BaseCommand):
                 seeded = None
             else:
                 seeded = _TicketSeeder(users=users, categories=categories).run()
-        self._summary(created_users, seeded)
+            # Each added only where missing, so a demo seeded before they existed gets them too.
+            content = {
+                "Knowledge base articles": self._knowledge_base(users, categories),
+                "Canned replies": self._canned_replies(),
+                "Inbound emails to review": self._inbound_emails(),
+            }
+        self._summary(created_users, seeded, content)
 
     def _users(self, groups, organisations):
         users, created_users = {}, set()
@@ -105,7 +138,43 @@ class Command(BaseCommand):
                 categories[name] = Category.objects.get_or_create(name=name, parent=parent)[0]
         return categories
 
-    def _summary(self, created_users: set[str], seeded: list[Ticket] | None) -> None:
+    def _knowledge_base(self, users: dict, categories: dict[str, Category]) -> int:
+        """The demo articles, written, published and given as solutions by agents through kb.services."""
+        kb, kb_models = extension("kb"), extension("kb", "models")
+        if kb is None:
+            return 0
+        added = 0
+        for demo in ARTICLES:
+            if kb_models.Article.objects.filter(title=demo.title).exists():
+                continue
+            author = users[demo.author]
+            article = kb.article_create(
+                author=author, title=demo.title, body=demo.body, tags=demo.tags,
+                audience=kb_models.Audience.INTERNAL if demo.internal else kb_models.Audience.PUBLIC,
+                category=categories[demo.category] if demo.category else None,
+            )
+            if demo.published:
+                kb.article_publish(article=article, actor=author)
+            for ticket in Ticket.objects.filter(title__in=demo.solves):
+                kb.article_link_to_ticket(article=article, ticket=ticket, actor=author)
+            added += 1
+        return added
+
+    @staticmethod
+    def _canned_replies() -> int:
+        # Managers keep canned replies in a plain form (no service): the same rows here.
+        return sum(CannedReply.objects.get_or_create(title=title, defaults={"body": body})[1]
+                   for title, body in CANNED_REPLIES)
+
+    @staticmethod
+    def _inbound_emails() -> int:
+        """Mail nobody has sorted yet, received as the webhook or the mailbox poll would receive it."""
+        before = InboundEmail.objects.count()
+        for raw in INBOUND_EMAILS:
+            inbound_receive(raw.encode())  # once per Message-ID
+        return InboundEmail.objects.count() - before
+
+    def _summary(self, created_users: set[str], seeded: list[Ticket] | None, content: dict[str, int]) -> None:
         write = self.stdout.write
         if seeded is None:
             write("Tickets: already seeded (the demo requester has tickets), none added.")
@@ -115,6 +184,8 @@ class Command(BaseCommand):
                 counts[ticket.status] += 1
             detail = ", ".join(f"{counts[status.value]} {status.label}" for status in Status)
             write(f"Tickets: {len(seeded)} created ({detail}).")
+        for what, added in content.items():
+            write(f"{what}: {added} added." if added else f"{what}: already there, none added.")
         write(self.style.SUCCESS(f"Demo ready. Log in at {settings.HELPDESK_BASE_URL}/ with:"))
         for demo in USERS:
             password = DEMO_PASSWORD if demo.username in created_users else "(existing account, unchanged)"
@@ -233,7 +304,8 @@ class _TicketSeeder:
 
     def run(self) -> list[Ticket]:
         # Oldest first, so references follow the demo creation dates.
-        stories = sorted(STORIES, key=lambda story: parse_delay(story.age), reverse=True)
+        stories = sorted([*STORIES, *(routine.story() for routine in ROUTINES)],
+                         key=lambda story: parse_delay(story.age), reverse=True)
         tickets = []
         for story in stories:
             try:
@@ -262,13 +334,13 @@ class _TicketSeeder:
         )
         for step in story.steps:
             timeline.step(parse_delay(step.after))
-            ticket = self._apply(ticket, step, requester)
+            ticket = self._apply(ticket, step, requester, timeline)
         timeline.finish()
         self._move_in_time(ticket.pk, timeline)
         self._recount_phases(ticket.pk)
         return ticket
 
-    def _apply(self, ticket: Ticket, step: Step, requester) -> Ticket:
+    def _apply(self, ticket: Ticket, step: Step, requester, timeline: _Timeline) -> Ticket:
         actor = self.users.get(step.by)
         match step.action:
             case "take":
@@ -305,7 +377,48 @@ class _TicketSeeder:
                 return services.ticket_close(ticket=ticket, actor=requester)
             case "auto_close":
                 return services.ticket_close(ticket=ticket, actor=None, automatic=True)
+            case "rate":
+                services.survey_answer(survey=Survey.objects.get(ticket=ticket), score=step.score,
+                                       comment=step.text, actor=requester)
+                return ticket
+            case "write_postmortem":
+                self._write_postmortem(ticket, actor, step.text, timeline)
+                return ticket
+            case "publish_postmortem":
+                self._publish_postmortem(ticket, actor, step.text)
+                return ticket
         raise ValueError(f"unknown step {step.action!r}")
+
+    def _write_postmortem(self, ticket: Ticket, owner, key: str, timeline: _Timeline) -> None:
+        """The owner fills in the postmortem the resolution opened, commits to actions, submits it."""
+        postmortems, models_ = extension("postmortem"), extension("postmortem", "models")
+        postmortem = models_.Postmortem.objects.get(incident__ticket=ticket)
+        content = POSTMORTEMS[key]
+        # The outage's own times (the story's demo times), as the war room's pre-filled timeline has them.
+        lines = [f"- {timezone.localtime(timeline.demo[index]):%H:%M} - {what}" for index, what in content.timeline]
+        postmortem = postmortems.postmortem_update(
+            postmortem=postmortem, actor=owner, impact_users=content.impact_users,
+            business_loss=content.business_loss, timeline="\n".join(lines), root_cause=content.root_cause,
+            lessons_learned=content.lessons_learned,
+        )
+        for description, username, days, done in content.actions:
+            action = postmortems.corrective_action_add(
+                postmortem=postmortem, actor=owner, description=description, owner=self.users[username],
+                due_date=timezone.localdate(timeline.demo_at + timedelta(days=days)),
+            )
+            if done:
+                postmortems.corrective_action_complete(action=action, actor=self.users[username])
+        postmortems.postmortem_submit(postmortem=postmortem, actor=owner)
+
+    def _publish_postmortem(self, ticket: Ticket, manager, key: str) -> None:
+        """A manager publishes it and shares it with the named requesters and their organisations."""
+        postmortems, models_ = extension("postmortem"), extension("postmortem", "models")
+        postmortem = models_.Postmortem.objects.get(incident__ticket=ticket)
+        postmortem = postmortems.postmortem_publish(postmortem=postmortem, actor=manager)
+        readers = [self.users[username] for username in POSTMORTEMS[key].shared_with]
+        organisations = {reader.profile.organisation for reader in readers} - {None}
+        postmortems.postmortem_share(postmortem=postmortem, actor=manager, users=readers,
+                                     organisations=organisations)
 
     def _move_in_time(self, ticket_pk: int, timeline: _Timeline) -> None:
         for relation in self.relations:
