@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "postmortem",
     "kb",
     "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [

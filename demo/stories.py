@@ -1,172 +1,29 @@
-"""The demo cast, category tree and ticket stories that `seed_demo` plays through the services.
-
-Each story is a ticket's life: created `age` ago, then steps, each `after` the previous one
-(durations like "2h30m", "1d4h"). The command replays them in order of creation and then moves
-every timestamp to the demo time of the step that wrote it (see seed_demo._Timeline). A month of
-routine closed tickets is in _demo_month; knowledge base, canned replies, inbound mail and the
-postmortem's text are in _demo_content.
-"""
+"""The demo's ticket stories, each a ticket's life in steps (demo.data), played by `seed_demo`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from accounts.roles import MANAGER_GROUP, Level
+from accounts.roles import Level
 from tickets.models import Channel, Scale, TicketType
 
-DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (the specification)
-
-# name: (is_vip, contract)
-ORGANISATIONS = {
-    "Acme Industries": (True, "Gold"),
-    "Boulangerie Martin": (False, ""),
-    "Cabinet Garnier Architectes": (False, ""),
-}
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    first_name: str
-    last_name: str
-    email: str
-    groups: tuple[str, ...] = ()
-    organisation: str | None = None
-    phone: str = ""
-    is_staff: bool = False
-    is_superuser: bool = False
-    role: str = ""
-
-
-USERS = (
-    DemoUser("requester", "Camille", "Dubois", "camille.dubois@example.org", organisation="Acme Industries",
-             phone="+33 4 72 10 20 30", role="requester, Acme Industries (VIP, Gold)"),
-    DemoUser("requester2", "Thomas", "Martin", "thomas.martin@example.org", organisation="Boulangerie Martin",
-             phone="+33 1 45 67 89 10", role="requester, Boulangerie Martin"),
-    DemoUser("agent1", "Nadia", "Petit", "nadia.petit@example.org", groups=(Level.N1,), role="agent N1"),
-    DemoUser("agent2", "Hugo", "Bernard", "hugo.bernard@example.org", groups=(Level.N2,), role="agent N2"),
-    DemoUser("agent3", "Julien", "Roux", "julien.roux@example.org", groups=(Level.N3,), role="agent N3"),
-    DemoUser("agent4", "Isabelle", "Fournier", "isabelle.fournier@example.org", groups=(Level.N4,),
-             role="agent N4"),
-    DemoUser("manager", "Claire", "Moreau", "claire.moreau@example.org", groups=(MANAGER_GROUP,), is_staff=True,
-             role="manager"),
-    DemoUser("admin", "Marc", "Lambert", "marc.lambert@example.org", is_staff=True, is_superuser=True,
-             role="administrator"),
-    # Requesters of the month of routine tickets (_demo_month).
-    DemoUser("erobert", "Emma", "Robert", "emma.robert@example.org", organisation="Boulangerie Martin",
-             role="requester, Boulangerie Martin"),
-    DemoUser("sgarnier", "Sophie", "Garnier", "sophie.garnier@example.org",
-             organisation="Cabinet Garnier Architectes", role="requester, Cabinet Garnier Architectes"),
-    DemoUser("lmercier", "Lucas", "Mercier", "lucas.mercier@example.org",
-             organisation="Cabinet Garnier Architectes", role="requester, Cabinet Garnier Architectes"),
+from .data import (
+    Story,
+    answer,
+    assign,
+    auto_close,
+    cause,
+    close,
+    escalate,
+    note,
+    publish_postmortem,
+    raise_priority,
+    rate,
+    reopen,
+    reply,
+    resolve,
+    take,
+    wait,
+    write_postmortem,
 )
-GROUPS = (*Level.values, MANAGER_GROUP)
-
-# Parent: children. Leaf names are unique, so stories name their category by its own name.
-CATEGORIES = {
-    "Poste de travail": ("Messagerie", "Logiciels", "Matériel"),
-    "Réseau": ("VPN", "Wi-Fi"),
-    "Applications métier": ("ERP", "CRM"),
-    "Comptes et accès": (),
-}
-
-
-@dataclass(frozen=True)
-class Step:
-    action: str  # take, reply, note, wait, answer, cause, escalate, priority, assign, resolve, reopen, close,
-    #              auto_close, rate, write_postmortem, publish_postmortem
-    after: str  # since the previous step
-    by: str = ""  # username; the requester for answer, reopen and close
-    text: str = ""
-    category: str = ""  # take: qualify with this category
-    level: str = ""  # escalate
-    assignee: str = ""  # escalate, assign
-    priority: str = ""
-    reason: str = ""  # escalate (an escalation reason code), priority
-    score: int = 0  # rate: the satisfaction survey's score, 1 to 5
-
-
-def take(by, after, category=""):
-    return Step("take", after, by, category=category)
-
-
-def reply(by, after, text):
-    return Step("reply", after, by, text)
-
-
-def note(by, after, text):
-    return Step("note", after, by, text)
-
-
-def wait(by, after, text):
-    return Step("wait", after, by, text)
-
-
-def answer(after, text):
-    return Step("answer", after, text=text)
-
-
-def cause(by, after, text):
-    return Step("cause", after, by, text)
-
-
-def escalate(by, after, level, assignee, reason, text):
-    return Step("escalate", after, by, text, level=level, assignee=assignee, reason=reason)
-
-
-def raise_priority(by, after, priority, reason):
-    return Step("priority", after, by, priority=priority, reason=reason)
-
-
-def assign(by, after, assignee):
-    return Step("assign", after, by, assignee=assignee)
-
-
-def resolve(by, after, text):
-    return Step("resolve", after, by, text)
-
-
-def reopen(after, text):
-    return Step("reopen", after, text=text)
-
-
-def close(after):
-    return Step("close", after)
-
-
-def auto_close(after="7d"):
-    return Step("auto_close", after)
-
-
-def rate(after, score, comment=""):
-    """The requester answers the satisfaction survey of the closed ticket."""
-    return Step("rate", after, text=comment, score=score)
-
-
-def write_postmortem(by, after, key):
-    """The owner writes the postmortem _demo_content.POSTMORTEMS[key] and submits it for review."""
-    return Step("write_postmortem", after, by, key)
-
-
-def publish_postmortem(by, after, key):
-    """A manager publishes it and shares it with the requesters it names."""
-    return Step("publish_postmortem", after, by, key)
-
-
-@dataclass(frozen=True)
-class Story:
-    requester: str
-    title: str
-    description: str
-    ticket_type: str
-    channel: str
-    urgency: str
-    impact: str
-    category: str | None
-    age: str
-    steps: tuple[Step, ...] = ()
-    recorded_by: str = ""  # the agent who typed a phone or chat ticket
-
 
 H, M, L = Scale.HIGH, Scale.MEDIUM, Scale.LOW
 INCIDENT, SUPPORT, INFO, BUG, COMPLAINT = (
@@ -176,6 +33,7 @@ INCIDENT, SUPPORT, INFO, BUG, COMPLAINT = (
 WEB, EMAIL, PHONE, CHAT = Channel.WEB, Channel.EMAIL, Channel.PHONE, Channel.CHAT
 
 # `requester` is at Acme Industries, a VIP: the escalation rule starts their tickets at N2, so N2 takes them.
+
 STORIES = (
     # --- Closed
     Story("requester2", "Impossible d'envoyer des e-mails depuis Outlook",

@@ -1,5 +1,5 @@
 """A month of routine tickets, closed and rated, so the dashboard's trends, CSAT and per-agent figures
-have something to show. Each row becomes a Story of _demo_data: created `age` ago, taken, answered,
+have something to show. Each row becomes a Story of demo.data: created `age` ago, taken, answered,
 resolved, closed by the requester (or automatically) and, most of the time, rated.
 
 The requesters are colleagues of the main demo requesters and a third customer, so that no requester
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tickets.models import Channel, Scale, TicketType
 
-from ._demo_data import Story, auto_close, close, rate, reply, resolve, take
+from .data import Story, auto_close, close, rate, reply, resolve, take
 
 
 @dataclass(frozen=True)

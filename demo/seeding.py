@@ -1,12 +1,5 @@
-"""`python manage.py seed_demo [--force]`: the demo cast of the specification, a few dozen tickets in every status
-and a month of closed, rated ones, a published postmortem, knowledge base articles, canned replies and
-mail waiting in the inbound inbox: something in every feature.
-
-Tickets are played through tickets.services, so their references, history, SLA clocks, escalations
-and notifications are real; only their timestamps are then moved into the past (see _Timeline). The
-other apps' content goes through their own services, found through the app registry: `tickets`
-imports none of them (STYLE.md §10). Running it again creates nothing twice.
-"""
+"""Playing the demo's stories through the services, then moving each ticket's history into the past
+(the stories happen over weeks, the services write "now")."""
 
 from __future__ import annotations
 
@@ -14,29 +7,25 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
-from types import ModuleType
 
 from django.apps import apps
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models, transaction
+from django.core.management.base import CommandError
+from django.db import connection, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Organisation, Profile
 from core.exceptions import ActionRefused
+from demo.content import POSTMORTEMS
+from demo.data import Step, Story
+from demo.month import ROUTINES
+from demo.stories import STORIES
+from postmortem import services as postmortem_services
+from postmortem.models import Postmortem
 from tickets import services
-from tickets.inbound import inbound_receive
 from tickets.models import (
-    CannedReply,
     Category,
     EventKind,
-    InboundEmail,
     Notification,
     Phase,
     Status,
@@ -44,20 +33,6 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-
-from ._demo_content import ARTICLES, CANNED_REPLIES, INBOUND_EMAILS, POSTMORTEMS
-from ._demo_data import CATEGORIES, DEMO_PASSWORD, GROUPS, ORGANISATIONS, STORIES, USERS, Step, Story
-from ._demo_month import ROUTINES
-
-User = get_user_model()
-
-
-def extension(app_label: str, module: str = "services") -> ModuleType | None:
-    """A module of an app that extends tickets (kb, postmortem), found through the app registry; None
-    when the app is not installed."""
-    if not apps.is_installed(app_label):
-        return None
-    return import_module(f"{apps.get_app_config(app_label).name}.{module}")
 
 
 def parse_delay(text: str) -> timedelta:
@@ -69,130 +44,7 @@ def parse_delay(text: str) -> timedelta:
     return timedelta(days=days, hours=hours, minutes=minutes)
 
 
-class Command(BaseCommand):
-    help = ("Create the demo users (password “demo”), organisations, categories and tickets. "
-            "Runs only with DEBUG or --force.")
-
-    def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Run even though DEBUG is off.")
-
-    def handle(self, *args, force: bool = False, **options) -> None:
-        if not (settings.DEBUG or force):
-            raise CommandError(
-                "seed_demo creates users whose password is “demo”: it runs only with DEBUG=1, "
-                "or with --force if you really want demo accounts in this database."
-            )
-        with transaction.atomic():
-            groups = {name: Group.objects.get_or_create(name=name)[0] for name in GROUPS}
-            organisations = {
-                name: Organisation.objects.get_or_create(
-                    name=name, defaults={"is_vip": vip, "contract": contract}
-                )[0]
-                for name, (vip, contract) in ORGANISATIONS.items()
-            }
-            users, created_users = self._users(groups, organisations)
-            categories = self._categories()
-            # Tickets are seeded once: the demo requester having tickets means it was done (or that
-            # someone is using the demo, whose tickets we must not pile onto).
-            if Ticket.objects.filter(requester=users["requester"]).exists():
-                seeded = None
-            else:
-                seeded = _TicketSeeder(users=users, categories=categories).run()
-            # Each added only where missing, so a demo seeded before they existed gets them too.
-            content = {
-                "Knowledge base articles": self._knowledge_base(users, categories),
-                "Canned replies": self._canned_replies(),
-                "Inbound emails to review": self._inbound_emails(),
-            }
-        self._summary(created_users, seeded, content)
-
-    def _users(self, groups, organisations):
-        users, created_users = {}, set()
-        # Hashed once for all: a deliberately slow hash, of a password everybody knows anyway.
-        password = make_password(DEMO_PASSWORD)
-        for demo in USERS:
-            user, created = User.objects.get_or_create(
-                username=demo.username,
-                defaults={"first_name": demo.first_name, "last_name": demo.last_name, "email": demo.email,
-                          "is_staff": demo.is_staff, "is_superuser": demo.is_superuser},
-            )
-            if created:
-                # An existing account keeps its password: we never reset one we did not create.
-                user.password = password
-                user.save(update_fields=["password"])
-                created_users.add(demo.username)
-            user.groups.add(*(groups[name] for name in demo.groups))
-            Profile.objects.get_or_create(
-                user=user,
-                defaults={"organisation": organisations.get(demo.organisation), "phone": demo.phone},
-            )
-            users[demo.username] = user
-        return users, created_users
-
-    def _categories(self) -> dict[str, Category]:
-        categories = {}
-        for parent_name, children in CATEGORIES.items():
-            parent = Category.objects.get_or_create(name=parent_name, parent=None)[0]
-            categories[parent_name] = parent
-            for name in children:
-                categories[name] = Category.objects.get_or_create(name=name, parent=parent)[0]
-        return categories
-
-    def _knowledge_base(self, users: dict, categories: dict[str, Category]) -> int:
-        """The demo articles, written, published and given as solutions by agents through kb.services."""
-        kb, kb_models = extension("kb"), extension("kb", "models")
-        if kb is None:
-            return 0
-        added = 0
-        for demo in ARTICLES:
-            if kb_models.Article.objects.filter(title=demo.title).exists():
-                continue
-            author = users[demo.author]
-            article = kb.article_create(
-                author=author, title=demo.title, body=demo.body, tags=demo.tags,
-                audience=kb_models.Audience.INTERNAL if demo.internal else kb_models.Audience.PUBLIC,
-                category=categories[demo.category] if demo.category else None,
-            )
-            if demo.published:
-                kb.article_publish(article=article, actor=author)
-            for ticket in Ticket.objects.filter(title__in=demo.solves):
-                kb.article_link_to_ticket(article=article, ticket=ticket, actor=author)
-            added += 1
-        return added
-
-    @staticmethod
-    def _canned_replies() -> int:
-        # Managers keep canned replies in a plain form (no service): the same rows here.
-        return sum(CannedReply.objects.get_or_create(title=title, defaults={"body": body})[1]
-                   for title, body in CANNED_REPLIES)
-
-    @staticmethod
-    def _inbound_emails() -> int:
-        """Mail nobody has sorted yet, received as the webhook or the mailbox poll would receive it."""
-        before = InboundEmail.objects.count()
-        for raw in INBOUND_EMAILS:
-            inbound_receive(raw.encode())  # once per Message-ID
-        return InboundEmail.objects.count() - before
-
-    def _summary(self, created_users: set[str], seeded: list[Ticket] | None, content: dict[str, int]) -> None:
-        write = self.stdout.write
-        if seeded is None:
-            write("Tickets: already seeded (the demo requester has tickets), none added.")
-        else:
-            counts = {status: 0 for status in Status.values}
-            for ticket in seeded:
-                counts[ticket.status] += 1
-            detail = ", ".join(f"{counts[status.value]} {status.label}" for status in Status)
-            write(f"Tickets: {len(seeded)} created ({detail}).")
-        for what, added in content.items():
-            write(f"{what}: {added} added." if added else f"{what}: already there, none added.")
-        write(self.style.SUCCESS(f"Demo ready. Log in at {settings.HELPDESK_BASE_URL}/ with:"))
-        for demo in USERS:
-            password = DEMO_PASSWORD if demo.username in created_users else "(existing account, unchanged)"
-            write(f"  {demo.username:<11} {password:<8}  {demo.first_name} {demo.last_name}, {demo.role}")
-
-
-class _Timeline:
+class Timeline:
     """Maps the real instants at which a ticket's story was played to the demo instants it tells.
 
     Services stamp rows with timezone.now(), so a whole story is written within a second. Before each
@@ -278,7 +130,7 @@ def _ticket_relations(max_depth: int = 3) -> list[_Relation]:
     ]
 
 
-def _move_data(data, timeline: _Timeline):
+def _move_data(data, timeline: Timeline):
     """Times recorded inside history data (ISO strings) move like the columns."""
     if not isinstance(data, dict):
         return data
@@ -294,7 +146,7 @@ def _move_data(data, timeline: _Timeline):
     return moved
 
 
-class _TicketSeeder:
+class TicketSeeder:
     def __init__(self, *, users: dict, categories: dict[str, Category]) -> None:
         self.users = users
         self.categories = categories
@@ -323,7 +175,7 @@ class _TicketSeeder:
         return [Ticket.objects.get(pk=ticket.pk) for ticket in tickets]
 
     def _play(self, story: Story) -> Ticket:
-        timeline = _Timeline(start=self.now - parse_delay(story.age), limit=self.now)
+        timeline = Timeline(start=self.now - parse_delay(story.age), limit=self.now)
         requester = self.users[story.requester]
         timeline.step()
         ticket = services.ticket_create(
@@ -340,7 +192,7 @@ class _TicketSeeder:
         self._recount_phases(ticket.pk)
         return ticket
 
-    def _apply(self, ticket: Ticket, step: Step, requester, timeline: _Timeline) -> Ticket:
+    def _apply(self, ticket: Ticket, step: Step, requester, timeline: Timeline) -> Ticket:
         actor = self.users.get(step.by)
         match step.action:
             case "take":
@@ -389,38 +241,36 @@ class _TicketSeeder:
                 return ticket
         raise ValueError(f"unknown step {step.action!r}")
 
-    def _write_postmortem(self, ticket: Ticket, owner, key: str, timeline: _Timeline) -> None:
+    def _write_postmortem(self, ticket: Ticket, owner, key: str, timeline: Timeline) -> None:
         """The owner fills in the postmortem the resolution opened, commits to actions, submits it."""
-        postmortems, models_ = extension("postmortem"), extension("postmortem", "models")
-        postmortem = models_.Postmortem.objects.get(incident__ticket=ticket)
+        postmortem = Postmortem.objects.get(incident__ticket=ticket)
         content = POSTMORTEMS[key]
         # The outage's own times (the story's demo times), as the war room's pre-filled timeline has them.
         lines = [f"- {timezone.localtime(timeline.demo[index]):%H:%M} - {what}" for index, what in content.timeline]
-        postmortem = postmortems.postmortem_update(
+        postmortem = postmortem_services.postmortem_update(
             postmortem=postmortem, actor=owner, impact_users=content.impact_users,
             business_loss=content.business_loss, timeline="\n".join(lines), root_cause=content.root_cause,
             lessons_learned=content.lessons_learned,
         )
         for description, username, days, done in content.actions:
-            action = postmortems.corrective_action_add(
+            action = postmortem_services.corrective_action_add(
                 postmortem=postmortem, actor=owner, description=description, owner=self.users[username],
                 due_date=timezone.localdate(timeline.demo_at + timedelta(days=days)),
             )
             if done:
-                postmortems.corrective_action_complete(action=action, actor=self.users[username])
-        postmortems.postmortem_submit(postmortem=postmortem, actor=owner)
+                postmortem_services.corrective_action_complete(action=action, actor=self.users[username])
+        postmortem_services.postmortem_submit(postmortem=postmortem, actor=owner)
 
     def _publish_postmortem(self, ticket: Ticket, manager, key: str) -> None:
         """A manager publishes it and shares it with the named requesters and their organisations."""
-        postmortems, models_ = extension("postmortem"), extension("postmortem", "models")
-        postmortem = models_.Postmortem.objects.get(incident__ticket=ticket)
-        postmortem = postmortems.postmortem_publish(postmortem=postmortem, actor=manager)
+        postmortem = Postmortem.objects.get(incident__ticket=ticket)
+        postmortem = postmortem_services.postmortem_publish(postmortem=postmortem, actor=manager)
         readers = [self.users[username] for username in POSTMORTEMS[key].shared_with]
         organisations = {reader.profile.organisation for reader in readers} - {None}
-        postmortems.postmortem_share(postmortem=postmortem, actor=manager, users=readers,
+        postmortem_services.postmortem_share(postmortem=postmortem, actor=manager, users=readers,
                                      organisations=organisations)
 
-    def _move_in_time(self, ticket_pk: int, timeline: _Timeline) -> None:
+    def _move_in_time(self, ticket_pk: int, timeline: Timeline) -> None:
         for relation in self.relations:
             for row in relation.rows(ticket_pk):
                 key = (relation.model, row["pk"])
