@@ -1,11 +1,8 @@
-"""The ticket, its followups, attachments and append-only history."""
+"""The ticket and its state machine, its category tree, reference sequence, checklist and links."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -15,75 +12,18 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
 from accounts.roles import Level, group_names, is_agent
-from core.db import insert_rows
 
-from . import labels
-
-
-class Status(models.TextChoices):
-    NEW = "new", _("Nouveau")
-    IN_PROGRESS = "in_progress", _("En cours")
-    WAITING = "waiting", _("En attente")
-    RESOLVED = "resolved", _("Résolu")
-    CLOSED = "closed", _("Clos")
-
-
-OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
-
-
-class Phase(models.TextChoices):
-    RECEPTION = "reception", _("Réception")
-    DIAGNOSTIC = "diagnostic", _("Diagnostic")
-    RESOLUTION = "resolution", _("Résolution")
-    CLOSURE = "closure", _("Clôture")
-
-
-class TicketType(models.TextChoices):
-    SUPPORT_REQUEST = "support_request", _("Support request")
-    INCIDENT = "incident", _("Incident")
-    INFORMATION_REQUEST = "information_request", _("Information request")
-    BUG_REPORT = "bug_report", _("Bug report")
-    COMPLAINT = "complaint", _("Complaint")
-
-
-class Channel(models.TextChoices):
-    WEB = "web", _("Web form")
-    EMAIL = "email", _("Email")
-    PHONE = "phone", _("Phone")
-    CHAT = "chat", _("Chat")
-
-
-class Scale(models.TextChoices):
-    HIGH = "high", _("High")
-    MEDIUM = "medium", _("Medium")
-    LOW = "low", _("Low")
-
-
-class Priority(models.TextChoices):
-    P1 = "P1", _("P1 – Critique")
-    P2 = "P2", _("P2 – Majeur")
-    P3 = "P3", _("P3 – Modéré")
-    P4 = "P4", _("P4 – Mineur")
-
-
-# The ITIL matrix of the specification: PRIORITY_MATRIX[impact][urgency].
-PRIORITY_MATRIX = {
-    Scale.HIGH: {Scale.HIGH: Priority.P1, Scale.MEDIUM: Priority.P2, Scale.LOW: Priority.P3},
-    Scale.MEDIUM: {Scale.HIGH: Priority.P2, Scale.MEDIUM: Priority.P3, Scale.LOW: Priority.P4},
-    Scale.LOW: {Scale.HIGH: Priority.P3, Scale.MEDIUM: Priority.P4, Scale.LOW: Priority.P4},
-}
-
-
-def priority_for(*, urgency: str, impact: str) -> str:
-    return PRIORITY_MATRIX[Scale(impact)][Scale(urgency)].value
-
-
-class SlaState(models.TextChoices):
-    """The worst SLA stage recorded while the ticket ran, kept on the ticket for the queue filter."""
-
-    ON_TIME = "on_time", _("On time")
-    WARNING = "warning", _("Due soon")
-    BREACHED = "breached", _("Breached")
+from .choices import (
+    OPEN_STATUSES,
+    Channel,
+    LinkKind,
+    Phase,
+    Priority,
+    Scale,
+    SlaState,
+    Status,
+    TicketType,
+)
 
 
 class Category(models.Model):
@@ -380,11 +320,6 @@ class ChecklistItem(models.Model):
         return f"{self.ticket_id} {self.code}"
 
 
-class LinkKind(models.TextChoices):
-    RELATES = "relates", _("related to")
-    DUPLICATE_OF = "duplicate_of", _("duplicate of")
-
-
 class TicketLink(models.Model):
     """`source` relates to, or duplicates, `target`. Shown on both tickets."""
 
@@ -404,268 +339,3 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.kind} {self.target_id}"
-
-
-class CannedReply(models.Model):
-    """A ready-made answer agents insert into a reply; managed by managers."""
-
-    title = models.CharField(_("title"), max_length=120, unique=True)
-    body = models.TextField(_("text"))
-    is_active = models.BooleanField(_("active"), default=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["title"]
-        verbose_name = _("canned reply")
-        verbose_name_plural = _("canned replies")
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class Survey(models.Model):
-    """The satisfaction survey of a closed ticket: sent once, answered once (1–5 and a comment)."""
-
-    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="survey")
-    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
-    score = models.PositiveSmallIntegerField(
-        _("score"), null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    comment = models.TextField(_("comment"), blank=True)
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("satisfaction survey")
-        verbose_name_plural = _("satisfaction surveys")
-        constraints = [
-            models.CheckConstraint(condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
-                                   name="survey_score_1_to_5"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id}: {self.score or '—'}"
-
-
-class InboundStatus(models.TextChoices):
-    CREATED = "created", _("Ticket created")
-    FOLLOWUP = "followup", _("Added to a ticket")
-    UNMATCHED = "unmatched", _("To review")
-    HANDLED = "handled", _("Handled by an agent")
-
-
-class InboundEmail(models.Model):
-    """Every message received on the support address, kept whatever became of it: nothing is lost.
-    Message-ID is unique, so a message delivered twice (webhook retry, IMAP re-poll) counts once."""
-
-    message_id = models.CharField(max_length=500, unique=True)
-    from_address = models.EmailField(_("from"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=500, blank=True)
-    body = models.TextField(_("text"), blank=True)
-    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
-    status = models.CharField(_("status"), max_length=10, choices=InboundStatus.choices, db_index=True)
-    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    note = models.CharField(_("why"), max_length=300, blank=True)
-    raw = models.BinaryField(editable=False)
-
-    class Meta:
-        ordering = ["-received_at", "-id"]
-        verbose_name = _("inbound email")
-        verbose_name_plural = _("inbound emails")
-
-    def __str__(self) -> str:
-        return f"{self.from_address}: {self.subject}"
-
-
-class SavedView(models.Model):
-    """An agent's named queue filter: the query string of /agent/ they want back in one click."""
-
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
-    name = models.CharField(_("name"), max_length=60)
-    query = models.CharField(_("filters"), max_length=2000, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("saved view")
-        verbose_name_plural = _("saved views")
-        constraints = [models.UniqueConstraint(fields=["agent", "name"], name="saved_view_unique_name")]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Followup(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
-    )
-    body = models.TextField(_("message"))
-    is_public = models.BooleanField(
-        _("public"), default=True, help_text=_("Public replies are shown and emailed to the requester.")
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("followup")
-        verbose_name_plural = _("followups")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="followup_ticket_created")]
-
-    def __str__(self) -> str:
-        return f"{self.ticket.reference} #{self.pk}"
-
-
-def attachment_path(instance: Attachment, filename: str) -> str:
-    # A random name on disk: the original name is kept in the row and never used as a path.
-    import uuid
-
-    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-
-
-class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    followup = models.ForeignKey(
-        Followup, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
-    )
-    file = models.FileField(upload_to=attachment_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    def get_absolute_url(self) -> str:
-        return reverse("tickets:attachment", args=[self.ticket.reference, self.pk])
-
-    @property
-    def is_public(self) -> bool:
-        return self.followup_id is None or self.followup.is_public
-
-
-class EventKind(models.TextChoices):
-    CREATED = "created", _("Ticket created")
-    TRANSITION = "transition", _("Status changed")
-    ASSIGNED = "assigned", _("Assigned")
-    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
-    LEVEL_CHANGED = "level_changed", _("Level changed")
-    FOLLOWUP = "followup", _("Reply")
-    NOTE = "note", _("Private note")
-    SOLUTION = "solution", _("Solution")
-    SLA = "sla", _("SLA")
-    ESCALATION = "escalation", _("Escalation")
-    SURVEY = "survey", _("Satisfaction survey")
-    LINKED = "linked", _("Linked ticket")
-    PARTICIPANTS = "participants", _("Participants")
-    CHECKLIST = "checklist", _("Checklist")
-    ROOT_CAUSE = "root_cause", _("Root cause")
-    FLAGGED = "flagged", _("Flagged")
-    NOTIFICATION = "notification", _("Notification sent")
-    INCIDENT = "incident", _("Major incident")
-
-
-class TicketEventQuerySet(models.QuerySet):
-    def public(self) -> TicketEventQuerySet:
-        return self.filter(is_public=True)
-
-
-class TicketEventManager(models.Manager.from_queryset(TicketEventQuerySet)):
-    """The one way to write history, for one event or many (as Django's LogEntry.objects.log_actions):
-    services call it inside their transaction."""
-
-    def record_many(self, rows: Iterable[tuple[Ticket, str, dict]], *, actor=None, public: bool = True,
-                    followup: Followup | None = None, now=None) -> list[TicketEvent]:
-        """One INSERT for the (ticket, kind, data) rows; the events, in the order of `rows`."""
-        actor = actor if getattr(actor, "pk", None) else None
-        now = now or timezone.now()
-        return insert_rows([
-            TicketEvent(ticket=ticket, kind=kind, actor=actor, is_public=public, data=data or {},
-                        followup=followup, created_at=now)
-            for ticket, kind, data in rows
-        ])
-
-    def record(self, *, ticket: Ticket, kind: str, actor=None, public: bool = True,
-               data: dict | None = None, followup: Followup | None = None) -> TicketEvent:
-        return self.record_many([(ticket, kind, data or {})], actor=actor, public=public, followup=followup)[0]
-
-
-class TicketEvent(models.Model):
-    """Append-only history of a ticket: its timeline. Rows are never updated nor deleted."""
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("by"),
-    )
-    is_public = models.BooleanField(_("visible to the requester"), default=True)
-    data = models.JSONField(default=dict, blank=True)
-    followup = models.ForeignKey(Followup, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
-
-    objects = TicketEventManager()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("history event")
-        verbose_name_plural = _("history events")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("Ticket history is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Ticket history is append-only.")
-
-    # Properties rather than template filters: the plain-text emails are rendered by an engine that
-    # loads no custom tag library (tickets.outbox._text_engine).
-
-    @property
-    def reason_label(self) -> str:
-        """The label of the reason code in the data (an escalation reason), in the active language."""
-        return labels.reason_label((self.data or {}).get("reason") or "")
-
-    @property
-    def rule_label(self) -> str:
-        """The label of the automatic rule that acted ("" when a person did)."""
-        return labels.rule_label((self.data or {}).get("rule") or "")
-
-
-class Notification(models.Model):
-    """An email owed to someone, written in the same transaction as its cause (an outbox).
-
-    The task that sends it claims it by a conditional update, so a retried or duplicated task
-    never sends twice, and a broker outage loses nothing: a beat job re-enqueues the unsent.
-    """
-
-    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="notifications")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    template = models.CharField(max_length=60)
-    created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        constraints = [
-            models.UniqueConstraint(fields=["event", "recipient", "template"], name="notification_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.template} → {self.recipient_id}"
