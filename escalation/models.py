@@ -38,7 +38,7 @@ class RuleCode(models.TextChoices):
     SLA_BREACH = "sla_breach", _("SLA breach → next level, managers notified")
     VIP_START = "vip_start", _("VIP organisation or contract → starts at a higher level")
     P1_ALERT = "p1_alert", _("P1 → the top level is alerted and joins")
-    RECURRING = "recurring", _("Same requester, same category, again → flagged recurring")
+    RECURRING = "recurring", _("Same requester or organisation, same precise category, again → flagged recurring")
 
 
 class EscalationRule(models.Model):
@@ -54,6 +54,10 @@ class EscalationRule(models.Model):
     )
     ticket_count = models.PositiveIntegerField(
         _("ticket count"), default=3, help_text=_("Recurring: the requester's n-th ticket in the category.")
+    )
+    organisation_ticket_count = models.PositiveIntegerField(
+        _("ticket count (organisation)"), default=5,
+        help_text=_("Recurring: the organisation's n-th ticket in the category, whoever asks (0: not counted)."),
     )
     target_level = models.CharField(
         _("target level"), max_length=2, choices=Level.choices, blank=True,

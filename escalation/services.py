@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,7 @@ from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_lev
 from accounts.selectors import active_members
 from core.exceptions import ActionRefused
 from tickets import services as ticket_services
-from tickets.models import Priority, Status, Ticket
+from tickets.models import Category, Priority, Status, Ticket
 
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason, RuleCode, RuleFiring
 
@@ -201,27 +202,39 @@ def rule_alert_p1(*, ticket: Ticket) -> None:
     level = rule.target_level or Level.N4
     members = list(level_members(level))
     event = ticket_services.ticket_add_participants(
-        ticket=ticket, users=members, reason=str(Reason.CRITICAL.label)
+        ticket=ticket, users=members, reason=Reason.CRITICAL
     )
     if event is not None:
         ticket_services.notify(event=event, recipients=members, template="p1_alert")
 
 
 def rule_flag_recurring(*, ticket: Ticket) -> None:
-    """The requester's n-th ticket in the same category within the window: flagged, offered to N2."""
+    """What a person would call recurring: the requester's n-th ticket, or their organisation's m-th,
+    in the same precise category within the window (the rule's thresholds): flagged, offered to N2. A
+    broad category (one with sub-categories) says too little about the problem to count."""
     rule = active_rule(RuleCode.RECURRING)
     if rule is None or ticket.category_id is None:
         return
     since = ticket.created_at - timedelta(days=rule.window_days)
-    count = Ticket.objects.filter(
-        requester_id=ticket.requester_id, category_id=ticket.category_id, created_at__gte=since,
-        created_at__lte=ticket.created_at,
-    ).count()
-    if count < rule.ticket_count or not _claim(rule, ticket, "created"):
+    counts = Ticket.objects.filter(
+        category_id=ticket.category_id, created_at__gte=since, created_at__lte=ticket.created_at,
+    ).aggregate(
+        requester=Count("pk", filter=Q(requester_id=ticket.requester_id)),
+        organisation=Count("pk", filter=Q(organisation_id=ticket.organisation_id)),
+    )
+    if counts["requester"] >= rule.ticket_count:
+        evidence = {"scope": "requester", "count": counts["requester"]}
+    elif (ticket.organisation_id and rule.organisation_ticket_count
+          and counts["organisation"] >= rule.organisation_ticket_count):
+        evidence = {"scope": "organisation", "count": counts["organisation"]}
+    else:
+        return
+    if Category.objects.filter(parent_id=ticket.category_id, is_active=True).exists():
+        return
+    if not _claim(rule, ticket, "created"):
         return
     event = ticket_services.ticket_mark_recurring(
-        ticket=ticket, reason=_("%(count)d tickets in this category within %(days)d days")
-        % {"count": count, "days": rule.window_days}, rule=rule.code,
+        ticket=ticket, reason=Reason.RECURRING, rule=rule.code, evidence={**evidence, "days": rule.window_days},
     )
     if event is not None:
         level = rule.target_level or Level.N2

@@ -173,6 +173,46 @@ def test_third_ticket_in_the_same_category_within_thirty_days_is_flagged_recurri
     assert third.events.filter(kind="flagged").count() == 1
 
 
+def test_the_organisations_fifth_ticket_in_a_category_is_recurring_whoever_asks(mailoutbox, agent_n2,
+                                                                              django_capture_on_commit_callbacks):
+    organisation = OrganisationFactory(name="Boulangerie Martin")
+    category = CategoryFactory(name="Caisse enregistreuse")
+    colleagues = [UserFactory(username=f"vendeur{n}", organisation=organisation) for n in range(5)]
+    firsts = [make_ticket(requester=colleague, category=category) for colleague in colleagues[:4]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fifth = make_ticket(requester=colleagues[4], category=category)
+
+    assert not any(ticket.is_recurring for ticket in firsts)
+    fifth.refresh_from_db()
+    assert fifth.is_recurring
+    event = fifth.events.get(kind="flagged")
+    assert (event.data["reason"], event.data["scope"], event.data["count"]) == ("recurring", "organisation", 5)
+    flagged = [m for m in mailoutbox if fifth.reference in m.subject and agent_n2.email in m.to]
+    assert flagged and "5 tickets de la même organisation" in flagged[0].body
+
+
+def test_a_broad_category_with_sub_categories_is_not_evidence_of_a_recurring_problem(requester):
+    broad = CategoryFactory(name="Comptes et accès")
+    CategoryFactory(name="Mot de passe", parent=broad)
+    for _ in range(3):
+        last = make_ticket(requester=requester, category=broad)
+
+    last.refresh_from_db()
+    assert not last.is_recurring
+
+
+def test_the_thresholds_are_the_rules(requester):
+    EscalationRule.objects.filter(code="recurring").update(ticket_count=2)
+    category = CategoryFactory(name="Imprimantes")
+    make_ticket(requester=requester, category=category)
+
+    second = make_ticket(requester=requester, category=category)
+
+    second.refresh_from_db()
+    assert second.is_recurring
+
+
 def test_tickets_older_than_the_window_do_not_count_as_recurring(requester):
     category = CategoryFactory(name="Imprimantes")
     with time_machine.travel(timezone.now() - timedelta(days=40), tick=False):

@@ -150,13 +150,14 @@ def ticket_add_participants(*, ticket: Ticket, users: Sequence, actor=None, reas
 
 
 @transaction.atomic
-def ticket_mark_recurring(*, ticket: Ticket, reason: str, rule: str = "") -> TicketEvent | None:
-    """Flag the ticket as a recurring problem (once)."""
+def ticket_mark_recurring(*, ticket: Ticket, reason: str, rule: str = "",
+                          evidence: dict | None = None) -> TicketEvent | None:
+    """Flag the ticket as a recurring problem (once); `evidence` (what was counted) goes in its history."""
     updated = Ticket.objects.filter(pk=ticket.pk, is_recurring=False).update(is_recurring=True)
     if not updated:
         return None
     ticket.is_recurring = True
     return TicketEvent.objects.record(
         ticket=ticket, kind=EventKind.FLAGGED, actor=None, public=False,
-        data={"flag": "recurring", "reason": reason, "rule": rule},
+        data={"flag": "recurring", "reason": reason, "rule": rule, **(evidence or {})},
     )
