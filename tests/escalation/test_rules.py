@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
@@ -173,7 +174,7 @@ def test_third_ticket_in_the_same_category_within_thirty_days_is_flagged_recurri
     assert third.events.filter(kind="flagged").count() == 1
 
 
-def test_the_organisations_fifth_ticket_in_a_category_is_recurring_whoever_asks(mailoutbox, agent_n2,
+def test_the_organisations_fifth_ticket_in_a_category_is_recurring_whoever_asks(agent_n2,
                                                                               django_capture_on_commit_callbacks):
     organisation = OrganisationFactory(name="Boulangerie Martin")
     category = CategoryFactory(name="Caisse enregistreuse")
@@ -188,7 +189,7 @@ def test_the_organisations_fifth_ticket_in_a_category_is_recurring_whoever_asks(
     assert fifth.is_recurring
     event = fifth.events.get(kind="flagged")
     assert (event.data["reason"], event.data["scope"], event.data["count"]) == ("recurring", "organisation", 5)
-    flagged = [m for m in mailoutbox if fifth.reference in m.subject and agent_n2.email in m.to]
+    flagged = [m for m in mail.outbox if fifth.reference in m.subject and agent_n2.email in m.to]
     assert flagged and "5 tickets de la même organisation" in flagged[0].body
 
 
