@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from accounts.people import user_display
-from escalation.models import Escalation
+from escalation.selectors import escalation_counts
 from kb.selectors import deflection_count
 from postmortem.selectors import incident_counts
 from tickets.models import Category, Status, Ticket
@@ -78,14 +78,8 @@ def trend(*, period: Period, filters: dict) -> list[dict]:
     return rows
 
 
-def escalations(*, period: Period, filters: dict) -> dict[str, list[dict]]:
-    queryset = Escalation.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    queryset = queryset.filter(**_ticket_filters(filters, "ticket__")).order_by()
-    return {
-        "to_level": list(queryset.values("to_level").annotate(count=Count("id")).order_by("to_level")),
-        "reason": list(queryset.values("reason").annotate(count=Count("id")).order_by("-count")),
-        "automatic": queryset.filter(rule__isnull=False).count(),
-    }
+def escalations(*, period: Period, filters: dict) -> dict:
+    return escalation_counts(start=period.start, end=period.end, ticket_filters=_ticket_filters(filters))
 
 
 def incidents(*, period: Period) -> dict:
