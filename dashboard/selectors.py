@@ -42,8 +42,8 @@ def cohort(*, period: Period, filters: dict) -> QuerySet[Ticket]:
     return queryset.filter(**_ticket_filters(filters))
 
 
-def _ticket_filters(filters: dict, prefix: str = "") -> dict:
-    return {f"{prefix}{FILTER_FIELDS[k]}": v for k, v in filters.items() if v not in (None, "")}
+def _ticket_filters(filters: dict) -> dict:
+    return {FILTER_FIELDS[k]: v for k, v in filters.items() if v not in (None, "")}
 
 
 def trend(*, period: Period, filters: dict) -> list[dict]:
