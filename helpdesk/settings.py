@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
-    "webhooks",
 ]
 
 MIDDLEWARE = [
