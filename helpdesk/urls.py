@@ -16,4 +16,5 @@ urlpatterns = [
     path("kb/", include("kb.urls")),
     path("api/v1/", include("api.urls")),
     path("account/api-tokens/", include("api.web_urls")),
+    path("webhooks/", include("webhooks.urls")),
 ]
