@@ -290,11 +290,14 @@ def _tell_owner(endpoint_id: int) -> None:
         logger.warning("Could not tell the owner of webhook %s that it was disabled", endpoint_id, exc_info=True)
 
 
-def endpoint_send_pending(*, endpoint_id: int, limit: int = BATCH) -> SendResult:
+def endpoint_send_pending(*, endpoint_id: int, limit: int = BATCH, time_budget: float = 40.0) -> SendResult:
     """Send the endpoint's due deliveries, oldest first, one at a time. A delivery waits while an older
     one of the same ticket is not delivered (events arrive in order per ticket); when the receiver does
-    not answer at all, the rest waits for the next try. One sender per endpoint (a lease)."""
+    not answer at all, the rest waits for the next try. One sender per endpoint (a lease, which the run
+    never outlives: it stops after `time_budget` seconds, well within LEASE and the task's time limit,
+    and asks for another run)."""
     result = SendResult()
+    started = time.monotonic()
     now = timezone.now()
     claimed = (WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True)
                .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
@@ -310,6 +313,9 @@ def endpoint_send_pending(*, endpoint_id: int, limit: int = BATCH) -> SendResult
         waiting: set[int] = set()
         for delivery in deliveries:
             if not endpoint.is_active:
+                break
+            if time.monotonic() - started > time_budget:
+                result.more = True
                 break
             if delivery.ticket_id is not None and delivery.ticket_id in waiting:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -29,8 +30,11 @@ def etag(version: int) -> str:
 def form_data(request, **defaults) -> dict:
     """The request body as a form's data (JSON object or form fields), with `defaults` for what is absent."""
     data = request.data
-    if hasattr(data, "dict"):  # a QueryDict: keep every value of multi-valued fields
-        merged = data.copy()
+    if hasattr(data, "getlist"):  # form fields: keep every value of multi-valued fields, leave files out
+        merged = QueryDict(mutable=True)
+        for key in data:
+            if key not in request.FILES:
+                merged.setlist(key, data.getlist(key))
         for key, value in defaults.items():
             if key not in merged:
                 merged[key] = value

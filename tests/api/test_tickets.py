@@ -176,3 +176,14 @@ def test_the_detail_shows_followups_events_clocks_and_attachments(as_agent, tick
     assert [event["kind"] for event in body["events"]][:2] == ["created", "transition"]
     assert {clock["target"] for clock in body["sla_clocks"]} == {"response", "resolution"}
     assert body["followups"] == [] and body["attachments"] == []
+
+
+def test_a_file_written_to_disk_by_the_upload_handler_is_accepted(as_requester, ticket, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # every upload goes to a temporary file
+
+    response = as_requester.post(f"/api/v1/tickets/{ticket.reference}/followups/", {
+        "body": "Le journal complet.", "attachments": [SimpleUploadedFile("big.log", b"line\n" * 1000, "text/plain")]},
+        multipart=True)
+
+    assert response.status_code == 201
+    assert response.json()["attachments"][0]["size"] == 5000
