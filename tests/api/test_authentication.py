@@ -164,3 +164,4 @@ def test_an_admin_creates_a_service_accounts_token_in_the_admin(client, requeste
     assert token.user == requester and token.created_by == admin
     shown = [str(message) for message in response.context["messages"]]
     assert any(token.prefix in message for message in shown)
+    assert client.get(f"/admin/api/apitoken/{token.pk}/change/").status_code == 200

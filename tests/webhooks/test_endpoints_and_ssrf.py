@@ -107,3 +107,7 @@ def test_an_admin_registers_an_endpoint_in_the_admin(client, allow_private):
     assert response.status_code == 200
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.owner == admin and endpoint.secret.startswith("whsec_")
+    services.endpoint_test(endpoint=endpoint, actor=admin)
+    delivery = endpoint.deliveries.get()
+    assert client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/").status_code == 200
+    assert client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/").status_code == 200
