@@ -103,7 +103,7 @@ class TicketListView(APIView):
     def post(self, request):
         """As the web form: the person is the requester; the priority follows urgency × impact. Status,
         level, assignee and priority are not accepted (a requester cannot set them)."""
-        usage = get_usage(request, group=TICKET_CREATE_RATE, key="user",
+        usage = get_usage(request, group=TICKET_CREATE_RATE, key="user", method="POST",
                           rate=rate("HELPDESK_RATE_TICKET_CREATE"),
                           increment=True)
         if usage is not None and usage["should_limit"]:

@@ -57,3 +57,17 @@ def test_the_rate_limit_fails_open_when_the_cache_is_down(settings, requester):
     client = ApiClient(token_for(requester))
 
     assert [client.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_tickets_created_through_the_api_spend_the_web_forms_budget(settings, client, requester, category):
+    settings.RATELIMIT_ENABLE = True
+    settings.HELPDESK_RATE_TICKET_CREATE = "2/h"
+    client.force_login(requester)
+    api = ApiClient(token_for(requester))
+    body = {"title": "Panne", "description": "Encore.", "ticket_type": "incident", "urgency": "low", "impact": "low"}
+
+    web = client.post("/tickets/new/", body)
+    first = api.post("/api/v1/tickets/", body)
+    second = api.post("/api/v1/tickets/", body)
+
+    assert (web.status_code, first.status_code, second.status_code) == (302, 201, 429)
