@@ -76,8 +76,10 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     message_id = models.CharField(_("webhook-id"), max_length=40, unique=True)
     event_type = models.CharField(_("event"), max_length=40)
-    # Deliveries of one ticket go out in the order they were written (id order).
+    # Deliveries of one ticket go out in the order of their causes in its history: `position` is the id
+    # of the TicketEvent that caused it (the receivers of one change do not run in history order).
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    position = models.BigIntegerField(null=True, blank=True, editable=False)
     payload = models.JSONField()
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,

@@ -162,10 +162,11 @@ def _publish(endpoint_id: int) -> None:
     publish(deliver_webhooks, endpoint_id, what=f"webhook deliveries of endpoint {endpoint_id}")
 
 
-def deliveries_enqueue(*, event_type: str, items: Sequence[tuple[object, dict]]) -> int:
-    """Write, in the caller's transaction, one delivery per (ticket, data) item and listening endpoint,
-    the payload being the API's representation of the ticket and `data`; after commit, one broker
-    message per endpoint. No endpoint listening: no query at all. Returns how many were written."""
+def deliveries_enqueue(*, event_type: str, items: Sequence[tuple[object, dict, int | None]]) -> int:
+    """Write, in the caller's transaction, one delivery per (ticket, data, position) item and listening
+    endpoint, the payload being the API's representation of the ticket and `data`, `position` the id of
+    the history event that caused it; after commit, one broker message per endpoint. No endpoint
+    listening: no query at all. Returns how many were written."""
     listening = subscribed_endpoint_ids(event_type)
     if not listening or not items:
         return 0
@@ -178,11 +179,12 @@ def deliveries_enqueue(*, event_type: str, items: Sequence[tuple[object, dict]])
     now = timezone.now()
     rows = []
     with translation.override(settings.LANGUAGE_CODE):
-        for ticket, data in items:
+        for ticket, data, position in items:
             body = {"ticket": represent(ticket), **data} if ticket is not None else data
             payload = _payload(event_type, now, body)
             rows += [WebhookDelivery(endpoint_id=endpoint.pk, message_id=_message_id(), event_type=event_type,
-                                     ticket=ticket, payload=payload, created_at=now, next_attempt_at=now)
+                                     ticket=ticket, position=position, payload=payload, created_at=now,
+                                     next_attempt_at=now)
                      for endpoint in endpoints]
     WebhookDelivery.objects.bulk_create(rows)
     for endpoint in endpoints:
@@ -310,6 +312,8 @@ def endpoint_send_pending(*, endpoint_id: int, limit: int = BATCH, time_budget: 
         deliveries = list(WebhookDelivery.objects.filter(endpoint_id=endpoint_id, status=DeliveryStatus.PENDING)
                           .order_by("id")[:limit])
         result.more = len(deliveries) == limit
+        # A ticket's deliveries in the order of their causes in its history (ids order the rest).
+        deliveries.sort(key=lambda delivery: (delivery.ticket_id or 0, delivery.position or 0, delivery.id))
         waiting: set[int] = set()
         for delivery in deliveries:
             if not endpoint.is_active:

@@ -165,4 +165,4 @@ def test_no_query_for_webhooks_when_nobody_listens(requester, category, django_a
     make_ticket(requester=requester, category=category)  # the map of listeners is cached
 
     with django_assert_num_queries(0):
-        assert services.deliveries_enqueue(event_type="ticket.created", items=[(None, {})]) == 0
+        assert services.deliveries_enqueue(event_type="ticket.created", items=[(None, {}, None)]) == 0
