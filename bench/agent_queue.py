@@ -13,7 +13,8 @@ and the three slowest filters, the page query (the SELECT … FROM tickets_ticke
 with EXPLAIN (ANALYZE, BUFFERS).
 
 Targets at 1,000,000 tickets (issue 4): every queue view p95 < 100 ms, the workspace < 100 ms,
-and each case's query count the same at every size.
+and each case's query count the same at every size. The REST API's ticket list and the workspace
+ticket's detail (/api/v1/) are measured too, against the workspace's target.
 """
 
 from __future__ import annotations
@@ -218,6 +219,9 @@ def run_size(size: int, repeat: int) -> tuple[list[dict], dict]:
         url = reverse("agent:ticket", args=[fx["workspace"]])
         results.append({"label": f"workspace ({WORKSPACE_FOLLOWUPS} followups)", "kind": "workspace", "url": url,
                         **measure(client, url, repeat)})
+        # The REST API (session authentication): the default list and the workspace ticket's detail.
+        for label, url in (("API list", "/api/v1/tickets/"), ("API detail", f"/api/v1/tickets/{fx['workspace']}/")):
+            results.append({"label": label, "kind": "workspace", "url": url, **measure(client, url, repeat)})
     info = {"tickets": Ticket.objects.count(), "open": _page_reached.get("open"),
             "page": _page_reached.get("page"), "workspace": fx["workspace"], "load": load_before,
             "load_after": os.getloadavg()[0]}

@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "kb",
     "dashboard",
     "demo",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -366,3 +371,53 @@ LOGGING = {
 if CELERY_BROKER_URL == "filesystem://":
     # kombu warns on every start that the URL names no host, which the filesystem broker has no use for.
     LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
+
+# --- REST API (app `api`, docs/api.md) and outbound webhooks (app `webhooks`) ---------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenRateLimit"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpdesk API",
+    "DESCRIPTION": "Tickets, followups, transitions, attachments, knowledge base and figures. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "ArticleStatusEnum": "kb.models.ArticleStatus",
+        "ScaleEnum": "tickets.models.Scale",
+    },
+}
+# Requests per API token (per user for the browser's session), as django-ratelimit's count/period; the
+# project's cache counts them and a cache outage lifts the limit (RATELIMIT_FAIL_OPEN).
+HELPDESK_RATE_API = os.environ.get("HELPDESK_RATE_API", "600/m")
+# Outbound webhooks: never to a private, loopback or link-local address unless this is set (a test
+# receiver on 127.0.0.1, an intranet); seconds to connect and to wait for the answer.
+HELPDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOK_ALLOW_PRIVATE", False)
+HELPDESK_WEBHOOK_TIMEOUT = float(os.environ.get("HELPDESK_WEBHOOK_TIMEOUT", "5"))
+# The API's representation of a ticket, which the webhooks send as their payload (a dotted path: the
+# webhooks app does not import the api app, docs/architecture.md).
+HELPDESK_WEBHOOK_TICKET_REPRESENTATION = "api.serializers.ticket_representation"
+CELERY_BEAT_SCHEDULE["send-pending-webhooks"] = {
+    "task": "webhooks.tasks.send_pending_webhooks",
+    "schedule": crontab(minute="*"),
+    "options": {"expires": 55},
+}

@@ -26,3 +26,9 @@ followup_added = Signal()
 # assignee=, followup=, note=, events= after every level change, of one ticket or a rule's batch
 # (services.tickets_set_level). Receivers: escalation (the escalation log, its one writer).
 tickets_level_changed = Signal()
+
+# Sent with events= (the TicketEvents just written, one or many) by TicketEvent.objects.record_many, the one
+# writer of history, inside the writer's transaction: what other apps record in a ticket's timeline (SLA
+# warnings, major-incident steps, postmortems published, survey answers) without a signal of its own.
+# Receivers: webhooks (the outbox of outbound webhooks).
+events_recorded = Signal()

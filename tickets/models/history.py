@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.db import insert_rows
 
 from .. import labels
+from ..signals import events_recorded
 from .choices import EventKind
 from .conversation import Followup
 from .ticket import Ticket
@@ -31,11 +32,14 @@ class TicketEventManager(models.Manager.from_queryset(TicketEventQuerySet)):
         """One INSERT for the (ticket, kind, data) rows; the events, in the order of `rows`."""
         actor = actor if getattr(actor, "pk", None) else None
         now = now or timezone.now()
-        return insert_rows([
+        events = insert_rows([
             TicketEvent(ticket=ticket, kind=kind, actor=actor, is_public=public, data=data or {},
                         followup=followup, created_at=now)
             for ticket, kind, data in rows
         ])
+        if events:
+            events_recorded.send(sender=TicketEvent, events=events)
+        return events
 
     def record(self, *, ticket: Ticket, kind: str, actor=None, public: bool = True,
                data: dict | None = None, followup: Followup | None = None) -> TicketEvent:
