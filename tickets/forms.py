@@ -7,12 +7,13 @@ from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.people import PersonChoiceField
 from accounts.roles import is_agent
 
-from .models import CannedReply, Category, LinkKind, Priority, Scale, TicketType
+from .models import CannedReply, Category, LinkKind, Phase, Priority, Scale, TicketType
 from .selectors import agents, category_choices
 from .uploads import validate_upload
 
@@ -197,7 +198,9 @@ class ChecklistForm(VersionedForm):
 class RootCauseForm(VersionedForm):
     root_cause = forms.CharField(
         label=_("Root cause"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10000,
-        help_text=_("Recording it moves the ticket from Diagnostic to Résolution."),
+        # The phases by their labels, which are translated (the English ones are Diagnosis, Resolution).
+        help_text=format_lazy(_("Recording it moves the ticket from {diagnostic} to {resolution}."),
+                              diagnostic=Phase.DIAGNOSTIC.label, resolution=Phase.RESOLUTION.label),
     )
 
     def __init__(self, *args, **kwargs):

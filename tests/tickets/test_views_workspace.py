@@ -81,6 +81,20 @@ def test_root_cause_is_required(agent_client, ticket, agent_n1):
     assert working.phase == "diagnostic"
 
 
+@pytest.mark.parametrize(("language", "expected"), [
+    ("fr", "L'enregistrer fait passer le ticket de la phase Diagnostic à la phase Résolution."),
+    ("en", "Recording it moves the ticket from Diagnosis to Resolution."),
+])
+def test_the_root_cause_help_names_the_phases_in_the_readers_language(agent_client, ticket, agent_n1, language,
+                                                                     expected):
+    """The newcomer's walk found "from Diagnostic to Résolution" on the English workspace."""
+    working = advance(ticket, to="in_progress", agent=agent_n1)
+
+    page = agent_client.get(working.get_agent_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert expected in page
+
+
 def test_duplicate_of_closes_the_duplicate_and_merges_its_followups(agent_client, requester, category, agent_n1):
     original = make_ticket(requester=requester, category=category, title="Messagerie en panne")
     duplicate = make_ticket(requester=requester, category=category, title="Outlook ne marche plus",
