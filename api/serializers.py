@@ -261,6 +261,5 @@ LEVELS = Level.values
 
 
 def ticket_representation(ticket) -> dict:
-    """The API's representation of a ticket, for the webhooks' payloads
-    (settings.HELPDESK_WEBHOOK_TICKET_REPRESENTATION)."""
+    """The API's representation of a ticket, also the webhooks' payload (webhooks.services)."""
     return dict(TicketSerializer(ticket).data)

@@ -413,9 +413,6 @@ HELPDESK_RATE_API = os.environ.get("HELPDESK_RATE_API", "600/m")
 # receiver on 127.0.0.1, an intranet); seconds to connect and to wait for the answer.
 HELPDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOK_ALLOW_PRIVATE", False)
 HELPDESK_WEBHOOK_TIMEOUT = float(os.environ.get("HELPDESK_WEBHOOK_TIMEOUT", "5"))
-# The API's representation of a ticket, which the webhooks send as their payload (a dotted path: the
-# webhooks app does not import the api app, docs/architecture.md).
-HELPDESK_WEBHOOK_TICKET_REPRESENTATION = "api.serializers.ticket_representation"
 CELERY_BEAT_SCHEDULE["send-pending-webhooks"] = {
     "task": "webhooks.tasks.send_pending_webhooks",
     "schedule": crontab(minute="*"),

@@ -26,11 +26,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
 from accounts.roles import is_manager
+from api.serializers import ticket_representation
 from core.broker import publish
 from core.exceptions import ActionRefused
 
@@ -175,12 +175,11 @@ def deliveries_enqueue(*, event_type: str, items: Sequence[tuple[object, dict, i
     if not endpoints:
         subscriptions_forget()  # the cached map was stale
         return 0
-    represent = import_string(settings.HELPDESK_WEBHOOK_TICKET_REPRESENTATION)
     now = timezone.now()
     rows = []
     with translation.override(settings.LANGUAGE_CODE):
         for ticket, data, position in items:
-            body = {"ticket": represent(ticket), **data} if ticket is not None else data
+            body = {"ticket": ticket_representation(ticket), **data} if ticket is not None else data
             payload = _payload(event_type, now, body)
             rows += [WebhookDelivery(endpoint_id=endpoint.pk, message_id=_message_id(), event_type=event_type,
                                      ticket=ticket, position=position, payload=payload, created_at=now,
