@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import logout
 from tests.factories import CategoryFactory, UserFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -24,9 +25,7 @@ def _login(page: Page, base: str, username: str) -> None:
 
 
 def _logout(page: Page) -> None:
-    with page.expect_navigation():
-        page.locator('form[action$="/accounts/logout/"] button').click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    logout(page)
 
 
 def _submit(page: Page, form_selector: str) -> None:
