@@ -17,7 +17,8 @@ STATE_LABELS = {
     "paused": _("paused"),
     "met": _("met"),
 }
-# The queue's compact badges name their target in one word.
+# The queue's compact badges name their target in one word, and a breach in one more.
+COMPACT_LABELS = {"breached": _("overdue")}
 SHORT_TARGETS = {Target.RESPONSE: _("Response"), Target.RESOLUTION: _("Resolution")}
 STATE_CLASSES = {
     "on_time": "text-bg-light border",
@@ -46,6 +47,7 @@ def sla_badges(ticket, compact=False):
         rows.append({
             "target": Target(target).label,
             "short": SHORT_TARGETS[Target(target)],
+            "compact_label": COMPACT_LABELS.get(state, STATE_LABELS[state]),
             "state": state,
             "label": STATE_LABELS[state],
             "css": STATE_CLASSES[state],
