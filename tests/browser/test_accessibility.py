@@ -28,6 +28,7 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": [
 LANGUAGES = ("fr", "en")
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 AXE = Axe()
+TOP_BAR_ONE_LINE = 64  # px: the top bar's height when its items fit on one line
 
 ARTICLE_BODY = """# Imprimante : erreur 0x51
 
@@ -133,6 +134,9 @@ def _audit(browser: Browser, base: str, username: str | None, checks: list[Check
                         check.then(page)
                     where = f"{check.name} [{language}, {width_name}] {page.url.removeprefix(base)}"
                     results = AXE.run(page, options=AXE_OPTIONS).response
+                    bar = page.evaluate("document.querySelector('nav.navbar').getBoundingClientRect().height")
+                    if width_name == "desktop" and bar > TOP_BAR_ONE_LINE:
+                        found.append(f"{where}: the top bar wraps ({bar:.0f} px high)")
                     overflow = page.evaluate("document.documentElement.scrollWidth") - width
                     if overflow > 0:  # WCAG 1.4.10 Reflow: nothing scrolls the whole page sideways
                         found.append(f"{where}: reflow: the page is {overflow} px wider than the window")
