@@ -123,3 +123,8 @@ document.addEventListener("htmx:configRequest", function (event) {
     saved = null;
   });
 })();
+
+// A <details data-fold-on-phone> is served open; on a phone it starts folded (the queue's filters).
+document.querySelectorAll("details[data-fold-on-phone]").forEach(function (details) {
+  if (window.matchMedia("(max-width: 575.98px)").matches) { details.open = false; }
+});

@@ -72,6 +72,9 @@ def _submit_empty(form: str) -> Callable[[Page], None]:
 
 
 def _swap_queue(page: Page) -> None:
+    panel = page.locator("#queue-filters details.queue-filter-panel")
+    if panel.get_attribute("open") is None:  # folded on a phone: open it as a person would
+        panel.locator("summary").click()
     with page.expect_response(lambda r: "priority=P1" in r.url and r.request.headers.get("hx-request") == "true"):
         page.select_option("#queue-filters select[name=priority]", "P1")
     page.wait_for_load_state("networkidle")

@@ -1,4 +1,4 @@
-"""Issue 17, the keyboard in Chromium: the skip link comes first; Tab reaches every action of the workspace
+"""Issue 17, the keyboard in Chromium: the skip link comes first; Tab reaches every action of the queue and the workspace
 and each shows where the focus is; the queue's help lists every shortcut app.js knows; after an htmx swap
 the focus is where it was; the filters put no empty parameter in the URL."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlparse
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login
@@ -41,10 +42,12 @@ def _world():
     return agent, advance(tickets[0], to="in_progress", agent=agent), tickets
 
 
-def test_the_skip_link_comes_first_and_tab_reaches_every_action_with_a_visible_focus(live_server, page: Page):
+@pytest.mark.parametrize("where", ["queue", "workspace"])
+def test_the_skip_link_comes_first_and_tab_reaches_every_action_with_a_visible_focus(live_server, page: Page,
+                                                                                    where):
     agent, ticket, _tickets = _world()
     login(page, live_server, "agent1")
-    page.goto(f"{live_server.url}{ticket.get_agent_url()}")
+    page.goto(f"{live_server.url}{'/agent/' if where == 'queue' else ticket.get_agent_url()}")
 
     page.keyboard.press("Tab")
     skip = page.locator("a.skip-link")
