@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
-WIDTH, HEIGHT, PAD = 640, 180, 28
+WIDTH, HEIGHT, PAD = 640, 200, 12
 
 
 def line_chart(points: list[tuple[str, float | None]], *, title: str, unit: str = "",
-               color: str = "#0d6efd") -> SafeString:
-    """A polyline over the buckets; missing values break nothing (they are skipped)."""
+               color: str = "#0a58ca") -> SafeString:
+    """A polyline over the buckets with light gridlines; missing values break nothing (they are skipped).
+
+    The axis labels are HTML around the SVG, not SVG text: the SVG scales with its column, and its text
+    would shrink below a readable size (12 px) on a phone; HTML text keeps the page's size."""
     values = [value for _label, value in points if value is not None]
     top = max(values, default=0) or 1
     count = max(len(points) - 1, 1)
@@ -25,20 +29,27 @@ def line_chart(points: list[tuple[str, float | None]], *, title: str, unit: str 
 
     coordinates = " ".join(f"{x(i)},{y(v)}" for i, (_label, v) in enumerate(points) if v is not None)
     dots = format_html_join(
-        "", '<circle cx="{}" cy="{}" r="2.5" fill="{}"><title>{}: {}{}</title></circle>',
+        "", '<circle cx="{}" cy="{}" r="4" fill="{}"><title>{}: {}{}</title></circle>',
         ((x(i), y(v), color, label, v, unit) for i, (label, v) in enumerate(points) if v is not None),
+    )
+    grid = format_html_join(
+        "", '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>',
+        ((PAD, y(top * share), WIDTH - PAD, y(top * share), "#adb5bd" if share == 0 else "#e9ecef")
+         for share in (0, 0.5, 1)),
     )
     first = points[0][0] if points else ""
     last = points[-1][0] if points else ""
+    summary = _("%(title)s from %(first)s to %(last)s, highest %(top)s%(unit)s") % {
+        "title": title, "first": first, "last": last, "top": round(top, 2), "unit": unit}
     return format_html(
-        '<svg viewBox="0 0 {w} {h}" class="chart" role="img" aria-label="{title}">'
-        '<line x1="{p}" y1="{base}" x2="{right}" y2="{base}" stroke="#adb5bd"/>'
-        '<text x="{p}" y="{h_label}" font-size="11" fill="#6c757d">{first}</text>'
-        '<text x="{right}" y="{h_label}" font-size="11" fill="#6c757d" text-anchor="end">{last}</text>'
-        '<text x="{p}" y="14" font-size="11" fill="#6c757d">{top}{unit}</text>'
-        '<polyline fill="none" stroke="{color}" stroke-width="2" points="{coordinates}"/>{dots}</svg>',
-        w=WIDTH, h=HEIGHT, title=title, p=PAD, base=HEIGHT - PAD, right=WIDTH - PAD, h_label=HEIGHT - 8,
-        first=first, last=last, top=round(top, 2), unit=unit, color=color, coordinates=coordinates, dots=dots,
+        '<figure class="chart-figure mb-0"><figcaption class="chart-title">{title}</figcaption>'
+        '<div class="chart-axis chart-axis-y" aria-hidden="true"><span>{top}{unit}</span><span>0</span></div>'
+        '<svg viewBox="0 0 {w} {h}" class="chart" role="img" aria-label="{summary}">{grid}'
+        '<polyline fill="none" stroke="{color}" stroke-width="2.5" points="{coordinates}"/>{dots}</svg>'
+        '<div class="chart-axis chart-axis-x" aria-hidden="true"><span>{first}</span><span>{last}</span></div>'
+        '</figure>',
+        w=WIDTH, h=HEIGHT, title=title, summary=summary, grid=grid, first=first, last=last,
+        top=round(top, 2), unit=unit, color=color, coordinates=coordinates, dots=dots,
     )
 
 

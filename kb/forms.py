@@ -72,6 +72,7 @@ class ArticleEditForm(ArticleForm):
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search the knowledge base"), max_length=200, required=False,
                         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                                      "class": "form-control form-control-lg",
                                                       "placeholder": _("e.g. VPN, imprimante, mot de passe")}))
     category = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

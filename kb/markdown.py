@@ -9,9 +9,13 @@ sources only (no javascript:, data:, relative or protocol-less URLs).
 
 from __future__ import annotations
 
+import re
+
 import markdown as markdown_lib
 import nh3
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br"]
 
@@ -55,8 +59,23 @@ def sanitise_html(html: str) -> str:
     )
 
 
+# The page's own title is the <h1>: the article's headings start one level below it (# → <h2>).
+HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def _fit_into_page(html: str) -> str:
+    """Shift the headings one level down and give tables Bootstrap's look and a sideways scroll.
+
+    Runs on nh3's output, where these tags carry no attribute at all: the patterns match them exactly."""
+    html = HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}>", html)
+    region = f'<div class="table-responsive" role="region" tabindex="0" aria-label="{escape(_("Table"))}">'
+    return html.replace("<table>", f'{region}<table class="table table-sm table-bordered">').replace(
+        "</table>", "</table></div>")
+
+
 def render_markdown(text: str) -> SafeString:
     """Markdown → sanitised HTML, safe to put in a page as is."""
     html = markdown_lib.markdown(text or "", extensions=EXTENSIONS, output_format="html")
-    # nh3 has just sanitised it against the allow-list above: the one mark_safe of the project's Markdown.
-    return mark_safe(sanitise_html(html))  # noqa: S308
+    # nh3 has just sanitised it against the allow-list above (our own markup is added after it, on the
+    # exact tags nh3 leaves): the one mark_safe of the project's Markdown.
+    return mark_safe(_fit_into_page(sanitise_html(html)))  # noqa: S308

@@ -7,6 +7,8 @@ from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -22,12 +24,22 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _upload_limits() -> str:
+    """The limits validate_upload applies, written under every file input."""
+    return _("Up to %(count)d files of %(size)s at most each: %(types)s.") % {
+        "count": settings.HELPDESK_ATTACHMENT_MAX_FILES,
+        "size": filesizeformat(settings.HELPDESK_ATTACHMENT_MAX_BYTES),
+        "types": ", ".join(extension.upper() for extension in settings.HELPDESK_ATTACHMENT_EXTENSIONS),
+    }
+
+
 class MultipleFileField(forms.FileField):
     """Several files in one input, each checked by tickets.uploads.validate_upload."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
         kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", lazy(_upload_limits, str)())
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

@@ -18,7 +18,11 @@ CHOICES = {"status": Status, "level": Level, "priority": Priority}
 @register.inclusion_tag("dashboard/partials/metric_card.html", takes_context=True)
 def metric_card(context, key, value, unit):
     target = TARGETS[key]
-    return {"target": target, "value": value, "unit": unit, "ok": context["overall"]["ok"][key], "key": key}
+    # The first-response target is a share of tickets answered within the SLA (%), not a number of hours:
+    # the card shows the hours without judging them, and judges the share beside them (same unit).
+    judged = context["overall"].get("response_met_pct") if key == "first_response" else value
+    return {"target": target, "value": value, "unit": unit, "ok": context["overall"]["ok"][key], "key": key,
+            "judged": judged, "judged_apart": key == "first_response"}
 
 
 @register.inclusion_tag("dashboard/partials/breakdown.html", takes_context=True)

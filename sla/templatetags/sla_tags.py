@@ -17,6 +17,9 @@ STATE_LABELS = {
     "paused": _("paused"),
     "met": _("met"),
 }
+# The queue's compact badges name their target in one word, and a breach in one more.
+COMPACT_LABELS = {"breached": _("overdue")}
+SHORT_TARGETS = {Target.RESPONSE: _("Response"), Target.RESOLUTION: _("Resolution")}
 STATE_CLASSES = {
     "on_time": "text-bg-light border",
     "warning": "text-bg-warning",
@@ -43,10 +46,13 @@ def sla_badges(ticket, compact=False):
             continue
         rows.append({
             "target": Target(target).label,
+            "short": SHORT_TARGETS[Target(target)],
+            "compact_label": COMPACT_LABELS.get(state, STATE_LABELS[state]),
             "state": state,
             "label": STATE_LABELS[state],
             "css": STATE_CLASSES[state],
             "due_at": clock.due_at,
             "remaining": clock.due_at - now if state in ("on_time", "warning") else None,
+            "remaining_seconds": (clock.due_at - now).total_seconds() if state in ("on_time", "warning") else None,
         })
     return {"rows": rows, "compact": compact}

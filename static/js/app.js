@@ -59,3 +59,72 @@ document.addEventListener("change", function (event) {
   }
   select.value = "";
 });
+
+// A checkbox marked data-submit-on-change saves its form at once (the workspace's deliverables); without
+// JavaScript the form's own button does it.
+document.addEventListener("change", function (event) {
+  var box = event.target.closest("[data-submit-on-change]");
+  if (box && box.form) { box.form.requestSubmit(); }
+});
+
+// Forms marked data-strip-empty leave their empty fields out of the URL (the queue's filters): on a plain
+// submit the empty fields are disabled for the moment of the submit, and htmx requests drop them too.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches("form[data-strip-empty]") || form.method.toLowerCase() !== "get") { return; }
+  var emptied = Array.prototype.filter.call(form.elements, function (field) {
+    return field.name && !field.disabled && field.value === "" && field.type !== "submit";
+  });
+  emptied.forEach(function (field) { field.disabled = true; });
+  window.setTimeout(function () { emptied.forEach(function (field) { field.disabled = false; }); }, 0);
+});
+document.addEventListener("htmx:configRequest", function (event) {
+  if (!event.detail.elt.closest("form[data-strip-empty]") || event.detail.verb !== "get") { return; }
+  var parameters = event.detail.parameters;
+  Array.from(new Set(Array.from(event.detail.formData.keys()))).forEach(function (name) {
+    var values = event.detail.formData.getAll(name).filter(function (value) { return value !== ""; });
+    if (!values.length) { delete parameters[name]; }
+  });
+});
+
+// After htmx swaps a region marked data-keep-focus, the focus returns where it was: the same control
+// (by id, or by name and value) if the new content has it, else the region itself, never the page's top.
+// The queue's highlighted row (j/k) comes back too, and the region's summary is read out.
+(function () {
+  "use strict";
+  var saved = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var region = event.detail.target;
+    if (!region || !region.matches("[data-keep-focus]")) { saved = null; return; }
+    var active = document.activeElement;
+    var row = region.querySelector("tr.active-row[data-href]");
+    saved = {
+      inside: !!(active && region.contains(active) && active !== region),
+      id: active && active.id, name: active && active.name, value: active && active.value,
+      row: row && row.dataset.href,
+    };
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = event.detail.target;
+    if (!saved || !region || !region.matches("[data-keep-focus]")) { return; }
+    if (saved.row) {
+      var again = region.querySelector('tr[data-href="' + CSS.escape(saved.row) + '"]');
+      if (again) { again.classList.add("active-row"); }
+    }
+    if (saved.inside || document.activeElement === document.body) {
+      var target = (saved.id && document.getElementById(saved.id)) ||
+        (saved.name && region.querySelector('[name="' + CSS.escape(saved.name) + '"][value="' + CSS.escape(saved.value || "") + '"]')) ||
+        region;
+      target.focus({ preventScroll: target === region });
+    }
+    var summary = region.querySelector("[data-queue-summary]");
+    var live = document.getElementById("queue-announce");
+    if (summary && live) { live.textContent = summary.textContent; }
+    saved = null;
+  });
+})();
+
+// A <details data-fold-on-phone> is served open; on a phone it starts folded (the queue's filters).
+document.querySelectorAll("details[data-fold-on-phone]").forEach(function (details) {
+  if (window.matchMedia("(max-width: 575.98px)").matches) { details.open = false; }
+});

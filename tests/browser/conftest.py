@@ -92,7 +92,18 @@ def login(page: Page, live_server, username: str, password: str = DEMO_PASSWORD)
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
+def open_user_menu(page: Page) -> None:
+    """Open the top bar's user menu (language, own requests, log out), behind the toggler on a phone."""
+    toggler = page.locator("nav .navbar-toggler")
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+    menu = page.locator("[data-testid=user-menu]")
+    if menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+
+
 def logout(page: Page) -> None:
+    open_user_menu(page)
     with page.expect_navigation():
         page.locator('form[action$="/accounts/logout/"] button').click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))

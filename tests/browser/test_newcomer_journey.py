@@ -216,8 +216,8 @@ def test_newcomer_journey(live_server, page: Page, language: str):
     walk.submit(page.locator('form[action$="/take/"]'))
     reply = page.locator("form#reply-form")
     walk.fill(reply.locator("textarea[name=body]"), words["reply"])
-    if reply.locator("input[name=is_public]").count():
-        reply.locator("input[name=is_public]").check()
+    # The public reply: its tab (a radio, checked by default when the last message was public).
+    reply.locator("input[name=is_public][value=on]").check()
     walk.submit(reply)
     expect(page.locator("[data-testid=timeline]")).to_contain_text(words["reply"])
 

@@ -29,7 +29,7 @@ def test_a_reply_from_a_stale_tab_is_added_too(live_server, context: BrowserCont
     for tab, body in ((first, FIRST), (second, SECOND)):  # the second tab still has the old version
         form = tab.locator("form#reply-form")
         form.locator("textarea[name=body]").fill(body)
-        form.locator("input[name=is_public]").check()
+        form.locator("label[for=reply-kind-public]").click()  # the "Public reply" tab
         with tab.expect_navigation():
             form.locator("button[type=submit]").click()
         assert tab.url == workspace, tab.url

@@ -12,9 +12,20 @@ def test_markdown_renders_headings_lists_code_quotes_and_tables():
     html = render_markdown("# Titre\n\n- un\n- deux\n\n> cité\n\n```\nping 10.0.0.1\n```\n\n"
                            "| a | b |\n|---|---|\n| 1 | 2 |\n\nDu `code` et **gras**.")
 
-    for fragment in ("<h1>Titre</h1>", "<li>un</li>", "<blockquote>", "<pre><code>ping 10.0.0.1",
-                     "<table>", "<td>1</td>", "<code>code</code>", "<strong>gras</strong>"):
+    for fragment in ("<h2>Titre</h2>", "<li>un</li>", "<blockquote>", "<pre><code>ping 10.0.0.1",
+                     '<table class="table table-sm table-bordered">', "<td>1</td>", "<code>code</code>",
+                     "<strong>gras</strong>"):
         assert fragment in html, fragment
+
+
+def test_headings_start_below_the_page_title_and_tables_scroll_in_a_named_region():
+    html = render_markdown("# Un\n\n## Deux\n\n###### Six\n\n<h1>brut</h1>\n\n| a |\n|---|\n| 1 |")
+
+    assert "<h1>" not in html
+    assert "<h2>Un</h2>" in html and "<h3>Deux</h3>" in html and "<h6>Six</h6>" in html
+    assert "<h2>brut</h2>" in html
+    assert '<div class="table-responsive" role="region" tabindex="0" aria-label="Tableau"><table ' in html
+    assert html.count("</table></div>") == 1
 
 
 def test_script_tags_are_removed_with_their_content():

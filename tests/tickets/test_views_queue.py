@@ -11,7 +11,7 @@ from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, a
 from tickets import services
 from tickets.models import SavedView, Scale, Ticket
 
-ROW = re.compile(r'<tr data-href="/agent/tickets/([0-9-]+)/">')
+ROW = re.compile(r'<tr data-href="/agent/tickets/([0-9-]+)/"[ >]')
 
 
 def references(response) -> list[str]:

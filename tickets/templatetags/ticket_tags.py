@@ -187,3 +187,9 @@ def duration_short(seconds) -> str:
     if hours:
         return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": minutes}
     return _("%(minutes)d min") % {"minutes": max(minutes, 1) if seconds else 0}
+
+
+@register.simple_tag
+def unticked_deliverables(checklists) -> list:
+    """The deliverables of every phase still unticked: a resolved or closed ticket warns about them."""
+    return [item for phase in checklists for item in phase["items"] if not item["done"]]
