@@ -105,6 +105,7 @@ class _Person:
     pseudonym: str
     strong: list[str]  # found anywhere: full name, email, phone, username
     weak: list[str]  # first or last name alone: only in the person's own tickets
+    terms: list[str]  # what a row must contain to be searched (taken before the person is rewritten)
     pattern: re.Pattern = field(init=False)
     scoped: re.Pattern = field(init=False)
 
@@ -133,7 +134,8 @@ def _person(user) -> _Person:
         strong.append(re.escape(user.username))
     weak += [re.escape(name) for name in (first, last) if len(name) >= 2]
     strong = strong or [re.escape(f"\0{user.pk}\0")]
-    return _Person(user=user, pseudonym=pseudonym, strong=strong, weak=weak)
+    return _Person(user=user, pseudonym=pseudonym, strong=strong, weak=weak,
+                   terms=_candidate_terms(user, profile.phone if profile else ""))
 
 
 def _scrub(value, pattern: re.Pattern, replacement: str):
@@ -147,22 +149,24 @@ def _scrub(value, pattern: re.Pattern, replacement: str):
 
 
 def _search_terms(people: Sequence[_Person]) -> list[str]:
+    return [term for term in dict.fromkeys(t for person in people for t in person.terms) if term]
+
+
+def _candidate_terms(user, phone: str) -> list[str]:
     """Plain substrings that a row must contain (case-insensitively) to be worth a regex pass."""
-    terms = []
-    for person in people:
-        user = person.user
-        terms += [t for t in (user.email, f"{user.first_name} {user.last_name}".strip(),
-                              f"{user.last_name} {user.first_name}".strip()) if t and " " in t or "@" in t]
-        if len(user.username) >= 5:
-            terms.append(user.username)
-        phone = (Profile.objects.filter(user=user).values_list("phone", flat=True).first() or "").strip()
-        digits = re.sub(r"\D", "", phone)
-        if len(digits) >= 6:
-            national = "0" + digits[2:] if digits.startswith("33") and len(digits) == 11 else digits
-            grouped = " ".join(national[i:i + 2] for i in range(0, len(national), 2))
-            terms += [phone, digits, national, grouped, national.replace(" ", "."), f"+33 {national[1:]}",
-                      "+33 " + " ".join([national[1]] + [national[i:i + 2] for i in range(2, len(national), 2)])]
-    return [term for term in dict.fromkeys(terms) if term]
+    terms = [t for t in (user.email, f"{user.first_name} {user.last_name}".strip(),
+                         f"{user.last_name} {user.first_name}".strip()) if t and (" " in t or "@" in t)]
+    if len(user.username) >= 5:
+        terms.append(user.username)
+    phone = phone.strip()
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 6:
+        national = "0" + digits[2:] if digits.startswith("33") and len(digits) == 11 else digits
+        grouped = " ".join(national[i:i + 2] for i in range(0, len(national), 2))
+        terms += [phone, digits, national, grouped, grouped.replace(" ", "."), grouped.replace(" ", "-"),
+                  f"+33{national[1:]}", "+33 " + " ".join([national[1]] + [national[i:i + 2]
+                                                                         for i in range(2, len(national), 2)])]
+    return terms
 
 
 def _text_fields(model) -> list[models.Field]:
@@ -291,7 +295,7 @@ def people_anonymise(*, users: Sequence, actor=None) -> AnonymiseResult:
         mail.raw = mail.body.encode()
     InboundEmail.objects.bulk_update(mails, ["subject", "body", "from_address", "raw"], batch_size=BATCH)
 
-    notifications, _ = Notification.objects.filter(recipient_id__in=pks, sent_at__isnull=True).delete()
+    notifications, _detail = Notification.objects.filter(recipient_id__in=pks, sent_at__isnull=True).delete()
     deleted = attachments_delete(Attachment.objects.filter(uploaded_by_id__in=pks))
     ApiToken.objects.filter(user_id__in=pks).delete()
 
