@@ -1,6 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.http import HttpResponse
+from django.core import signing
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -49,8 +53,41 @@ def anonymise_personal_data(modeladmin, request, queryset):
                                               count) % {"count": count})
 
 
+LINK_SALT = "privacy.export-link"
+LINK_MAX_AGE = 24 * 3600  # a link to an export written under MEDIA_ROOT/exports/ is valid one day
+
+
+def export_link(name: str) -> str:
+    return reverse("admin:privacy_export_download", args=[signing.TimestampSigner(salt=LINK_SALT).sign(name.removeprefix("exports/"))])
+
+
+@admin.action(description=_("Write personal data export to a one-day link"), permissions=["change"])
+def export_personal_data_link(modeladmin, request, queryset):
+    for user in queryset[:20]:
+        name = services.personal_data_export_to_media(user=user)
+        modeladmin.message_user(request, format_html(_("Export of user {pk}: <a href=\"{url}\">download</a> "
+                                                       "(valid one day)."), pk=user.pk, url=export_link(name)))
+
+
 class PrivacyUserAdmin(_UserAdmin):
-    actions = [*(_UserAdmin.actions or []), export_personal_data, anonymise_personal_data]
+    actions = [*(_UserAdmin.actions or []), export_personal_data, export_personal_data_link,
+               anonymise_personal_data]
+
+    def get_urls(self):
+        return [path("personal-data/<str:token>/", self.admin_site.admin_view(self.export_download),
+                     name="privacy_export_download"), *super().get_urls()]
+
+    def export_download(self, request, token: str):
+        if not self.has_change_permission(request):
+            raise Http404
+        try:
+            name = "exports/" + signing.TimestampSigner(salt=LINK_SALT).unsign(token, max_age=LINK_MAX_AGE)
+        except signing.BadSignature as error:
+            raise Http404 from error
+        if "/" in name.removeprefix("exports/") or not default_storage.exists(name):
+            raise Http404
+        return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename="personal-data.zip",
+                            content_type="application/zip")
 
 
 if admin.site.is_registered(User):

@@ -75,6 +75,21 @@ def personal_data_export_to_media(*, user) -> str:
     return default_storage.save(name, ContentFile(personal_data_export(user=user)))
 
 
+def exports_purge(*, now=None) -> int:
+    """Delete the exports written more than a day ago (their links no longer work); how many."""
+    from django.core.files.storage import default_storage
+
+    limit = (now or timezone.now()) - timedelta(days=1)
+    try:
+        _dirs, files = default_storage.listdir("exports")
+    except FileNotFoundError:
+        return 0
+    old = [name for name in files if default_storage.get_modified_time(f"exports/{name}") < limit]
+    for name in old:
+        default_storage.delete(f"exports/{name}")
+    return len(old)
+
+
 # --- Anonymisation (right to erasure) -----------------------------------------------------------
 
 def pseudonym_code(pk: int) -> str:

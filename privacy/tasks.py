@@ -8,6 +8,7 @@ from . import services
 
 @shared_task
 def run_retention() -> int:
+    services.exports_purge()
     return len(services.retention_run())
 
 

@@ -82,3 +82,38 @@ def test_the_celery_task_writes_the_export_under_media(world, alice, settings):
 
     name = export_personal_data.apply(args=[alice.pk]).get()
     assert name.startswith("exports/") and (settings.MEDIA_ROOT / name).exists()
+
+
+def test_the_one_day_link_serves_staff_only_and_expires(world, client, alice, bob):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    response = client.post(reverse("admin:auth_user_changelist"),
+                           {"action": "export_personal_data_link", "_selected_action": [alice.pk]}, follow=True)
+    [message] = [str(m) for m in response.context["messages"]]
+    link = message.split('href="')[1].split('"')[0]
+
+    data, _archive = _open(b"".join(client.get(link).streaming_content))
+    assert data["person"]["username"] == "requester"
+    assert client.get(link[:-3] + "xyz/").status_code == 404
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert client.get(link).status_code == 404
+    client.force_login(bob)
+    assert client.get(link).status_code == 302  # to the admin login
+
+
+def test_exports_older_than_a_day_are_purged(world, alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from privacy.services import exports_purge, personal_data_export_to_media
+
+    name = personal_data_export_to_media(user=alice)
+    assert exports_purge() == 0
+    assert exports_purge(now=timezone.now() + timedelta(days=1, minutes=1)) == 1
+    assert not (settings.MEDIA_ROOT / name).exists()
