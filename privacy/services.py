@@ -407,3 +407,40 @@ def retention_run(*, dry_run: bool = False, now=None) -> list[RetentionStep]:
     for batch in _batches(users, BATCH):
         people_anonymise(users=list(user_model.objects.filter(pk__in=batch)))
     return steps
+
+
+# --- Personal data in free text -----------------------------------------------------------------
+
+@transaction.atomic
+def ticket_redact(*, ticket: Ticket, actor, target: str) -> list[str]:
+    """Mask what `privacy.detect` finds in the ticket's description ("description") or one of its
+    followups ("followup:<id>"); the kinds masked (nothing is written when nothing is found)."""
+    from django.db.models import F
+
+    from .detect import redact as _redact
+
+    def redact(text: str):
+        with translation.override(settings.LANGUAGE_CODE):  # stored text: in the site's language
+            return _redact(text)
+
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if target == "description":
+        text, findings = redact(ticket.description)
+        if findings:
+            Ticket.objects.filter(pk=ticket.pk).update(description=text, version=F("version") + 1)
+    elif target.startswith("followup:") and target.removeprefix("followup:").isdigit():
+        followup = Followup.objects.filter(ticket=ticket, pk=int(target.removeprefix("followup:"))).first()
+        if followup is None:
+            return []
+        text, findings = redact(followup.body)
+        if findings:
+            Followup.objects.filter(pk=followup.pk).update(body=text)
+    else:
+        return []
+    kinds = sorted({finding.kind for finding in findings})
+    if kinds:
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("personal data masked")
+        TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=actor, public=False,
+                                   data={"reason": reason, "privacy": "redacted", "kinds": kinds})
+    return kinds
