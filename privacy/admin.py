@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
@@ -8,8 +7,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.roles import is_manager
+
 from . import services
-from .models import Anonymisation, RetentionRule
+from .models import Anonymisation, Person, RetentionRule
 
 
 @admin.register(RetentionRule)
@@ -27,10 +28,6 @@ class AnonymisationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-User = get_user_model()
-_UserAdmin = type(admin.site._registry[User]) if admin.site.is_registered(User) else admin.ModelAdmin
 
 
 @admin.action(description=_("Export personal data (ZIP)"), permissions=["change"])
@@ -69,9 +66,34 @@ def export_personal_data_link(modeladmin, request, queryset):
                                                        "(valid one day)."), pk=user.pk, url=export_link(name)))
 
 
-class PrivacyUserAdmin(_UserAdmin):
-    actions = [*(_UserAdmin.actions or []), export_personal_data, export_personal_data_link,
-               anonymise_personal_data]
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    """Managers (and superusers) export or anonymise a person here; nothing else is editable."""
+
+    list_display = ("username", "first_name", "last_name", "email", "is_active")
+    search_fields = ("username", "first_name", "last_name", "email")
+    list_filter = ("is_active",)
+    fields = ("username", "first_name", "last_name", "email", "is_active", "date_joined", "last_login")
+    readonly_fields = fields
+    actions = [export_personal_data, export_personal_data_link, anonymise_personal_data]
+
+    def _allowed(self, request) -> bool:
+        return request.user.is_active and (request.user.is_superuser or is_manager(request.user))
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_urls(self):
         return [path("personal-data/<str:token>/", self.admin_site.admin_view(self.export_download),
@@ -88,8 +110,3 @@ class PrivacyUserAdmin(_UserAdmin):
             raise Http404
         return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename="personal-data.zip",
                             content_type="application/zip")
-
-
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
-admin.site.register(User, PrivacyUserAdmin)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -47,3 +48,12 @@ class Anonymisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.at:%Y-%m-%d}"
+
+
+class Person(User):
+    """The people, as the managers' page of personal data in the admin (export, anonymise) shows them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("person (personal data)")
+        verbose_name_plural = _("people (personal data)")

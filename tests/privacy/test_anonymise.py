@@ -117,3 +117,16 @@ def test_the_anonymise_command_refuses_an_unknown_user(db):
 
     with pytest.raises(CommandError):
         call_command("personal_data_anonymise", "nobody")
+
+
+def test_a_manager_anonymises_from_the_admin(world, alice, manager, client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:privacy_person_changelist"),
+                               {"action": "anonymise_personal_data", "_selected_action": [alice.pk]})
+    assert response.status_code == 302
+    assert Anonymisation.objects.filter(user=alice).exists() and _found(EMAIL) == []

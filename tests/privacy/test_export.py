@@ -60,8 +60,9 @@ def test_the_export_command_refuses_an_unknown_user(db, tmp_path):
         call_command("personal_data_export", "nobody", "--output", str(tmp_path / "x.zip"))
 
 
-def test_only_staff_can_export_from_the_admin_and_a_requester_never_gets_someone_else(world, client, alice, bob):
-    changelist = reverse("admin:auth_user_changelist")
+def test_only_managers_export_from_the_admin_and_a_requester_never_gets_someone_else(world, client, alice, bob,
+                                                                                      manager, agent_n1):
+    changelist = reverse("admin:privacy_person_changelist")
     post = {"action": "export_personal_data", "_selected_action": [bob.pk]}
 
     client.force_login(alice)
@@ -69,8 +70,14 @@ def test_only_staff_can_export_from_the_admin_and_a_requester_never_gets_someone
     assert response.status_code == 302 and "login" in response["Location"]
     assert not response.get("Content-Type", "").startswith("application/zip")
 
-    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    agent_n1.is_staff = True  # staff without the Manager role: still no
+    agent_n1.save()
+    client.force_login(agent_n1)
+    assert client.post(changelist, post).status_code == 403
+
+    manager.is_staff = True  # as in the demo
+    manager.save()
+    client.force_login(manager)
     response = client.post(changelist, {"action": "export_personal_data", "_selected_action": [alice.pk]})
     assert response["Content-Type"] == "application/zip"
     data, _archive = _open(response.content)
@@ -92,7 +99,7 @@ def test_the_one_day_link_serves_staff_only_and_expires(world, client, alice, bo
 
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
-    response = client.post(reverse("admin:auth_user_changelist"),
+    response = client.post(reverse("admin:privacy_person_changelist"),
                            {"action": "export_personal_data_link", "_selected_action": [alice.pk]}, follow=True)
     [message] = [str(m) for m in response.context["messages"]]
     link = message.split('href="')[1].split('"')[0]
