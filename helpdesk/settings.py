@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "webhooks",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-dashboard-rollups": {
         "task": "dashboard.tasks.rebuild_daily_rollups",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "run-retention": {
+        "task": "privacy.tasks.run_retention",
+        "schedule": crontab(hour=2, minute=45),
     },
 }
 

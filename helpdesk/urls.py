@@ -31,4 +31,5 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("account/api-tokens/", include("api.web_urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("privacy/", include("privacy.urls")),
 ]

@@ -1,0 +1,446 @@
+"""Writes of the privacy app (docs/gdpr.md): the export archive, the anonymisation of people, retention.
+
+Anonymisation is the one writer that reaches into every app's text columns: erasure must find a person's
+name wherever it was copied (a followup, a webhook payload, an admin log line), which no owning service
+could know. It rewrites only the matching rows, in batches, by one bulk UPDATE per model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from django.db.models.functions import Cast
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Profile
+from api.models import ApiToken
+from tickets.models import (
+    Attachment,
+    EventKind,
+    Followup,
+    InboundEmail,
+    Notification,
+    Survey,
+    Ticket,
+    TicketEvent,
+)
+
+from . import selectors
+from .models import Anonymisation, RetentionAction, RetentionRule
+
+BATCH = 100
+AGENT_GROUPS = ("N1", "N2", "N3", "N4", "Manager")
+# Tables whose text is code, not people's words.
+SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "auth.group", "sessions.session"}
+
+
+# --- Export (right of access) ---------------------------------------------------------------------
+
+def personal_data_export(*, user) -> bytes:
+    """The ZIP of everything about `user`: data.json, summary.html and the files they uploaded."""
+    data = selectors.personal_data(user)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        archive.writestr("summary.html", render_to_string("privacy/summary.html", {"data": data}))
+        for attachment in selectors.export_attachments(user):
+            try:
+                with attachment.file.open("rb") as handle:
+                    archive.writestr(selectors.attachment_member(attachment), handle.read())
+            except (FileNotFoundError, ValueError):
+                continue  # a file already removed by retention: its row still says it existed
+    return buffer.getvalue()
+
+
+def personal_data_export_to_media(*, user) -> str:
+    """Write the export under MEDIA_ROOT/exports/ with an unguessable name; the storage name."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils.crypto import get_random_string
+
+    name = f"exports/{timezone.now():%Y%m%d}-{get_random_string(32)}.zip"
+    return default_storage.save(name, ContentFile(personal_data_export(user=user)))
+
+
+def exports_purge(*, now=None) -> int:
+    """Delete the exports written more than a day ago (their links no longer work); how many."""
+    from django.core.files.storage import default_storage
+
+    limit = (now or timezone.now()) - timedelta(days=1)
+    try:
+        _dirs, files = default_storage.listdir("exports")
+    except FileNotFoundError:
+        return 0
+    old = [name for name in files if default_storage.get_modified_time(f"exports/{name}") < limit]
+    for name in old:
+        default_storage.delete(f"exports/{name}")
+    return len(old)
+
+
+# --- Anonymisation (right to erasure) -----------------------------------------------------------
+
+def pseudonym_code(pk: int) -> str:
+    """Stable for a person, the same on every run: the start of a hash of the primary key."""
+    return hashlib.sha256(f"helpdesk-person-{pk}".encode()).hexdigest()[:6].upper()
+
+
+def _is_agent(user) -> bool:
+    return user.is_staff or user.groups.filter(name__in=AGENT_GROUPS).exists()
+
+
+def _phone_pattern(phone: str) -> str | None:
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return None
+    if digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    variants = {digits, "33" + digits[1:] if digits.startswith("0") else digits}
+    # The digits with any spaces, dots, dashes between them, with or without +33 / 0.
+    sep = r"[\s.\-]?"
+    return "|".join(sep.join(re.escape(d) for d in variant) for variant in sorted(variants, key=len, reverse=True)) \
+        + "|" + re.escape(phone.strip())
+
+
+@dataclass
+class _Person:
+    user: object
+    pseudonym: str
+    strong: list[str]  # found anywhere: full name, email, phone, username
+    weak: list[str]  # first or last name alone: only in the person's own tickets
+    terms: list[str]  # what a row must contain to be searched (taken before the person is rewritten)
+    pattern: re.Pattern = field(init=False)
+    scoped: re.Pattern = field(init=False)
+
+    def __post_init__(self):
+        self.pattern = re.compile("|".join(f"(?<!\\w)(?:{term})(?!\\w)" for term in self.strong), re.IGNORECASE)
+        both = self.strong + self.weak
+        self.scoped = re.compile("|".join(f"(?<!\\w)(?:{term})(?!\\w)" for term in both), re.IGNORECASE)
+
+
+def _person(user) -> _Person:
+    profile = Profile.objects.filter(user=user).first()
+    code = pseudonym_code(user.pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        pseudonym = (_("former agent #%(code)s") if _is_agent(user) else _("Requester #%(code)s")) % {"code": code}
+    strong, weak = [], []
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if first and last:
+        strong += [re.escape(f"{first} {last}"), re.escape(f"{last} {first}")]
+    if user.email:
+        strong.append(re.escape(user.email))
+    if profile and profile.phone:
+        pattern = _phone_pattern(profile.phone)
+        if pattern:
+            strong.append(pattern)
+    if len(user.username) >= 5:
+        strong.append(re.escape(user.username))
+    weak += [re.escape(name) for name in (first, last) if len(name) >= 2]
+    strong = strong or [re.escape(f"\0{user.pk}\0")]
+    return _Person(user=user, pseudonym=pseudonym, strong=strong, weak=weak,
+                   terms=_candidate_terms(user, profile.phone if profile else ""))
+
+
+def _scrub(value, pattern: re.Pattern, replacement: str):
+    if isinstance(value, str):
+        return pattern.sub(replacement, value)
+    if isinstance(value, list):
+        return [_scrub(item, pattern, replacement) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, pattern, replacement) for key, item in value.items()}
+    return value
+
+
+def _search_terms(people: Sequence[_Person]) -> list[str]:
+    return [term for term in dict.fromkeys(t for person in people for t in person.terms) if term]
+
+
+def _candidate_terms(user, phone: str) -> list[str]:
+    """Plain substrings that a row must contain (case-insensitively) to be worth a regex pass."""
+    terms = [t for t in (user.email, f"{user.first_name} {user.last_name}".strip(),
+                         f"{user.last_name} {user.first_name}".strip()) if t and (" " in t or "@" in t)]
+    if len(user.username) >= 5:
+        terms.append(user.username)
+    phone = phone.strip()
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 6:
+        national = "0" + digits[2:] if digits.startswith("33") and len(digits) == 11 else digits
+        grouped = " ".join(national[i:i + 2] for i in range(0, len(national), 2))
+        terms += [phone, digits, national, grouped, grouped.replace(" ", "."), grouped.replace(" ", "-"),
+                  f"+33{national[1:]}", "+33 " + " ".join([national[1]] + [national[i:i + 2]
+                                                                         for i in range(2, len(national), 2)])]
+    return terms
+
+
+def _text_fields(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField, models.JSONField)) and not f.primary_key
+            and not f.choices]
+
+
+def _scrub_everywhere(people: Sequence[_Person], exclude_users: set[int]) -> int:
+    """Replace the people's strong identifiers in every text column of every model; rows changed."""
+    terms = _search_terms(people)
+    changed = 0
+    user_model = get_user_model()
+    for model in apps.get_models():
+        if model._meta.label_lower in SKIPPED_MODELS or model._meta.proxy:
+            continue
+        fields = _text_fields(model)
+        if not fields or not terms:
+            continue
+        query = models.Q()
+        annotations = {}
+        for f in fields:
+            name = f.name
+            if isinstance(f, models.JSONField):
+                name = f"_privacy_{f.name}"
+                annotations[name] = Cast(f.name, models.TextField())
+            for term in terms:
+                query |= models.Q(**{f"{name}__icontains": term})
+        rows = model._default_manager.annotate(**annotations).filter(query)
+        if model is user_model:
+            rows = rows.exclude(pk__in=exclude_users)
+        for batch in _batches(rows.order_by("pk").iterator(chunk_size=BATCH), BATCH):
+            dirty = []
+            for row in batch:
+                touched = False
+                for f in fields:
+                    value = getattr(row, f.attname)
+                    new = value
+                    for person in people:
+                        new = _scrub(new, person.pattern, person.pseudonym)
+                    if new != value:
+                        setattr(row, f.attname, new)
+                        touched = True
+                if touched:
+                    dirty.append(row)
+            if dirty:
+                model._default_manager.bulk_update(dirty, [f.name for f in fields])
+                changed += len(dirty)
+    return changed
+
+
+def _batches(iterable: Iterable, size: int):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def attachments_delete(attachments: Iterable[Attachment]) -> int:
+    """Delete the rows and, once committed, their files."""
+    attachments = list(attachments)
+    names = [a.file.name for a in attachments if a.file.name]
+    storage = Attachment._meta.get_field("file").storage
+    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+
+    def remove_files():
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(remove_files)
+    return len(attachments)
+
+
+@dataclass
+class AnonymiseResult:
+    users: list[int]
+    rows_rewritten: int
+    attachments_deleted: int
+    notifications_deleted: int
+
+
+@transaction.atomic
+def people_anonymise(*, users: Sequence, actor=None) -> AnonymiseResult:
+    """Replace each person by a stable pseudonym everywhere (set-based; a batch of people at once)."""
+    user_model = get_user_model()
+    users = list(user_model.objects.select_for_update().filter(pk__in=[u.pk for u in users]).order_by("pk"))
+    people = [_person(user) for user in users]
+    pks = [user.pk for user in users]
+    emails = [user.email for user in users if user.email]
+
+    # Their own tickets, with the first and last names alone too (a "Bonjour Alice" in a reply).
+    tickets = list(Ticket.objects.filter(requester_id__in=pks).order_by("pk"))
+    by_requester = {person.user.pk: person for person in people}
+    for ticket in tickets:
+        person = by_requester[ticket.requester_id]
+        for name in ("title", "description", "solution", "root_cause"):
+            setattr(ticket, name, person.scoped.sub(person.pseudonym, getattr(ticket, name)))
+    Ticket.objects.bulk_update(tickets, ["title", "description", "solution", "root_cause"], batch_size=BATCH)
+    ticket_owner = {ticket.pk: by_requester[ticket.requester_id] for ticket in tickets}
+    followups = list(Followup.objects.filter(ticket_id__in=ticket_owner).order_by("pk"))
+    for followup in followups:
+        person = ticket_owner[followup.ticket_id]
+        followup.body = person.scoped.sub(person.pseudonym, followup.body)
+    Followup.objects.bulk_update(followups, ["body"], batch_size=BATCH)
+    surveys = list(Survey.objects.filter(ticket_id__in=ticket_owner))
+    for survey in surveys:
+        person = ticket_owner[survey.ticket_id]
+        survey.comment = person.scoped.sub(person.pseudonym, survey.comment)
+    Survey.objects.bulk_update(surveys, ["comment"], batch_size=BATCH)
+
+    # Their mail: the raw message (headers, encoded parts) cannot be searched reliably, so it is
+    # replaced by its scrubbed text; the address becomes an empty one.
+    mails = list(InboundEmail.objects.filter(models.Q(ticket_id__in=ticket_owner) | models.Q(from_address__in=emails)))
+    for mail in mails:
+        person = ticket_owner.get(mail.ticket_id) or next(
+            (p for p in people if p.user.email and p.user.email.lower() == mail.from_address.lower()), None)
+        if person is None:
+            continue
+        mail.subject = person.scoped.sub(person.pseudonym, mail.subject)
+        mail.body = person.scoped.sub(person.pseudonym, mail.body)
+        mail.from_address = f"anonymised-{pseudonym_code(person.user.pk).lower()}@invalid"
+        mail.raw = mail.body.encode()
+    InboundEmail.objects.bulk_update(mails, ["subject", "body", "from_address", "raw"], batch_size=BATCH)
+
+    notifications, _detail = Notification.objects.filter(recipient_id__in=pks, sent_at__isnull=True).delete()
+    deleted = attachments_delete(Attachment.objects.filter(uploaded_by_id__in=pks))
+    ApiToken.objects.filter(user_id__in=pks).delete()
+
+    for user, person in zip(users, people, strict=True):
+        code = pseudonym_code(user.pk)
+        user.username = f"anonyme-{code.lower()}-{user.pk}"
+        user.first_name, _sep, user.last_name = person.pseudonym.rpartition(" ")
+        user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+    user_model.objects.bulk_update(users, ["username", "first_name", "last_name", "email", "is_active", "password"])
+    Profile.objects.filter(user_id__in=pks).update(phone="")
+
+    rewritten = _scrub_everywhere(people, exclude_users=set(pks))
+    Anonymisation.objects.bulk_create([Anonymisation(user=user) for user in users], ignore_conflicts=True)
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("personal data anonymised")
+    if tickets:
+        TicketEvent.objects.record_many([(ticket, EventKind.NOTE, {"reason": reason, "privacy": "anonymised"})
+                                         for ticket in tickets], actor=actor, public=False)
+    return AnonymiseResult(users=pks, rows_rewritten=rewritten, attachments_deleted=deleted,
+                           notifications_deleted=notifications)
+
+
+def personal_data_anonymise(*, user, actor=None) -> AnonymiseResult:
+    """Anonymise one person: a batch of one."""
+    return people_anonymise(users=[user], actor=actor)
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RetentionStep:
+    rule: int
+    action: str
+    target: int  # a user's pk (anonymise) or an attachment's pk
+    ticket: str
+
+    def line(self) -> str:
+        if self.action == RetentionAction.ANONYMISE_REQUESTERS:
+            return f"rule {self.rule}: anonymise user {self.target} (ticket {self.ticket})"
+        return f"rule {self.rule}: delete attachment {self.target} (ticket {self.ticket})"
+
+
+def _rule_tickets(rule: RetentionRule, now):
+    tickets = Ticket.objects.filter(closed_at__isnull=False, closed_at__lte=now - timedelta(days=rule.days))
+    if rule.category_id:
+        tickets = tickets.filter(category_id=rule.category_id)
+    if rule.ticket_type:
+        tickets = tickets.filter(ticket_type=rule.ticket_type)
+    return tickets
+
+
+def retention_plan(*, now=None) -> list[RetentionStep]:
+    """What a run does now, in order; the same list the dry run prints."""
+    now = now or timezone.now()
+    steps, seen_users, seen_files = [], set(), set()
+    for rule in RetentionRule.objects.filter(is_active=True).order_by("pk"):
+        tickets = _rule_tickets(rule, now)
+        if rule.action == RetentionAction.ANONYMISE_REQUESTERS:
+            recent = Ticket.objects.filter(models.Q(closed_at__isnull=True) |
+                                           models.Q(closed_at__gt=now - timedelta(days=rule.days)))
+            rows = (tickets.filter(requester__is_active=True, requester__is_staff=False,
+                                   requester__groups__isnull=True)
+                    .exclude(requester_id__in=recent.values("requester_id"))
+                    .exclude(requester_id__in=Anonymisation.objects.values("user_id"))
+                    .order_by("requester_id", "pk").values_list("requester_id", "reference"))
+            for user_id, reference in rows:
+                if user_id not in seen_users:
+                    seen_users.add(user_id)
+                    steps.append(RetentionStep(rule.pk, rule.action, user_id, reference))
+        else:
+            rows = (Attachment.objects.filter(ticket__in=tickets).order_by("pk")
+                    .values_list("pk", "ticket__reference"))
+            for pk, reference in rows:
+                if pk not in seen_files:
+                    seen_files.add(pk)
+                    steps.append(RetentionStep(rule.pk, rule.action, pk, reference))
+    return steps
+
+
+def retention_run(*, dry_run: bool = False, now=None) -> list[RetentionStep]:
+    """Apply the rules in batches of BATCH people or files (one transaction and a bounded number of
+    statements each); the steps done (or, dry, to do)."""
+    steps = retention_plan(now=now)
+    if dry_run:
+        return steps
+    users = [s.target for s in steps if s.action == RetentionAction.ANONYMISE_REQUESTERS]
+    files = [s.target for s in steps if s.action == RetentionAction.DELETE_ATTACHMENTS]
+    user_model = get_user_model()
+    for batch in _batches(files, BATCH):
+        with transaction.atomic():
+            attachments_delete(Attachment.objects.filter(pk__in=batch))
+    for batch in _batches(users, BATCH):
+        people_anonymise(users=list(user_model.objects.filter(pk__in=batch)))
+    return steps
+
+
+# --- Personal data in free text -----------------------------------------------------------------
+
+@transaction.atomic
+def ticket_redact(*, ticket: Ticket, actor, target: str) -> list[str]:
+    """Mask what `privacy.detect` finds in the ticket's description ("description") or one of its
+    followups ("followup:<id>"); the kinds masked (nothing is written when nothing is found)."""
+    from django.db.models import F
+
+    from .detect import redact as _redact
+
+    def redact(text: str):
+        with translation.override(settings.LANGUAGE_CODE):  # stored text: in the site's language
+            return _redact(text)
+
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if target == "description":
+        text, findings = redact(ticket.description)
+        if findings:
+            Ticket.objects.filter(pk=ticket.pk).update(description=text, version=F("version") + 1)
+    elif target.startswith("followup:") and target.removeprefix("followup:").isdigit():
+        followup = Followup.objects.filter(ticket=ticket, pk=int(target.removeprefix("followup:"))).first()
+        if followup is None:
+            return []
+        text, findings = redact(followup.body)
+        if findings:
+            Followup.objects.filter(pk=followup.pk).update(body=text)
+    else:
+        return []
+    kinds = sorted({finding.kind for finding in findings})
+    if kinds:
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("personal data masked")
+        TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=actor, public=False,
+                                   data={"reason": reason, "privacy": "redacted", "kinds": kinds})
+    return kinds
