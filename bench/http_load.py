@@ -1,0 +1,389 @@
+"""Requests per second and latency over HTTP with many users at once (issue 16), beside a floor.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_perf \
+        .venv/bin/python bench/http_load.py [--size 100000] [--gunicorn "--workers 4"] [--only submit]
+
+Starts, on 127.0.0.1, a Redis of its own (cache and broker), the product under gunicorn with production
+settings, and the floor (bench/floor: a bare Django view that inserts one row, one that reads 25 rows by
+an index into a minimal template) under the same gunicorn options and database settings, both through
+bench/counted_wsgi.py (per-request statement count and server CPU time in response headers). The
+database BENCH_DB is topped up to --size tickets by bench/seed_scale.py (1,000,000: give another
+BENCH_DB, e.g. bench_perf_1m). No Celery worker runs: a submission publishes its notification message
+to Redis, as in production; sending the emails is the workers' job.
+
+Each case is a bounded load: CLIENTS threads, each a logged-in person (tests/live.py's WebClient: real
+login, session and CSRF cookies, a new connection per request), each sending a fixed number of
+requests after a common start. Printed per case and number of clients: requests, errors (non-2xx/3xx),
+req/s (requests / wall time), p50/p95/p99 latency as the client saw it, the statements per request and
+the median server CPU per request (both from the headers), and the ratio of p50, p95 and CPU to the
+floor measured in the same run at the same concurrency (submissions against the floor's insert, pages
+against its read).
+
+Cases: submit (POST /tickets/new/ as a requester, the 302 not followed), queue (GET /agent/ as an N1
+agent, rotating over filters), workspace (GET the 200-followup ticket, as bench/agent_queue.py builds
+it), dashboard (GET /dashboard/ as a manager, one organisation over two years). The machine has 2
+cores, and the clients' threads share them with the servers: compare ratios, statements and CPU per
+request between runs, not absolute milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+os.environ.setdefault("BENCH_DB", "bench_perf")
+
+PASSWORD = "demo"  # noqa: S105 - bench/seed_scale.py gives every person this password
+FLOOR_ROWS = 100_000
+DEFAULT_GUNICORN = "--workers 4"
+
+
+# --- The cast and fixtures (in this process, on the bench database)
+
+
+def ensure_cast() -> dict:
+    """The manager the dashboard needs (the requesters and agents come from seed_scale)."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group, User
+
+    manager, created = User.objects.get_or_create(
+        username="bench_manager", defaults={"email": "manager@example.org", "first_name": "Claire",
+                                            "last_name": "Moreau", "password": make_password(PASSWORD)})
+    if created:
+        manager.groups.add(Group.objects.get_or_create(name="Manager")[0])
+    return {"manager": manager}
+
+
+def workspace_reference() -> str:
+    from agent_queue import workspace_ticket
+    from django.contrib.auth.models import User
+
+    return workspace_ticket(User.objects.get(username="bench_n1_0"))
+
+
+def floor_setup() -> None:
+    """The floor's table, FLOOR_ROWS rows and its index (once)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_floor_row (id bigserial PRIMARY KEY, "
+                       "title varchar(200) NOT NULL, body text NOT NULL, status varchar(20) NOT NULL, "
+                       "created_at timestamptz NOT NULL)")
+        cursor.execute("CREATE INDEX IF NOT EXISTS bench_floor_row_created ON bench_floor_row (created_at)")
+        cursor.execute("SELECT count(*) FROM bench_floor_row")
+        if cursor.fetchone()[0] < FLOOR_ROWS:
+            cursor.execute("INSERT INTO bench_floor_row (title, body, status, created_at) "
+                           "SELECT 'Imprimante hors service ' || n, 'Rien ne répond depuis ce matin.', 'new', "
+                           "now() - n * interval '1 minute' FROM generate_series(1, %s) AS n", [FLOOR_ROWS])
+            cursor.execute("ANALYZE bench_floor_row")
+
+
+def queue_paths() -> list[str]:
+    """The queue with its filters, as bench/agent_queue.py measures them one by one."""
+    from django.utils import timezone
+
+    from accounts.models import Organisation
+    from tickets.models import Category
+
+    today = timezone.localdate()
+    day = lambda delta: (today - timedelta(days=delta)).isoformat()  # noqa: E731
+    root = Category.objects.get(name="Réseau", parent=None).pk
+    organisation = Organisation.objects.get(name="Organisation 3").pk
+    return [
+        "/agent/", "/agent/?status=waiting", "/agent/?priority=P1", "/agent/?level=N2",
+        f"/agent/?category={root}", f"/agent/?organisation={organisation}", "/agent/?sla=breached",
+        f"/agent/?created_after={day(30)}&created_before={day(7)}", "/agent/?view=mine",
+        "/agent/?view=unassigned", "/agent/?q=imprimante", "/agent/?sort=deadline",
+    ]
+
+
+def dashboard_path() -> str:
+    from django.utils import timezone
+
+    from accounts.models import Organisation
+
+    today = timezone.localdate()
+    organisation = Organisation.objects.get(name="Organisation 3").pk
+    return (f"/dashboard/?period=custom&start={(today - timedelta(days=730)).isoformat()}"
+            f"&end={today.isoformat()}&organisation={organisation}")
+
+
+def prepare(size: int) -> dict:
+    import seed_scale
+    from common import step
+    from django.core.management import call_command
+
+    from dashboard.models import RollupState
+    from tickets.models import Category, Ticket
+
+    missing = size - Ticket.objects.count()
+    if missing > 0:
+        print(f"  topping {os.environ['BENCH_DB']} up by {missing:,} tickets", flush=True)
+        seed_scale.load(missing)
+    ensure_cast()
+    floor_setup()
+    if not RollupState.objects.exists():
+        with step("dashboard rollups"):
+            call_command("rebuild_dashboard_rollups", verbosity=0)
+    category = Category.objects.filter(parent__isnull=False).order_by("pk").first()
+    return {"tickets": Ticket.objects.count(), "category": category.pk, "workspace": workspace_reference(),
+            "queue": queue_paths(), "dashboard": dashboard_path()}
+
+
+# --- The load
+
+
+class Result:
+    def __init__(self, label: str, clients: int) -> None:
+        self.label, self.clients = label, clients
+        self.times: list[float] = []
+        self.statements: list[int] = []
+        self.cpu: list[float] = []
+        self.errors: list[str] = []
+        self.wall = 0.0
+        self.lock = threading.Lock()
+
+    def add(self, answer) -> None:
+        with self.lock:
+            self.times.append(answer.seconds * 1000)
+            if answer.status >= 400:
+                self.errors.append(f"HTTP {answer.status}")
+            headers = {k.lower(): v for k, v in answer.headers.items()}
+            if "x-bench-statements" in headers:
+                self.statements.append(int(headers["x-bench-statements"]))
+                self.cpu.append(int(headers["x-bench-cpu-us"]) / 1000)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] if ordered else 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.times) / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else 0.0
+
+    @property
+    def statements_median(self) -> float:
+        return statistics.median(self.statements) if self.statements else 0
+
+
+def run_load(label: str, clients: list, requests_per_client: int, make_request) -> Result:
+    """Each client sends requests_per_client requests after a common start; make_request(client, n)
+    returns an Answer."""
+    result = Result(label, len(clients))
+    barrier = threading.Barrier(len(clients) + 1)
+
+    def work(client, index):
+        barrier.wait()
+        for n in range(requests_per_client):
+            try:
+                result.add(make_request(client, index * requests_per_client + n))
+            except Exception as error:  # noqa: BLE001 - a refused connection is a failed request
+                with result.lock:
+                    result.errors.append(type(error).__name__)
+
+    threads = [threading.Thread(target=work, args=(client, i)) for i, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    result.wall = time.perf_counter() - started
+    return result
+
+
+def logged_in(base: str, usernames: list[str]):
+    from tests import live
+
+    clients = []
+    for username in usernames:
+        client = live.WebClient(base)
+        answer = client.login(username, PASSWORD)
+        if answer.status != 302:
+            sys.exit(f"login of {username} failed: HTTP {answer.status}")
+        clients.append(client)
+    return clients
+
+
+def csrf_token(client, page: str) -> str:
+    from tests import live
+
+    answer = client.get(page)
+    token = live.CSRF_INPUT.search(answer.body)
+    if token is None:
+        sys.exit(f"no CSRF token on {page}: HTTP {answer.status}")
+    return token.group(1)
+
+
+def submit_request(base: str, category: int):
+    def request(client, n):
+        return client.request("/tickets/new/", {
+            "csrfmiddlewaretoken": client.token, "ticket_type": "incident", "category": category,
+            "title": f"Charge {n} : imprimante hors service", "description": "Rien ne répond depuis ce matin.",
+            "urgency": "medium", "impact": "low"}, headers={"Referer": base + "/tickets/new/"})
+
+    return request
+
+
+def floor_insert_request(client, n):
+    return client.request("/insert/", {"title": f"Charge {n}", "body": "Rien ne répond depuis ce matin."})
+
+
+def get_request(paths: list[str]):
+    return lambda client, n: client.get(paths[n % len(paths)])
+
+
+# --- Reporting
+
+
+ROW = ("| {label} | {clients} | {n} | {errors} | {rate:.1f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {statements:.0f} | "
+       "{cpu:.1f} | {r50} | {r95} | {rcpu} |")
+
+
+def ratio(value: float, floor: float | None) -> str:
+    return f"{value / floor:.1f}×" if floor else "–"
+
+
+def print_row(result: Result, floor: Result | None) -> None:
+    print(ROW.format(
+        label=result.label, clients=result.clients, n=len(result.times), errors=len(result.errors),
+        rate=result.rate, p50=result.percentile(0.5), p95=result.percentile(0.95), p99=result.percentile(0.99),
+        statements=result.statements_median, cpu=result.cpu_median,
+        r50=ratio(result.percentile(0.5), floor and floor.percentile(0.5)),
+        r95=ratio(result.percentile(0.95), floor and floor.percentile(0.95)),
+        rcpu=ratio(result.cpu_median, floor and floor.cpu_median)), flush=True)
+    if result.errors:
+        print(f"|  errors: {sorted(set(result.errors))[:5]} | | | | | | | | | | | | |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=100_000, help="tickets in the bench database")
+    parser.add_argument("--gunicorn", default=DEFAULT_GUNICORN, help="gunicorn options for both servers")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 20])
+    parser.add_argument("--submit-clients", type=int, nargs="+", default=[1, 16, 20])
+    parser.add_argument("--requests", type=int, default=300, help="requests per case at the highest concurrency")
+    parser.add_argument("--single", type=int, default=60, help="requests per case with one client")
+    parser.add_argument("--only", action="append", help="only these cases: submit, queue, workspace, dashboard")
+    args = parser.parse_args()
+
+    from common import machine, setup_django, step
+
+    name = setup_django()
+    print(f"http_load on {name}; {machine()}; load average {os.getloadavg()[0]:.1f}; "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"command: {' '.join(sys.argv)}")
+    with step("fixtures"):
+        fx = prepare(args.size)
+    from django.conf import settings
+
+    from tests import live
+
+    work = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    redis_port, web_port, floor_port = live.free_port(), live.free_port(), live.free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    env = live.production_env(
+        database_url=os.environ["DATABASE_URL"], redis_url=redis_url, static_root=work / "static",
+        mail_dir=work / "mails", SECRET_KEY=settings.SECRET_KEY, LOG_LEVEL="WARNING", LOG_FORMAT="plain",
+        # 10 per hour and person in production; the bench's few requesters submit hundreds.
+        HELPDESK_RATE_TICKET_CREATE="100000/h")
+    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"}
+    gunicorn = args.gunicorn.split()
+    with step("collectstatic"):
+        live.collectstatic(env)
+    redis = live.start_redis(redis_port)
+    servers = []
+    try:
+        servers.append(start(env, web_port, work / "web.log", gunicorn))
+        servers.append(start(floor_env, floor_port, work / "floor.log", gunicorn))
+        base, floor_base = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{floor_port}"
+        print(f"\n{fx['tickets']:,} tickets; gunicorn {args.gunicorn}; PostgreSQL; Redis on :{redis_port}; "
+              f"no Celery worker. Client times in ms.\n")
+        print("| case | clients | requests | errors | req/s | p50 | p95 | p99 | statements | server CPU ms | "
+              "p50 ÷ floor | p95 ÷ floor | CPU ÷ floor |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        measure(args, fx, base, floor_base)
+        print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+    finally:
+        for server in servers:
+            live.stop(server)
+        live.stop(redis)
+
+
+def start(env: dict, port: int, log: Path, gunicorn: list[str]):
+    import subprocess
+
+    from tests import live
+
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "bench.counted_wsgi:application", "--bind",
+                                f"127.0.0.1:{port}", *gunicorn], cwd=BENCH.parent, env=env,
+                               stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    try:
+        live.wait_for_port(port, timeout=30)
+    except RuntimeError:
+        live.stop(process)
+        raise RuntimeError(log.read_text()[-3000:]) from None
+    return process
+
+
+def measure(args, fx: dict, base: str, floor_base: str) -> None:
+    from tests import live
+
+    most = max(args.clients + args.submit_clients)
+    floors: dict[tuple[str, int], Result] = {}
+
+    def per_client(clients: int) -> int:
+        return args.single if clients == 1 else max(1, args.requests // clients)
+
+    def floor(kind: str, clients: int) -> Result:
+        if (kind, clients) not in floors:
+            people = [live.WebClient(floor_base) for _ in range(clients)]
+            make = floor_insert_request if kind == "insert" else get_request(["/rows/"])
+            run_load("warm-up", people, 3, make)
+            floors[kind, clients] = run_load(f"floor: {kind}", people, per_client(clients), make)
+            print_row(floors[kind, clients], None)
+        return floors[kind, clients]
+
+    wanted = args.only or ["submit", "queue", "workspace", "dashboard"]
+    if "submit" in wanted:
+        requesters = logged_in(base, [f"bench_req{i}" for i in range(most)])
+        for client in requesters:
+            client.token = csrf_token(client, "/tickets/new/")
+        make = submit_request(base, fx["category"])
+        run_load("warm-up", requesters[:8], 3, make)
+        for clients in args.submit_clients:
+            reference = floor("insert", clients)
+            print_row(run_load("submit a ticket", requesters[:clients], per_client(clients), make), reference)
+    reads = []
+    if "queue" in wanted:
+        reads.append(("queue with filters", [f"bench_n1_{i % 10}" for i in range(most)], fx["queue"]))
+    if "workspace" in wanted:
+        reads.append(("workspace (200 followups)", [f"bench_n1_{i % 10}" for i in range(most)],
+                      [f"/agent/tickets/{fx['workspace']}/"]))
+    if "dashboard" in wanted:
+        reads.append(("dashboard, one organisation, 2 years", ["bench_manager"] * most, [fx["dashboard"]]))
+    for label, usernames, paths in reads:
+        people = logged_in(base, usernames)
+        make = get_request(paths)
+        run_load("warm-up", people[:8], max(3, len(paths) // 8 + 1), make)
+        for clients in args.clients:
+            reference = floor("read", clients)
+            print_row(run_load(label, people[:clients], per_client(clients), make), reference)
+
+
+if __name__ == "__main__":
+    main()
