@@ -10,6 +10,7 @@ The wrapper costs a few microseconds per request; the product and the floor both
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -46,8 +47,13 @@ def _patch_backend() -> None:
         cls.is_usable = _counting(cls.is_usable, 1)
 
 
+SHOW_SQL = os.environ.get("BENCH_SHOW_SQL") == "1"
+
+
 def _execute(execute, sql, params, many, context):
     _count()
+    if SHOW_SQL:
+        _local.sql.append(" ".join(sql.split())[:90])
     return execute(sql, params, many, context)
 
 
@@ -57,11 +63,14 @@ _patch_backend()
 
 def application(environ, start_response):
     _local.statements = 0
+    _local.sql = []
     started = time.thread_time()
 
     def counted_start_response(status, headers, exc_info=None):
         headers = [*headers, ("X-Bench-Statements", str(_local.statements)),
                    ("X-Bench-CPU-us", str(int((time.thread_time() - started) * 1e6)))]
+        if SHOW_SQL:  # BENCH_SHOW_SQL=1: the statements themselves, to see what a count is made of
+            headers.append(("X-Bench-SQL", " | ".join(_local.sql).encode("ascii", "replace").decode()))
         return start_response(status, headers, exc_info)
 
     with connection.execute_wrapper(_execute):
