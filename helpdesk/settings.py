@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.send_pending_notifications",
         "schedule": crontab(minute="*"),
     },
+    "send-pending-deadline-recomputes": {
+        "task": "sla.tasks.send_pending_recomputes",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
     "remind-postmortems": {
         "task": "postmortem.tasks.remind_postmortems",
         "schedule": crontab(minute="*/15"),

@@ -127,6 +127,9 @@ class SlaPolicy(models.Model):
         help_text=_("A warning is recorded once this share of the target has elapsed."),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Set in the transaction that changes the policy or its calendar, cleared once its open tickets'
+    # deadlines are recomputed: a recompute the broker lost is sent again by the beat drain.
+    recompute_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-is_default", "name"]

@@ -293,6 +293,7 @@ def sla_policy_save(*, policy: SlaPolicy, targets: dict[str, dict]) -> SlaPolicy
         if policy.pk:
             # Serialises two managers saving the same policy: the targets are written per priority.
             list(SlaPolicy.objects.select_for_update().filter(pk=policy.pk).values_list("pk", flat=True))
+        policy.recompute_requested_at = timezone.now()
         policy.save()
         for priority, values in targets.items():
             SlaTarget.objects.update_or_create(policy=policy, priority=priority, defaults=dict(values))
@@ -325,6 +326,7 @@ def sla_calendar_save(*, calendar: BusinessCalendar, hours: list[tuple[int, time
         calendar.holidays.all().delete()
         Holiday.objects.bulk_create(Holiday(calendar=calendar, day=day, name=name) for day, name in holidays)
         policy_ids = list(calendar.policies.order_by("pk").values_list("pk", flat=True))
+        SlaPolicy.objects.filter(pk__in=policy_ids).update(recompute_requested_at=timezone.now())
         for policy_id in policy_ids:
             transaction.on_commit(lambda policy_id=policy_id: enqueue_deadline_recompute(policy_id))
     logger.info("SLA calendar %s saved; %s policies to recompute", calendar.pk, len(policy_ids))
@@ -341,6 +343,7 @@ def sla_recompute_policy_deadlines(*, policy_id: int, batch: int = 500) -> dict:
     """
     scope = Q(pk__in=SlaClock.objects.filter(policy_id=policy_id).values("ticket_id"))
     policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    requested_at = policy.recompute_requested_at if policy is not None else None
     if policy is not None and policy.organisation_id:
         scope |= Q(organisation_id=policy.organisation_id)
     elif policy is not None and policy.contract:
@@ -364,4 +367,17 @@ def sla_recompute_policy_deadlines(*, policy_id: int, batch: int = 500) -> dict:
             logger.exception("SLA deadlines of ticket %s not recomputed for policy %s", ticket_id, policy_id)
     logger.info("SLA policy %s: deadlines of %s open tickets recomputed, %s failed", policy_id, recomputed,
                 failed)
+    if requested_at is not None:
+        # Done for that request (a ticket that failed is logged; running again would fail again); a
+        # newer request (a save meanwhile) keeps its marker and runs again.
+        SlaPolicy.objects.filter(pk=policy_id, recompute_requested_at=requested_at).update(
+            recompute_requested_at=None)
     return {"policy": policy_id, "recomputed": recomputed, "failed": failed}
+
+
+def sla_pending_recomputes(*, now=None, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Policies whose deadline recompute was asked for and has not finished since (the broker was
+    down when it was sent, or its worker died): the beat drain sends them again."""
+    now = now or timezone.now()
+    return list(SlaPolicy.objects.filter(recompute_requested_at__lte=now - older_than)
+                .order_by("pk").values_list("pk", flat=True))

@@ -27,8 +27,8 @@ RECOMPUTE_BATCH_SIZE = 500
 
 def enqueue_deadline_recompute(policy_id: int) -> None:
     """Called after commit by sla_policy_save / sla_calendar_save. A broker outage must not break the
-    manager's save: the policy is stored, and open tickets keep their deadlines until the task runs
-    (re-save the policy, or call the task by hand, once the broker is back)."""
+    manager's save: the policy is stored with its recompute_requested_at, and send_pending_recomputes
+    (beat, every minute) sends the recompute again once the broker is back."""
     publish(recompute_open_ticket_deadlines, policy_id, what=f"the deadline recompute of policy {policy_id}")
 
 
@@ -43,3 +43,14 @@ def recompute_open_ticket_deadlines(policy_id: int) -> dict:
     from .services import sla_recompute_policy_deadlines
 
     return sla_recompute_policy_deadlines(policy_id=policy_id, batch=RECOMPUTE_BATCH_SIZE)
+
+
+@shared_task(acks_late=True)
+def send_pending_recomputes() -> int:
+    """Beat, every minute: send again the deadline recomputes that were asked for and never finished."""
+    from .services import sla_pending_recomputes
+
+    pending = sla_pending_recomputes()
+    for policy_id in pending:
+        enqueue_deadline_recompute(policy_id)
+    return len(pending)

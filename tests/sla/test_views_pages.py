@@ -373,6 +373,34 @@ def test_a_broker_outage_does_not_break_the_save(client, manager, default_policy
     assert "Broker unavailable" in caplog.text
 
 
+def test_a_recompute_the_broker_lost_is_sent_again_by_the_beat_drain(
+        client, manager, requester, category, default_policy, monkeypatch, django_capture_on_commit_callbacks):
+    open_ticket = make_ticket(requester=requester, category=category)  # P3: 4 h / 48 h on 24/7
+    monkeypatch.setattr(tasks.recompute_open_ticket_deadlines, "apply_async",
+                        lambda *args, **kwargs: (_ for _ in ()).throw(ConnectionError("broker down")))
+    client.force_login(manager)
+    data = page_data(client.get(f"/sla/policies/{default_policy.pk}/"))
+    p3 = row_of(data, "targets", "id", default_policy.targets.get(priority="P3").pk)
+    data.update({f"targets-{p3}-resolution_value": "24", f"targets-{p3}-response_value": "2"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/sla/policies/{default_policy.pk}/", data)
+    default_policy.refresh_from_db()
+    open_ticket.refresh_from_db()
+    assert default_policy.recompute_requested_at is not None  # saved, the recompute owed
+    assert open_ticket.resolution_due_at == open_ticket.created_at + timedelta(hours=48)
+
+    monkeypatch.undo()  # the broker is back
+    assert tasks.send_pending_recomputes() == 0  # too recent: its own message may still be on the way
+    with time_machine.travel(default_policy.recompute_requested_at + timedelta(minutes=3)):
+        assert tasks.send_pending_recomputes() == 1
+        assert tasks.send_pending_recomputes() == 0
+
+    open_ticket.refresh_from_db()
+    default_policy.refresh_from_db()
+    assert open_ticket.resolution_due_at == open_ticket.created_at + timedelta(hours=24)
+    assert default_policy.recompute_requested_at is None
+
+
 # --- Calendars
 
 
