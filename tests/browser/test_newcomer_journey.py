@@ -401,3 +401,8 @@ def test_the_walk_leaves_out_what_people_typed_and_addresses(page: Page):
     walk.typed.append("voir sla_breach")
 
     walk.goto("/")
+    text = page.locator("body").inner_text()
+
+    assert walk.raw_words(text) == []  # checked by goto too: the typed text and the addresses are left out
+    walk.typed.clear()
+    assert walk.raw_words(text) == ["sla_breach"]  # what the walk typed, once forgotten, is a code again
