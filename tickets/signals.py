@@ -5,9 +5,15 @@
 
 from django.dispatch import Signal
 
-# Sent with ticket=, actor= after a ticket is created.
+# Sent with ticket=, actor= after a ticket is created, before its reference is allocated (the ticket's
+# last write, so that the sequence row is locked only from there to COMMIT): ticket.reference is a
+# provisional value that receivers must not copy anywhere.
 # Receivers: sla (sets deadlines), escalation (VIP / P1 / recurring rules), postmortem (major incidents).
 ticket_created = Signal()
+
+# Sent with ticket=, actor= at the end of a ticket's creation, once its reference is set; for receivers
+# that copy the reference. Receivers: webhooks (the ticket.created payload).
+ticket_referenced = Signal()
 
 # Sent with tickets= (one or many, locked and changed), actor= (None: the system), transition=, events=
 # (their TicketEvents, in the same order) after every status transition (services._rows.transition).

@@ -1,7 +1,8 @@
 """Domain events that become outbound webhooks; connected in WebhooksConfig.ready().
 
 They run inside the service's transaction, so a delivery commits (or rolls back) with its cause.
-Ticket creation, status, level and priority changes and SLA breaches come from their domain signals.
+Ticket creation (`ticket_referenced`, as the payload carries the
+reference), status, level and priority changes and SLA breaches come from their domain signals.
 SLA warnings, major-incident steps, published postmortems and survey answers have no signal of their
 own: each is written into the ticket's history, so they are read from `events_recorded`, which the one
 writer of history sends (no hook in sla, postmortem or the survey service).
@@ -15,8 +16,8 @@ from sla.signals import sla_breached
 from tickets.models import EventKind
 from tickets.signals import (
     events_recorded,
-    ticket_created,
     ticket_priority_changed,
+    ticket_referenced,
     tickets_level_changed,
     tickets_status_changed,
 )
@@ -45,7 +46,7 @@ def _cause(ticket, kind: str) -> int | None:
     return getattr(ticket, "_webhook_causes", {}).get(kind)
 
 
-@receiver(ticket_created, dispatch_uid="webhooks.ticket_created")
+@receiver(ticket_referenced, dispatch_uid="webhooks.ticket_created")
 def on_ticket_created(sender, ticket, actor, **kwargs):
     deliveries_enqueue(event_type=EventType.TICKET_CREATED,
                        items=[(ticket, {"actor": _who(actor)}, _cause(ticket, EventKind.CREATED))])

@@ -114,3 +114,48 @@ def test_concurrent_creations_get_distinct_references_with_no_gap(requester, cat
     assert len(years) == 1
     assert sorted(_number(reference) for reference in references) == list(range(1, total + 1))
     assert Ticket.objects.count() == total
+
+
+def test_the_sequence_is_locked_by_the_creations_last_write_only(requester, category):
+    """Concurrent submissions queue on the year's sequence row from the moment it is updated to COMMIT:
+    that UPDATE comes after the clocks, the rules and the outbox, with only the ticket's reference after it."""
+    from django.test.utils import CaptureQueriesContext
+
+    make_ticket(requester=requester, category=category)  # the year's row exists, as all year but once
+    with CaptureQueriesContext(connection) as captured:
+        ticket = make_ticket(requester=requester, category=category)
+
+    writes = [query["sql"] for query in captured.captured_queries
+              if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "WITH"))]
+    sequence_at = next(i for i, sql in enumerate(writes) if "tickets_ticketsequence" in sql)
+    # After it: nothing (PostgreSQL: one statement updates both rows) or the ticket's reference (SQLite).
+    assert all(sql.startswith('UPDATE "tickets_ticket" SET "reference"') for sql in writes[sequence_at + 1:])
+    assert len(writes) - sequence_at <= 2
+    assert any("tickets_notification" in sql for sql in writes[:sequence_at])
+    assert any("sla_slaclock" in sql for sql in writes[:sequence_at])
+    assert REFERENCE.match(ticket.reference)
+    assert Ticket.objects.get(pk=ticket.pk).reference == ticket.reference
+
+
+def test_receivers_of_ticket_created_see_a_provisional_reference_and_ticket_referenced_the_final_one(
+        requester, category):
+    from tickets.signals import ticket_created, ticket_referenced
+
+    seen = {}
+
+    def on_created(sender, ticket, **kwargs):
+        seen["created"] = ticket.reference
+
+    def on_referenced(sender, ticket, **kwargs):
+        seen["referenced"] = ticket.reference
+
+    ticket_created.connect(on_created, dispatch_uid="test.created")
+    ticket_referenced.connect(on_referenced, dispatch_uid="test.referenced")
+    try:
+        ticket = make_ticket(requester=requester, category=category)
+    finally:
+        ticket_created.disconnect(dispatch_uid="test.created")
+        ticket_referenced.disconnect(dispatch_uid="test.referenced")
+
+    assert not REFERENCE.match(seen["created"]) and len(seen["created"]) == 11
+    assert seen["referenced"] == ticket.reference and REFERENCE.match(ticket.reference)

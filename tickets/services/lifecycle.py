@@ -4,12 +4,12 @@ _rows.transition, for one ticket or a batch."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,25 +34,69 @@ from ._rows import attach, lock, transition
 from .routing import assign
 
 
+def _next_number(year: int) -> int | None:
+    """Take the year's next number (one UPDATE … RETURNING); None when the year has no row yet. The row
+    stays locked until the caller's transaction ends: concurrent creators queue on it."""
+    with connection.cursor() as cursor:
+        cursor.execute('UPDATE "tickets_ticketsequence" SET "last_number" = "last_number" + 1 WHERE "year" = %s '
+                       'RETURNING "last_number"', [year])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _first_of_year(year: int) -> bool:
+    """Create the year's row at 1; False if a concurrent creator created it first (then take the next)."""
+    try:
+        with transaction.atomic():
+            TicketSequence.objects.create(year=year, last_number=1)
+    except IntegrityError:
+        return False
+    return True
+
+
 def allocate_reference(*, year: int) -> str:
     """Next `YYYY-NNNNNN` for the year, without duplicates under concurrent creation.
 
     The conditional UPDATE takes the sequence row's lock until the caller's transaction ends,
-    so concurrent creators queue on it; the row is created once per year, and a creator that
-    loses that insert race retries the update.
+    so concurrent creators queue on it: call it as late as possible in the transaction (ticket_create
+    calls it for its last write). The row is created once per year, and a creator that loses that
+    insert race retries the update.
     """
     for _attempt in range(3):
-        updated = TicketSequence.objects.filter(year=year).update(last_number=F("last_number") + 1)
-        if updated:
-            number = TicketSequence.objects.values_list("last_number", flat=True).get(year=year)
+        number = _next_number(year)
+        if number is not None:
             return f"{year}-{number:06d}"
-        try:
-            with transaction.atomic():
-                TicketSequence.objects.create(year=year, last_number=1)
+        if _first_of_year(year):
             return f"{year}-{1:06d}"
-        except IntegrityError:
-            continue
     raise RuntimeError("Could not allocate a ticket reference.")  # pragma: no cover
+
+
+def _provisional_reference() -> str:
+    """What the ticket's row holds between its INSERT and its last UPDATE, inside the creating transaction
+    only: unique among the tickets being created, never of a real reference's shape."""
+    return "~" + secrets.token_hex(5)
+
+
+def _give_reference(ticket: Ticket, *, year: int) -> None:
+    """The ticket's last write: its reference, from the year's sequence. The sequence row is locked from
+    here to COMMIT only (not while the clocks, rules and emails of the ticket are written), so concurrent
+    submissions wait for each other a few milliseconds, not a whole request. On PostgreSQL the sequence's
+    UPDATE and the ticket's are one statement."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'WITH number AS (UPDATE "tickets_ticketsequence" SET "last_number" = "last_number" + 1 '
+                'WHERE "year" = %s RETURNING "last_number") '
+                'UPDATE "tickets_ticket" SET "reference" = %s || \'-\' || lpad(number."last_number"::text, 6, \'0\') '
+                'FROM number WHERE "tickets_ticket"."id" = %s RETURNING "tickets_ticket"."reference"',
+                [year, str(year), ticket.pk],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            ticket.reference = row[0]
+            return
+    ticket.reference = allocate_reference(year=year)
+    Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
 
 
 @transaction.atomic
@@ -72,13 +116,17 @@ def ticket_create(
 ) -> Ticket:
     """Create a ticket with its reference and matrix priority, record it, acknowledge receipt.
 
+    The reference is the ticket's last write (_give_reference): the receivers of `ticket_created` see a
+    provisional one and must not copy it; those that do (a webhook's payload) listen to
+    `ticket_referenced`, sent once it is set.
+
     `created_by` is the agent who records a phone or chat ticket for the requester (else the requester).
     """
     now = timezone.now()
     actor = created_by or requester
     profile = getattr(requester, "profile", None) if hasattr(requester, "profile") else None
     ticket = Ticket(
-        reference=allocate_reference(year=timezone.localtime(now).year),
+        reference=_provisional_reference(),
         title=title.strip(),
         description=description,
         ticket_type=ticket_type,
@@ -102,7 +150,9 @@ def ticket_create(
               "parent": parent.reference if parent else None},
     )
     signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
-    notify(event=event, recipients=[requester], template="ticket_created")
+    notify_new_events([(event, [requester], "ticket_created")])
+    _give_reference(ticket, year=timezone.localtime(now).year)
+    signals.ticket_referenced.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 
 

@@ -1,0 +1,88 @@
+"""Statement budget of a ticket submission (issue 16): on two cores the CPU and the round trips spent per
+request are the throughput, so POST /tickets/new/ has a fixed number of statements, the same on SQLite and
+PostgreSQL, one INSERT per table written. The comment above each budget lists what it is made of.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tickets.models import Ticket
+
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.IGNORECASE)
+
+
+def _form(category, n: int = 0) -> dict:
+    return {"ticket_type": "incident", "category": category.pk, "title": f"Imprimante hors service {n}",
+            "description": "Rien ne répond depuis ce matin.", "urgency": "medium", "impact": "low"}
+
+
+def _inserts(captured) -> dict[str, int]:
+    inserts: dict[str, int] = {}
+    for query in captured.captured_queries:
+        match = re.match(r'^\s*INSERT INTO "?(\w+)"?', query["sql"], re.IGNORECASE)
+        if match:
+            inserts[match.group(1)] = inserts.get(match.group(1), 0) + 1
+    return inserts
+
+
+# POST /tickets/new/ of an ordinary ticket (not recurring, not VIP, not P1). In a test the request's
+# transaction runs inside the test's: its BEGIN and COMMIT show as SAVEPOINT and RELEASE SAVEPOINT.
+#  1. the session
+#  2. the user
+#  3. the category chosen in the form
+#  4. SAVEPOINT (BEGIN)
+#  5. the requester's profile (organisation)
+#  6. INSERT the ticket (provisional reference)
+#  7. INSERT its "created" event
+#  8-10. SAVEPOINT of the SLA clocks, the policy, its target for the priority
+# 11. the ticket's existing clocks
+# 12-13. INSERT its two SLA clocks
+# 14. UPDATE the ticket's deadlines
+# 15. RELEASE SAVEPOINT
+# 16-17. the VIP and recurring escalation rules
+# 18. COUNT the requester's and organisation's recent tickets in the category (the recurring rule)
+# 19. INSERT the acknowledgement of receipt in the outbox
+# 20. allocate the reference: the sequence's UPDATE … RETURNING and the ticket's last UPDATE (one
+#     statement on PostgreSQL, two on SQLite)
+# 22. RELEASE SAVEPOINT (COMMIT)
+SUBMISSION = 22
+
+
+def test_a_submission_stays_within_its_statement_budget(client, requester, category):
+    client.force_login(requester)
+    client.post("/tickets/new/", _form(category, 0))  # warms the reference cache, as any earlier request
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/tickets/new/", _form(category, 1))
+
+    assert response.status_code == 302
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert len(statements) <= SUBMISSION, "\n".join(statements)
+    inserts = _inserts(captured)
+    assert inserts.get("tickets_ticket") == 1
+    ticket = Ticket.objects.get(title="Imprimante hors service 1")
+    assert re.fullmatch(r"\d{4}-\d{6}", ticket.reference)
+    assert response["Location"].endswith(f"/tickets/{ticket.reference}/")
+    assert ticket.response_due_at is not None and ticket.resolution_due_at is not None
+
+
+@pytest.mark.parametrize("cold", [True, False], ids=["cold-cache", "warm-cache"])
+def test_a_submission_works_with_the_cache_cold_or_warm(client, requester, category, cold):
+    from django.core.cache import cache
+
+    client.force_login(requester)
+    client.post("/tickets/new/", _form(category, 0))
+    if cold:
+        cache.clear()
+        client.force_login(requester)
+
+    response = client.post("/tickets/new/", _form(category, 1))
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(title="Imprimante hors service 1")
+    assert ticket.sla_clocks.count() == 2
