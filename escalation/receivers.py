@@ -1,12 +1,15 @@
 """Ticket and SLA events that the escalation rules listen to; connected in EscalationConfig.ready()."""
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core.cache import invalidate
 from sla.signals import sla_breached
 from tickets.models import Priority
 from tickets.signals import ticket_created, ticket_priority_changed, tickets_level_changed
 
 from . import services
+from .models import EscalationRule
 
 
 @receiver(ticket_created, dispatch_uid="escalation.ticket_created")
@@ -29,3 +32,9 @@ def on_sla_breached(sender, breaches, **kwargs):
 def on_levels_changed(sender, tickets, old_levels, actor, reason, rule, assignee, followup, note, **kwargs):
     services.escalation_log_level_changes(tickets=tickets, old_levels=old_levels, actor=actor, reason=reason,
                                           rule=rule, assignee=assignee, followup=followup, note=note)
+
+
+@receiver(post_save, sender=EscalationRule, dispatch_uid="escalation.rule_saved")
+@receiver(post_delete, sender=EscalationRule, dispatch_uid="escalation.rule_deleted")
+def rules_changed(sender, **kwargs):
+    invalidate(services.RULES)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
 from accounts.selectors import active_members
+from core.cache import reference
 from core.exceptions import ActionRefused
 from tickets import services as ticket_services
 from tickets.models import Category, Priority, Status, Ticket
@@ -140,8 +141,17 @@ def escalation_log_level_changes(*, tickets: Sequence[Ticket], old_levels: dict[
     ])
 
 
+RULES = "escalation.rules"
+
+
+def _active_rules() -> dict[str, EscalationRule]:
+    return {rule.code: rule for rule in EscalationRule.objects.filter(is_active=True)}
+
+
 def active_rule(code: str) -> EscalationRule | None:
-    return EscalationRule.objects.filter(code=code, is_active=True).first()
+    """The rule if it is on, from the reference cache (core.cache; escalation.receivers gives it a new
+    version when a rule is saved or deleted)."""
+    return reference(RULES, _active_rules).get(code)
 
 
 def _claim(rule: EscalationRule, ticket: Ticket, cause: str) -> bool:

@@ -177,6 +177,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Reference data (SLA policies and calendars, escalation rules, categories, organisations, agents by
+# level) read from the cache with a version that every change renews (core.cache). On by default with
+# Redis, which every process shares; off with the per-process memory cache (the embedded demo), where a
+# change made in one process would not reach the others.
+HELPDESK_REFERENCE_CACHE = env_bool("HELPDESK_REFERENCE_CACHE", REDIS_CACHE_URL.startswith("redis"))
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "helpdesk.cache"
 

@@ -16,3 +16,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 LANGUAGE_CODE = "fr"
 # The rate limits have their own tests (tests/security); elsewhere many logins come from one IP.
 RATELIMIT_ENABLE = False
+# The reference cache (core.cache) on, as in production: tests run in one process, and tests/conftest.py
+# empties the cache before each test (its database rows are rolled back, the cache would keep them).
+HELPDESK_REFERENCE_CACHE = True

@@ -57,7 +57,7 @@ class BusinessCalendar(models.Model):
         return self.name
 
     def as_working_calendar(self) -> WorkingCalendar:
-        """The immutable calendar the arithmetic uses (two queries: hours and holidays)."""
+        """The immutable calendar the arithmetic uses (two queries: hours and holidays, unless prefetched)."""
         if self.always_open:
             return WorkingCalendar.twenty_four_seven()
         periods: dict[int, list[tuple[time, time]]] = {}
@@ -68,7 +68,7 @@ class BusinessCalendar(models.Model):
             periods=periods,
             holiday_country=self.holiday_country,
             holiday_subdivision=self.holiday_subdivision,
-            extra_holidays=frozenset(self.holidays.values_list("day", flat=True)),
+            extra_holidays=frozenset(holiday.day for holiday in self.holidays.all()),
         )
 
 

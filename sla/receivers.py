@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.roles import is_agent
+from core.cache import invalidate
 from tickets.signals import (
     followup_added,
     ticket_created,
@@ -14,12 +16,13 @@ from tickets.signals import (
 )
 
 from . import services
-from .models import Target
+from .models import BusinessCalendar, Holiday, SlaPolicy, SlaTarget, Target, WorkingHours
+from .selectors import POLICIES
 
 
 @receiver(ticket_created, dispatch_uid="sla.ticket_created")
 def start_clocks(sender, ticket, **kwargs):
-    services.sla_start_clocks(ticket=ticket, reason="created")
+    services.sla_start_clocks(ticket=ticket, reason="created", new=True)
 
 
 @receiver(ticket_priority_changed, dispatch_uid="sla.ticket_priority_changed")
@@ -52,3 +55,15 @@ def first_public_reply(sender, ticket, followup, **kwargs):
     if followup.is_public and is_agent(followup.author):
         services.sla_mark_met(ticket=ticket, target=Target.RESPONSE, at=followup.created_at)
 
+
+
+def policies_changed(sender, **kwargs):
+    """The policies' reference cache (sla.selectors) holds these rows: a new version on any change
+    (a calendar's hours and holidays are replaced in the transaction that saves the calendar, so the
+    calendar's own save, invalidated again at COMMIT, covers their bulk insert)."""
+    invalidate(POLICIES)
+
+
+for _model in (SlaPolicy, SlaTarget, BusinessCalendar, WorkingHours, Holiday):
+    for _signal in (post_save, post_delete):
+        _signal.connect(policies_changed, sender=_model, dispatch_uid=f"sla.policies_changed.{_model.__name__}")

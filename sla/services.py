@@ -34,22 +34,10 @@ from .models import (
     Target,
     WorkingHours,
 )
+from .selectors import policy_calendar, policy_for, policy_target
 from .signals import sla_breached
 
 logger = logging.getLogger(__name__)
-
-
-def policy_for(ticket: Ticket) -> SlaPolicy | None:
-    """The organisation's own policy, else its contract's, else the default."""
-    organisation = ticket.organisation
-    policies = SlaPolicy.objects.select_related("calendar")
-    if organisation is not None:
-        policy = policies.filter(organisation=organisation).first()
-        if policy is None and organisation.contract:
-            policy = policies.filter(organisation__isnull=True, contract=organisation.contract).first()
-        if policy is not None:
-            return policy
-    return policies.filter(is_default=True).first()
 
 
 def _next_check(clock: SlaClock, recorded: set[str]) -> None:
@@ -86,21 +74,22 @@ def _mirror_deadlines(ticket: Ticket, clocks: dict[str, SlaClock], *, reason: st
     )
 
 
-@transaction.atomic
-def sla_start_clocks(*, ticket: Ticket, reason: str = "created") -> dict[str, SlaClock]:
+@transaction.atomic(savepoint=False)
+def sla_start_clocks(*, ticket: Ticket, reason: str = "created", new: bool = False) -> dict[str, SlaClock]:
     """(Re)compute both clocks from the ticket's creation, its priority and its policy.
 
-    Called at creation and when the priority, the policy or the organisation changes; keeps the
-    paused time and what was already met or recorded.
+    Called at creation (`new`: the ticket has no clock yet, both go in with one INSERT) and when the
+    priority, the policy or the organisation changes; keeps the paused time and what was already met or
+    recorded. The policy, its targets and calendar come from the reference cache (sla.selectors).
     """
     policy = policy_for(ticket)
     if policy is None:
         return {}
-    target = SlaTarget.objects.filter(policy=policy, priority=ticket.priority).first()
+    target = policy_target(policy, ticket.priority)
     if target is None:
         return {}
-    calendar = policy.calendar.as_working_calendar()
-    existing = {clock.target: clock for clock in SlaClock.objects.filter(ticket=ticket)}
+    calendar = policy_calendar(policy)
+    existing = {} if new else {clock.target: clock for clock in SlaClock.objects.filter(ticket=ticket)}
     clocks = {}
     for name, value, unit in (
         (Target.RESPONSE, target.response_value, target.response_unit),
@@ -118,8 +107,10 @@ def sla_start_clocks(*, ticket: Ticket, reason: str = "created") -> dict[str, Sl
             if ticket.resolved_at and not clock.met_at:
                 clock.met_at = ticket.resolved_at
         _next_check(clock, _recorded_stages(ticket, name) if clock.pk else set())
-        clock.save()
+        if clock.pk:
+            clock.save()
         clocks[name] = clock
+    SlaClock.objects.bulk_create([clock for clock in clocks.values() if clock.pk is None])
     _mirror_deadlines(ticket, clocks, reason=reason, record=reason != "created")
     return clocks
 
@@ -156,7 +147,7 @@ def sla_resume(*, ticket: Ticket, at) -> None:
     if clock is None or clock.paused_at is None:
         return
     policy = clock.policy or policy_for(ticket)
-    calendar = policy.calendar.as_working_calendar() if policy else WorkingCalendar.twenty_four_seven()
+    calendar = policy_calendar(policy) if policy else WorkingCalendar.twenty_four_seven()
     clock.paused_seconds += int(working_time_between(clock.paused_at, at, calendar).total_seconds())
     clock.paused_at = None
     _schedule(clock, calendar, policy.warning_percent if policy else 75)

@@ -19,6 +19,18 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what a previous test cached (reference data, rate-limit
+    counters) belongs to rows its rollback removed."""
+    from django.core.cache import cache
+
+    from core.cache import forget_local
+
+    cache.clear()
+    forget_local()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """A reused test database may come from a session that ended with a transactional test's flush."""

@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.people import PersonChoiceField
 from accounts.roles import is_agent
+from core.forms import CachedModelChoiceField
 
 from .models import CannedReply, Category, LinkKind, Phase, Priority, Scale, TicketType
-from .selectors import agents, category_choices
+from .selectors import active_categories, agents
 from .uploads import validate_upload
 
 
@@ -61,6 +62,10 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+def _full_name(category: Category) -> str:
+    return category.full_name
+
+
 class CategoryChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Category) -> str:
         return obj.full_name
@@ -83,8 +88,8 @@ class VersionedForm(forms.Form):
 class TicketCreateForm(forms.Form):
     ticket_type = forms.ChoiceField(label=_("Type of request"), choices=TicketType.choices,
                                     initial=TicketType.SUPPORT_REQUEST)
-    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False,
-                                   empty_label=_("— I don't know —"))
+    category = CachedModelChoiceField(label=_("Category"), objects=active_categories, label_from_instance=_full_name,
+                                      required=False, empty_label=_("— I don't know —"))
     title = forms.CharField(label=_("Title"), max_length=200,
                             help_text=_("In a few words: what is wrong or what do you need?"))
     description = forms.CharField(
@@ -99,7 +104,6 @@ class TicketCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = category_choices()
         self.helper = _helper(submit=_("Submit the ticket"))
         self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.layout = Layout(
@@ -137,11 +141,10 @@ class QualifyForm(VersionedForm):
     """Take a new ticket: type and category must be set (the take guard)."""
 
     ticket_type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
-    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
+    category = CachedModelChoiceField(label=_("Category"), objects=active_categories, label_from_instance=_full_name)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = category_choices()
         self.helper = _helper(submit=_("Take the ticket"))
 
 

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
+from core.cache import reference
 
 from .models import Attachment, Category, Ticket, TicketEvent
 
@@ -86,6 +87,16 @@ def agents() -> QuerySet:
 
 def category_choices() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).select_related("parent__parent")
+
+
+CATEGORIES = "tickets.categories"
+
+
+def active_categories() -> list[Category]:
+    """The active categories, parents and grandparents loaded (full_name without a query), in their order,
+    from the reference cache (core.cache; tickets.receivers gives it a new version when a category is saved
+    or deleted). Shared by the process's requests: read them, never change them."""
+    return reference(CATEGORIES, lambda: list(category_choices()))
 
 
 def ticket_queue_for_agent(*, agent, filters) -> QuerySet[Ticket]:

@@ -1,0 +1,105 @@
+"""Reference data: what almost every request reads and what changes a few times a year (SLA policies and
+their calendars, escalation rules, categories, organisations, the agents of each level), read from the
+shared cache instead of the database (docs/architecture.md, "Reference data cache").
+
+    policies = reference("sla.policies", build_policies)     # build_policies() reads the database
+    invalidate("sla.policies")                                # on every save or delete of what it read
+
+Each name has a version in the cache (a random token); its value is kept under that version, in the cache
+and in this process (so a request costs one cache read per name, and no unpickling). `invalidate` gives
+the name a new version at once and again when the transaction commits, so a reader that loaded the old
+rows in between cached them under a version nobody asks for any more. What `reference` returns is shared
+by every request of the process: read it, never change it.
+
+The cache is an optimisation, never a requirement: when it is down (django-redis IGNORE_EXCEPTIONS answers
+"nothing") every read goes to the database. It is used when HELPDESK_REFERENCE_CACHE is on, which is the
+default when the cache is Redis (shared by every process); with the per-process memory cache of the
+embedded demo, a change made in one process would not reach the others, so the database is read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+VERSION_TIMEOUT = 24 * 3600
+VALUE_TIMEOUT = 3600
+# A process keeps its copy this long at most, even if a lost invalidation left the version unchanged.
+LOCAL_MAX_AGE = 300.0
+
+_local: dict[str, tuple[str, float, object]] = {}
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "HELPDESK_REFERENCE_CACHE", False))
+
+
+def _version_key(name: str) -> str:
+    return f"ref:{name}:version"
+
+
+def _value_key(name: str, version: str) -> str:
+    return f"ref:{name}:{version}"
+
+
+def _current_version(name: str) -> str | None:
+    """The name's version; a new one if it has none yet; None if the cache does not answer."""
+    version = cache.get(_version_key(name))
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(_version_key(name), version, VERSION_TIMEOUT):
+            version = cache.get(_version_key(name))  # another process set it first (or the cache is down)
+    return version
+
+
+def reference(name: str, build: Callable[[], T]) -> T:
+    """The value of `name`: this process's copy if its version is current, else the cache's, else
+    build() (the database), stored for the next readers."""
+    if not enabled():
+        return build()
+    version = _current_version(name)
+    if version is None:
+        return build()
+    local = _local.get(name)
+    if local is not None and local[0] == version and time.monotonic() - local[1] < LOCAL_MAX_AGE:
+        return local[2]  # type: ignore[return-value]
+    stored = cache.get(_value_key(name, version))  # a tuple of one, so that a value of None is cached too
+    if stored is None:
+        stored = (build(),)
+        cache.set(_value_key(name, version), stored, VALUE_TIMEOUT)
+    value = stored[0]
+    with _lock:
+        _local[name] = (version, time.monotonic(), value)
+    return value
+
+
+def _bump(names: tuple[str, ...]) -> None:
+    cache.set_many({_version_key(name): uuid.uuid4().hex for name in names}, VERSION_TIMEOUT)
+    with _lock:
+        for name in names:
+            _local.pop(name, None)
+
+
+def invalidate(*names: str) -> None:
+    """What `names` hold has changed (or is changing in the current transaction): new versions now, and
+    again once the transaction commits."""
+    if not enabled():
+        return
+    _bump(names)
+    transaction.on_commit(lambda: _bump(names))
+
+
+def forget_local() -> None:
+    """Drop this process's copies (tests, after clearing the cache)."""
+    with _lock:
+        _local.clear()
