@@ -85,7 +85,8 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the request's user loaded in one query (profile, organisation, group names).
+    "accounts.backends.HelpdeskBackend",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"

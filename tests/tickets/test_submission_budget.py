@@ -30,21 +30,20 @@ def _inserts(captured) -> dict[str, int]:
 # POST /tickets/new/ of an ordinary ticket (not recurring, not VIP, not P1). In a test the request's
 # transaction runs inside the test's: its BEGIN and COMMIT show as SAVEPOINT and RELEASE SAVEPOINT.
 #  1. the session
-#  2. the user
+#  2. the user, with profile, organisation and group names (accounts.backends)
 #  3. SAVEPOINT (BEGIN)
-#  4. the requester's profile (organisation)
-#  5. INSERT the ticket (provisional reference)
-#  6. INSERT its "created" event
-#  7. INSERT its two SLA clocks (one statement)
-#  8. UPDATE the ticket's deadlines
-#  9. COUNT the requester's and organisation's recent tickets in the category (the recurring rule)
-# 10. INSERT the acknowledgement of receipt in the outbox
-# 11. allocate the reference: the sequence's UPDATE … RETURNING and the ticket's last UPDATE (one
-# 12. statement on PostgreSQL, two on SQLite)
-# 13. RELEASE SAVEPOINT (COMMIT)
+#  4. INSERT the ticket (provisional reference)
+#  5. INSERT its "created" event
+#  6. INSERT its two SLA clocks (one statement)
+#  7. UPDATE the ticket's deadlines
+#  8. COUNT the requester's and organisation's recent tickets in the category (the recurring rule)
+#  9. INSERT the acknowledgement of receipt in the outbox
+# 10. allocate the reference: the sequence's UPDATE … RETURNING and the ticket's last UPDATE (one
+# 11. statement on PostgreSQL, two on SQLite)
+# 12. RELEASE SAVEPOINT (COMMIT)
 # The category, the SLA policy with its targets and calendar, and the escalation rules come from the
 # reference cache (core.cache).
-SUBMISSION = 13
+SUBMISSION = 12
 
 
 def test_a_submission_stays_within_its_statement_budget(client, requester, category):

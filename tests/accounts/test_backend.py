@@ -1,0 +1,51 @@
+"""accounts.backends.HelpdeskBackend: the request's user in one query, roles and organisation included."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.backends import HelpdeskBackend
+from accounts.roles import agent_level, group_names, is_agent, is_manager
+from tests.factories import OrganisationFactory, UserFactory
+
+
+def test_the_user_its_organisation_and_its_roles_cost_one_query(db):
+    organisation = OrganisationFactory(name="Acme")
+    user = UserFactory(username="nadia", groups=["N1", "N3"], organisation=organisation)
+
+    with CaptureQueriesContext(connection) as captured:
+        loaded = HelpdeskBackend().get_user(user.pk)
+        roles = (group_names(loaded), is_agent(loaded), is_manager(loaded), agent_level(loaded))
+        organisation_name = loaded.profile.organisation.name
+
+    assert len(captured) == 1
+    assert roles == (frozenset({"N1", "N3"}), True, False, "N3")
+    assert organisation_name == "Acme"
+
+
+def test_a_user_in_no_group_without_organisation(db):
+    user = UserFactory(username="alice")
+
+    loaded = HelpdeskBackend().get_user(user.pk)
+
+    assert loaded == user
+    assert group_names(loaded) == frozenset() and not is_agent(loaded)
+
+
+def test_an_inactive_or_unknown_user_is_nobody(db):
+    user = UserFactory(username="parti", is_active=False)
+
+    assert HelpdeskBackend().get_user(user.pk) is None
+    assert HelpdeskBackend().get_user(10**9) is None
+
+
+def test_a_group_joined_after_login_counts_on_the_next_request(client, db):
+    user = UserFactory(username="hugo")
+    client.force_login(user)
+    assert client.get("/agent/").status_code in (302, 403, 404)
+
+    user.groups.add(Group.objects.get_or_create(name="N2")[0])
+
+    assert client.get("/agent/").status_code == 200
