@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
-from accounts.selectors import active_members
+from accounts.selectors import active_members, group_members
 from core.cache import reference
 from core.exceptions import ActionRefused
 from tickets import services as ticket_services
-from tickets.models import Category, Priority, Status, Ticket
+from tickets.models import Priority, Status, Ticket
+from tickets.selectors import active_categories
 
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason, RuleCode, RuleFiring
 
@@ -43,8 +44,13 @@ def level_members(level: str):
     return active_members(level)
 
 
+def _members(group: str) -> list:
+    """Who a rule notifies: the group's active members, from the reference cache (accounts.selectors)."""
+    return group_members(group)
+
+
 def _managers():
-    return list(active_members(MANAGER_GROUP))
+    return _members(MANAGER_GROUP)
 
 
 def _check_handover(*, ticket: Ticket, to_level: str | None, assignee, followup: str) -> None:
@@ -70,7 +76,7 @@ def _hand_over(*, ticket: Ticket, actor, to_level: str, reason: str, followup: s
     event = ticket_services.ticket_set_level(
         ticket=ticket, actor=actor, level=to_level, reason=reason, assignee=assignee, followup=note
     )
-    recipients = [assignee] if assignee is not None else list(level_members(to_level))
+    recipients = [assignee] if assignee is not None else _members(to_level)
     ticket_services.notify(event=event, recipients=[u for u in recipients if u.pk != actor.pk],
                            template="ticket_escalated")
     return event.ticket
@@ -183,7 +189,7 @@ def rule_escalate_many(*, rule: EscalationRule, items: Sequence[tuple[Ticket, st
     RuleFiring.objects.bulk_create([RuleFiring(rule=rule, ticket=ticket, cause=cause) for ticket, cause in items])
     tickets = [ticket for ticket, _cause in items]
     events = ticket_services.tickets_set_level(tickets=tickets, levels=levels, reason=reason, rule=rule.code)
-    members = {level: list(level_members(level)) for level in {ticket.level for ticket in tickets}}
+    members = {level: _members(level) for level in {ticket.level for ticket in tickets}}
     managers = _managers() if notify_managers and tickets else []
     ticket_services.notify_new_events(
         (event, members[ticket.level] + managers, "ticket_escalated")
@@ -210,7 +216,7 @@ def rule_alert_p1(*, ticket: Ticket) -> None:
     if rule is None or not _claim(rule, ticket, "P1"):
         return
     level = rule.target_level or Level.N4
-    members = list(level_members(level))
+    members = _members(level)
     event = ticket_services.ticket_add_participants(
         ticket=ticket, users=members, reason=Reason.CRITICAL
     )
@@ -239,16 +245,16 @@ def rule_flag_recurring(*, ticket: Ticket) -> None:
         evidence = {"scope": "organisation", "count": counts["organisation"]}
     else:
         return
-    if Category.objects.filter(parent_id=ticket.category_id, is_active=True).exists():
+    if any(category.parent_id == ticket.category_id for category in active_categories()):
         return
-    if not _claim(rule, ticket, "created"):
-        return
+    # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
+    RuleFiring.objects.create(rule=rule, ticket=ticket, cause="created")
     event = ticket_services.ticket_mark_recurring(
         ticket=ticket, reason=Reason.RECURRING, rule=rule.code, evidence={**evidence, "days": rule.window_days},
     )
     if event is not None:
         level = rule.target_level or Level.N2
-        ticket_services.notify(event=event, recipients=list(level_members(level)), template="recurring_flagged")
+        ticket_services.notify_new_events([(event, _members(level), "recurring_flagged")])
 
 
 def rules_on_sla_breaches(*, breaches: Sequence[tuple[Ticket, str]]) -> int:

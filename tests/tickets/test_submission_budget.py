@@ -11,7 +11,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.selectors import group_members
 from tickets.models import Ticket
+
 
 def _form(category, n: int = 0) -> dict:
     return {"ticket_type": "incident", "category": category.pk, "title": f"Imprimante hors service {n}",
@@ -81,3 +83,28 @@ def test_a_submission_works_with_the_cache_cold_or_warm(client, requester, categ
     assert response.status_code == 302
     ticket = Ticket.objects.get(title="Imprimante hors service 1")
     assert ticket.sla_clocks.count() == 2
+
+
+# A submission the recurring rule flags (the requester's third in the category within 30 days): the 12
+# above, and INSERT the rule's firing, UPDATE the ticket's flag, INSERT the "flagged" event, INSERT the N2
+# agents' notifications; no savepoint (the ticket is new: no firing can exist), the N2 agents and the
+# category tree from the reference cache.
+RECURRING_SUBMISSION = 16
+
+
+def test_a_recurring_submission_stays_within_its_budget(client, requester, category, agent_n2):
+    client.force_login(requester)
+    client.post("/tickets/new/", _form(category, 0))
+    client.post("/tickets/new/", _form(category, 1))
+    group_members("N2")  # the reference cache warm, as after any earlier request (core.cache)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/tickets/new/", _form(category, 2))
+
+    assert response.status_code == 302
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert len(statements) <= RECURRING_SUBMISSION, "\n".join(statements)
+    assert len([sql for sql in statements if sql.startswith("SAVEPOINT")]) == 1
+    ticket = Ticket.objects.get(title="Imprimante hors service 2")
+    assert ticket.is_recurring
+    assert ticket.events.filter(kind="flagged").count() == 1

@@ -149,7 +149,7 @@ def ticket_add_participants(*, ticket: Ticket, users: Sequence, actor=None, reas
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ticket_mark_recurring(*, ticket: Ticket, reason: str, rule: str = "",
                           evidence: dict | None = None) -> TicketEvent | None:
     """Flag the ticket as a recurring problem (once); `evidence` (what was counted) goes in its history."""
