@@ -183,6 +183,11 @@ CACHES = {
 # Redis, which every process shares; off with the per-process memory cache (the embedded demo), where a
 # change made in one process would not reach the others.
 HELPDESK_REFERENCE_CACHE = env_bool("HELPDESK_REFERENCE_CACHE", REDIS_CACHE_URL.startswith("redis"))
+# Sessions read from Redis (the database on a miss, written through to both): no session query per
+# request. Not with the per-process memory cache, where a logout in one process would leave the session
+# cached in the others.
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_CACHE_URL.startswith("redis")
+                  else "django.contrib.sessions.backends.db")
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "helpdesk.cache"
 
