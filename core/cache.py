@@ -6,7 +6,8 @@ shared cache instead of the database (docs/architecture.md, "Reference data cach
     invalidate("sla.policies")                                # on every save or delete of what it read
 
 Each name has a version in the cache (a random token); its value is kept under that version, in the cache
-and in this process (so a request costs one cache read per name, and no unpickling). `invalidate` gives
+and in this process (so a read costs at most one cache round trip, none within LOCAL_TRUST seconds of the
+last check, and no unpickling). `invalidate` gives
 the name a new version at once and again when the transaction commits, so a reader that loaded the old
 rows in between cached them under a version nobody asks for any more. What `reference` returns is shared
 by every request of the process: read it, never change it.
@@ -35,8 +36,11 @@ VERSION_TIMEOUT = 24 * 3600
 VALUE_TIMEOUT = 3600
 # A process keeps its copy this long at most, even if a lost invalidation left the version unchanged.
 LOCAL_MAX_AGE = 300.0
+# For this long after checking the version, a process uses its copy without asking the cache again: a
+# change made by another process reaches it within that delay (the changing process sees it at once).
+LOCAL_TRUST = 2.0
 
-_local: dict[str, tuple[str, float, object]] = {}
+_local: dict[str, tuple[str, float, float, object]] = {}
 _lock = threading.Lock()
 
 
@@ -67,19 +71,24 @@ def reference(name: str, build: Callable[[], T]) -> T:
     build() (the database), stored for the next readers."""
     if not enabled():
         return build()
+    now = time.monotonic()
+    local = _local.get(name)
+    if local is not None and now - local[2] < LOCAL_TRUST and now - local[1] < LOCAL_MAX_AGE:
+        return local[3]  # type: ignore[return-value]
     version = _current_version(name)
     if version is None:
         return build()
-    local = _local.get(name)
-    if local is not None and local[0] == version and time.monotonic() - local[1] < LOCAL_MAX_AGE:
-        return local[2]  # type: ignore[return-value]
+    if local is not None and local[0] == version and now - local[1] < LOCAL_MAX_AGE:
+        with _lock:
+            _local[name] = (version, local[1], now, local[3])
+        return local[3]  # type: ignore[return-value]
     stored = cache.get(_value_key(name, version))  # a tuple of one, so that a value of None is cached too
     if stored is None:
         stored = (build(),)
         cache.set(_value_key(name, version), stored, VALUE_TIMEOUT)
     value = stored[0]
     with _lock:
-        _local[name] = (version, time.monotonic(), value)
+        _local[name] = (version, now, now, value)
     return value
 
 

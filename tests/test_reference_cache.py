@@ -115,3 +115,15 @@ def test_off_means_the_database(db, settings):
 
     assert _queries(active_categories) == 1
     assert _queries(active_categories) == 1
+
+
+def test_another_processs_change_is_seen_once_the_trust_delay_is_over(db):
+    """Another process renews the version in the shared cache: this one sees it within LOCAL_TRUST seconds."""
+    category = CategoryFactory(name="Réseau")
+    assert [c.name for c in active_categories()] == ["Réseau"]
+    type(category).objects.filter(pk=category.pk).update(name="Réseau et Wi-Fi")  # no signal here
+    cache.set("ref:tickets.categories:version", "renewed-elsewhere")
+
+    assert [c.name for c in active_categories()] == ["Réseau"]  # within the delay: this process's copy
+    with mock.patch("core.cache.time.monotonic", return_value=reference_cache.time.monotonic() + 3):
+        assert [c.name for c in active_categories()] == ["Réseau et Wi-Fi"]
