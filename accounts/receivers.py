@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from core.cache import invalidate
 
 from .models import Organisation
-from .selectors import GROUP_MEMBERS, ORGANISATIONS
+from .selectors import AGENTS, GROUP_MEMBERS, ORGANISATIONS
 
 User = get_user_model()
 
@@ -17,7 +17,7 @@ User = get_user_model()
 def user_saved(sender, update_fields=None, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
         return  # every login saves last_login: nothing the cached members show
-    invalidate(GROUP_MEMBERS)
+    invalidate(GROUP_MEMBERS, AGENTS)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="accounts.user_deleted")
@@ -25,7 +25,7 @@ def user_saved(sender, update_fields=None, **kwargs):
 @receiver(post_delete, sender=Group, dispatch_uid="accounts.group_deleted")
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="accounts.user_groups_changed")
 def members_changed(sender, **kwargs):
-    invalidate(GROUP_MEMBERS)
+    invalidate(GROUP_MEMBERS, AGENTS)
 
 
 @receiver(post_save, sender=Organisation, dispatch_uid="accounts.organisation_saved")

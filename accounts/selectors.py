@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.cache import reference
 
@@ -11,6 +11,7 @@ from .models import Organisation
 from .roles import AGENT_GROUPS, MANAGER_GROUP
 
 GROUP_MEMBERS = "accounts.group_members"
+AGENTS = "accounts.agents"
 ORGANISATIONS = "accounts.organisations"
 # What the cached members carry: enough to notify and to show them, no password hash in the cache.
 MEMBER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "is_superuser")
@@ -42,3 +43,20 @@ def group_members(group: str) -> list:
 def organisations() -> list[Organisation]:
     """Every organisation by name, from the reference cache (renewed when one is saved or deleted)."""
     return reference(ORGANISATIONS, lambda: list(Organisation.objects.order_by("name")))
+
+
+def agent_queryset() -> QuerySet:
+    """Everyone who works tickets: the agents of every level, the managers and the superusers, by name."""
+    return (
+        get_user_model().objects.filter(is_active=True)
+        .filter(Q(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP]) | Q(is_superuser=True))
+        .distinct()
+        # Listed by name, as they are shown (accounts.people.user_display).
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def agent_list() -> list:
+    """agent_queryset() as a list, from the reference cache (renewed with the group members). Shared:
+    read them, never change them."""
+    return reference(AGENTS, lambda: list(agent_queryset().only(*MEMBER_FIELDS)))

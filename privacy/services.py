@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Profile
-from accounts.selectors import GROUP_MEMBERS
+from accounts.selectors import AGENTS, GROUP_MEMBERS
 from api.models import ApiToken
 from core.cache import invalidate
 from tickets.models import (
@@ -324,7 +324,7 @@ def people_anonymise(*, users: Sequence, actor=None) -> AnonymiseResult:
         user.is_active = False
         user.set_unusable_password()
     user_model.objects.bulk_update(users, ["username", "first_name", "last_name", "email", "is_active", "password"])
-    invalidate(GROUP_MEMBERS)  # bulk_update sends no signal: the cached group members drop them now
+    invalidate(GROUP_MEMBERS, AGENTS)  # bulk_update sends no signal: the cached people drop them now
     Profile.objects.filter(user_id__in=pks).update(phone="")
 
     rewritten = _scrub_everywhere(people, exclude_users=set(pks))

@@ -12,12 +12,13 @@ from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.people import PersonChoiceField
+from accounts.people import user_display
 from accounts.roles import is_agent
+from accounts.selectors import agent_list
 from core.forms import CachedModelChoiceField
 
 from .models import CannedReply, Category, LinkKind, Phase, Priority, Scale, TicketType
-from .selectors import active_categories, agents
+from .selectors import active_categories
 from .uploads import validate_upload
 
 
@@ -185,12 +186,12 @@ class ConfirmForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
-    assignee = PersonChoiceField(label=_("Assign to"), queryset=None, required=False,
-                                 empty_label=_("— nobody —"))
+    # The agents from the reference cache (accounts.selectors.agent_list): no query to offer or check them.
+    assignee = CachedModelChoiceField(label=_("Assign to"), objects=agent_list, label_from_instance=user_display,
+                                      required=False, empty_label=_("— nobody —"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents()
         self.helper = _helper(submit=_("Assign"))
 
 
@@ -278,7 +279,8 @@ class BulkActionForm(forms.Form):
         "required": _("Tick at least one ticket."),
     })
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee = PersonChoiceField(label=_("Assign to"), queryset=None, required=False)
+    assignee = CachedModelChoiceField(label=_("Assign to"), objects=agent_list, label_from_instance=user_display,
+                                      required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False)
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
     # The reasons the registered actions offer (the escalation reasons).
@@ -293,7 +295,6 @@ class BulkActionForm(forms.Form):
         from . import bulk
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents()
         self.fields["action"].choices = [*self.ACTIONS, *((a.code, a.label) for a in bulk.registered())]
         self.fields["reason_code"].choices = [("", "—"), *(r for a in bulk.registered() for r in a.reasons)]
         references = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []

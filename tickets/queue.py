@@ -23,12 +23,13 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
-from accounts.people import PersonChoiceFilter
+from accounts.people import user_display
 from accounts.roles import Level, agent_level
+from accounts.selectors import agent_list, organisations
+from core.forms import CachedModelChoiceField
 
 from .models import OPEN_STATUSES, Category, Channel, Priority, SlaState, Status, Ticket, TicketType
-from .selectors import agents
+from .selectors import all_categories
 
 User = get_user_model()
 
@@ -90,6 +91,16 @@ class Select(forms.Select):
         return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
 
 
+class CachedChoiceFilter(django_filters.Filter):
+    """django-filter's ModelChoiceFilter over a list from the reference cache (core.forms.CachedModelChoiceField)."""
+
+    field_class = CachedModelChoiceField
+
+
+def _full_name(category: Category) -> str:
+    return category.full_name
+
+
 class InSubquery(Lookup):
     """`lhs IN (subquery)`, written `lhs = ANY(ARRAY(subquery))` on PostgreSQL (see filter_search)."""
 
@@ -111,10 +122,10 @@ class InSubquery(Lookup):
 
 
 def category_with_descendants(category: Category) -> list[int]:
-    """The category and all its sub-categories (the tree is small: one query, walked in memory)."""
+    """The category and all its sub-categories (the tree is small and cached: walked in memory)."""
     children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
+    for other in all_categories():
+        children.setdefault(other.parent_id, []).append(other.pk)
     found, stack = [], [category.pk]
     while stack:
         pk = stack.pop()
@@ -133,13 +144,15 @@ class QueueFilter(django_filters.FilterSet):
                                            empty_label=_("Any priority"), widget=Select)
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"), empty_label=_("Any level"),
                                         widget=Select)
-    assignee = PersonChoiceFilter(queryset=agents(), label=_("Assigned to"), empty_label=_("Anyone"), widget=Select)
+    # The agents, categories and organisations offered come from the reference cache (core.cache): the
+    # choices are built and the input checked without a query.
+    assignee = CachedChoiceFilter(objects=agent_list, label_from_instance=user_display, label=_("Assigned to"),
+                                  empty_label=_("Anyone"), widget=Select)
     # Labels are full paths (Category.__str__ walks up the tree): join the parents, or one query per option.
-    category = django_filters.ModelChoiceFilter(queryset=Category.objects.select_related("parent__parent"),
-                                                method="filter_category",
-                                                label=_("Category"), empty_label=_("Any category"), widget=Select)
-    organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), label=_("Organisation"),
-                                                    empty_label=_("Any organisation"), widget=Select)
+    category = CachedChoiceFilter(objects=all_categories, label_from_instance=_full_name, method="filter_category",
+                                  label=_("Category"), empty_label=_("Any category"), widget=Select)
+    organisation = CachedChoiceFilter(objects=organisations, label=_("Organisation"),
+                                      empty_label=_("Any organisation"), widget=Select)
     ticket_type = django_filters.ChoiceFilter(choices=TicketType.choices, label=_("Type"), empty_label=_("Any type"),
                                               widget=Select)
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"), empty_label=_("Any channel"),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
+from accounts.roles import is_agent
+from accounts.selectors import agent_queryset
 from core.cache import reference
 
 from .models import Attachment, Category, Ticket, TicketEvent
@@ -76,13 +77,7 @@ def ticket_attachments(*, ticket: Ticket, user) -> list[Attachment]:
 
 
 def agents() -> QuerySet:
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(groups__name__in=[*AGENT_GROUPS, MANAGER_GROUP]) | Q(is_superuser=True))
-        .distinct()
-        # Listed by name, as they are shown (accounts.people.user_display).
-        .order_by("first_name", "last_name", "username")
-    )
+    return agent_queryset()
 
 
 def category_choices() -> QuerySet[Category]:
@@ -92,11 +87,16 @@ def category_choices() -> QuerySet[Category]:
 CATEGORIES = "tickets.categories"
 
 
+def all_categories() -> list[Category]:
+    """Every category, active or not, parents and grandparents loaded (full_name without a query), in their
+    order, from the reference cache (core.cache; tickets.receivers gives it a new version when a category
+    is saved or deleted). Shared by the process's requests: read them, never change them."""
+    return reference(CATEGORIES, lambda: list(Category.objects.select_related("parent__parent")))
+
+
 def active_categories() -> list[Category]:
-    """The active categories, parents and grandparents loaded (full_name without a query), in their order,
-    from the reference cache (core.cache; tickets.receivers gives it a new version when a category is saved
-    or deleted). Shared by the process's requests: read them, never change them."""
-    return reference(CATEGORIES, lambda: list(category_choices()))
+    """The active ones of all_categories(): what a form offers."""
+    return [category for category in all_categories() if category.is_active]
 
 
 def ticket_queue_for_agent(*, agent, filters) -> QuerySet[Ticket]:

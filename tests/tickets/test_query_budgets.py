@@ -102,24 +102,25 @@ def test_the_requester_ticket_page_has_a_fixed_budget(client, requester, world, 
     assert response.content.decode().count("journal-") == public
 
 
-# /agent/ as an agent, with or without filters (keyset pagination: no COUNT):
+# /agent/ as an agent, with or without filters (keyset pagination: no COUNT), the reference cache warm
+# (core.cache: as after any earlier request):
 #  1. the session
-#  2. the user
-#  3. the user's groups (agent_required, then cached)
-#  4. the page of tickets, requester, assignee, category and organisation joined
-#  5. the SLA clocks of the page's tickets (one prefetch)
-#  6. the agent's saved views
-#  7. the agents, for the "assigned to" filter
-#  8. the categories, parents and grandparents joined, for the category filter
-#  9. the organisations, for the organisation filter
-# 10. the agents, for the bulk-action form
-AGENT_QUEUE = 10
+#  2. the user, with profile, organisation and group names (accounts.backends)
+#  3. the page of tickets, requester, assignee, category and organisation joined
+#  4. the SLA clocks of the page's tickets (one prefetch)
+#  5. the agent's saved views
+# The agents (assigned-to filter, bulk-action form), the categories and the organisations offered come
+# from the reference cache; with it cold, three queries more (AGENT_QUEUE_COLD).
+AGENT_QUEUE = 5
+AGENT_QUEUE_COLD = AGENT_QUEUE + 3
 
 
 @pytest.mark.parametrize("query", ["", "?view=mine&priority=P3", "?status=new&level=N1&sort=priority"],
                          ids=["default", "mine-p3", "new-n1-by-priority"])
 def test_the_agent_queue_has_a_fixed_budget(client, agent_n1, world, query, django_assert_max_num_queries):
     client.force_login(agent_n1)
+    with django_assert_max_num_queries(AGENT_QUEUE_COLD):
+        assert client.get(f"/agent/{query}").status_code == 200
 
     with django_assert_max_num_queries(AGENT_QUEUE):
         response = client.get(f"/agent/{query}")
@@ -130,6 +131,7 @@ def test_the_agent_queue_has_a_fixed_budget(client, agent_n1, world, query, djan
 
 def test_the_htmx_queue_table_has_a_fixed_budget(client, agent_n1, world, django_assert_max_num_queries):
     client.force_login(agent_n1)
+    client.get("/agent/?view=mine", HTTP_HX_REQUEST="true")
 
     with django_assert_max_num_queries(AGENT_QUEUE):
         response = client.get("/agent/?view=mine", HTTP_HX_REQUEST="true")

@@ -49,6 +49,11 @@ from ..selectors import (
 )
 
 
+def _ticket_url_prefix() -> str:
+    placeholder = "0000-000000"
+    return reverse("agent:ticket", args=[placeholder]).removesuffix(f"{placeholder}/")
+
+
 @agent_required
 def queue(request):
     """The queue: filters and sort from the query string; the table alone for htmx requests."""
@@ -75,6 +80,8 @@ def queue(request):
         "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
         "bulk_form": BulkActionForm(),
         "built_in_views": BUILT_IN_VIEWS,
+        # Each row links to /agent/tickets/<reference>/: one reverse() for the page, not two per row.
+        "ticket_url_prefix": _ticket_url_prefix(),
     }
     template = "tickets/agent/partials/queue_table.html" if request.htmx else "tickets/agent/queue.html"
     return render(request, template, context)
