@@ -7,7 +7,7 @@ which on the queue, the workspace and the dashboard cost more than their queries
 from __future__ import annotations
 
 from django import forms, template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -15,6 +15,35 @@ register = template.Library()
 # crispy-bootstrap5's class for each input: the widget's class name lowercased, then Bootstrap's.
 FAST_WIDGETS = (forms.Select, forms.TextInput, forms.DateInput, forms.NumberInput, forms.EmailInput,
                 forms.Textarea)
+
+
+def _attrs_html(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html, in Python."""
+    return "".join(
+        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items() if value is not False and value is not None
+    )
+
+
+def _select(bound, classes: str) -> str:
+    """What django/forms/widgets/select.html and select_option.html render, without a template include per
+    option (a list of agents, categories or organisations has dozens)."""
+    widget = bound.field.widget
+    attrs = bound.build_widget_attrs({"class": classes}, widget)
+    if bound.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bound.auto_id)
+    context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
+    html = [f'<select name="{conditional_escape(context["name"])}"{_attrs_html(context["attrs"])}>']
+    for group_name, group_choices, _index in context["optgroups"]:
+        if group_name:
+            html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in group_choices:
+            html.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                        f'{_attrs_html(option["attrs"])}>{conditional_escape(option["label"])}</option>\n')
+        if group_name:
+            html.append("\n  </optgroup>")
+    html.append("\n</select>")
+    return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
 
 
 def _classes(widget) -> str:
@@ -35,15 +64,33 @@ def field(bound):
         classes = f"{classes} {existing}"
     if bound.errors:
         classes += " is-invalid"
-    control = bound.as_widget(attrs={"class": classes})
+    control = (_select(bound, classes) if isinstance(widget, forms.Select)
+               else bound.as_widget(attrs={"class": classes}))
     label = ""
     if bound.label:
         required = mark_safe('<span class="asteriskField">*</span>') if bound.field.required else ""
         label = format_html('<label for="{}" class="form-label{}">{}{}</label>', bound.id_for_label,
                             " requiredField" if bound.field.required else "", bound.label, required)
-    errors = format_html_join("", '<span id="error_{}_{}" class="invalid-feedback"><strong>{}</strong></span>',
-                              ((n, bound.auto_id, error) for n, error in enumerate(bound.errors, 1)))
-    help_text = (format_html('<div id="{}_helptext" class="form-text">{}</div>', bound.auto_id, bound.help_text)
-                 if bound.help_text else "")
+    errors = ""
+    if bound.errors:
+        errors = format_html('<div id="{}_error" class="invalid-feedback">{}</div>', bound.auto_id, format_html_join(
+            "", '<p id="error_{}_{}"><strong>{}</strong></p>',
+            ((n, bound.auto_id, error) for n, error in enumerate(bound.errors, 1))))
+    # Help text is the developers' markup, not user input: unescaped, as crispy and Django render it.
+    help_text = (format_html('<div id="{}_helptext" class="form-text">{}</div>', bound.auto_id,
+                             mark_safe(bound.help_text)) if bound.help_text else "")  # noqa: S308
     return format_html('<div id="div_{}" class="mb-3">{}{}{}{}</div>', bound.auto_id, label, control, errors,
                        help_text)
+
+
+@register.simple_tag
+def form_fields(form):
+    """What `{{ form|crispy }}` renders: the form's errors, then each field (hidden ones as their input)."""
+    parts = []
+    errors = form.non_field_errors()
+    if errors:
+        parts.append(format_html('<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
+                                 format_html_join("", "<li>{}</li>", ((error,) for error in errors))))
+    for bound in form:
+        parts.append(str(bound) if bound.is_hidden else field(bound))
+    return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - each part is escaped HTML

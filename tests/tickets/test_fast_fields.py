@@ -1,0 +1,61 @@
+"""tickets.templatetags.fields: the hot pages' fields written in Python render what crispy-bootstrap5 renders
+(the same elements, attributes and text; whitespace aside), so the pages look and behave the same."""
+
+from __future__ import annotations
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django.test.html import parse_html
+
+from dashboard.forms import DashboardFilterForm
+from tests.factories import CategoryFactory, OrganisationFactory
+from tickets.forms import (
+    AssignForm,
+    LinkForm,
+    PriorityForm,
+    QualifyForm,
+    ResolveForm,
+    RootCauseForm,
+    WaitForm,
+)
+from tickets.models import Ticket
+from tickets.queue import QueueFilter
+from tickets.templatetags.fields import field, form_fields
+
+
+@pytest.fixture
+def reference_data(db, agent_n1, agent_n2):
+    CategoryFactory(name="Réseau")
+    OrganisationFactory(name="Acme <& Cie>")
+
+
+@pytest.mark.parametrize("data", [{}, {"status": "new", "q": "x<\"y", "created_after": "2026-01-01", "sort": "age"},
+                                  {"priority": "P9", "created_after": "pas une date"}],
+                         ids=["empty", "filled", "invalid"])
+def test_every_queue_filter_renders_as_crispy_renders_it(reference_data, data):
+    form = QueueFilter(data or None, agent=None, queryset=Ticket.objects.none()).form
+    form.is_valid()
+
+    for name in form.fields:
+        ours = str(field(form[name]))  # first: crispy adds its classes to the widget's own attributes
+        assert parse_html(ours) == parse_html(str(as_crispy_field(form[name]))), name
+
+
+@pytest.mark.parametrize("form_class", [AssignForm, LinkForm, PriorityForm, QualifyForm, ResolveForm, RootCauseForm, WaitForm])
+@pytest.mark.parametrize("bound", [False, True], ids=["unbound", "bound-with-errors"])
+def test_the_workspace_forms_render_as_crispy_renders_them(reference_data, form_class, bound):
+    form = form_class({"version": "x"} if bound else None, initial={"version": 3})
+    if bound:
+        form.is_valid()
+
+    ours = str(form_fields(form))
+    assert parse_html(ours) == parse_html(str(as_crispy_form(form)))
+
+
+def test_the_dashboard_filters_render_as_crispy_renders_them(reference_data):
+    form = DashboardFilterForm({"period": "custom", "start": "2026-01-01", "end": "nope"})
+    form.is_valid()
+
+    for name in form.fields:
+        ours = str(field(form[name]))  # first: crispy adds its classes to the widget's own attributes
+        assert parse_html(ours) == parse_html(str(as_crispy_field(form[name]))), name
