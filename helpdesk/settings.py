@@ -23,6 +23,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_json(name: str, default: str = "{}"):
+    value = os.environ.get(name, "").strip() or default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -436,11 +446,11 @@ CELERY_BEAT_SCHEDULE["send-pending-webhooks"] = {
 # for directory passwords only); superusers keep a break-glass form at /accounts/login/local/.
 HELPDESK_LOCAL_LOGIN = env_bool("HELPDESK_LOCAL_LOGIN", True)
 # Directory groups or token claim values -> our roles (requester, N1, N2, N3, N4, manager, admin), JSON.
-HELPDESK_SSO_ROLE_MAP = json.loads(os.environ.get("HELPDESK_SSO_ROLE_MAP", "") or "{}")
+HELPDESK_SSO_ROLE_MAP = env_json("HELPDESK_SSO_ROLE_MAP")
 # The role of a directory user in no mapped group ("" refuses them, "requester" lets everyone in).
 HELPDESK_SSO_DEFAULT_ROLE = os.environ.get("HELPDESK_SSO_DEFAULT_ROLE", "")
 # Email domains -> organisation names, JSON; or the attribute / claim holding the organisation's name.
-HELPDESK_SSO_ORGANISATION_MAP = json.loads(os.environ.get("HELPDESK_SSO_ORGANISATION_MAP", "") or "{}")
+HELPDESK_SSO_ORGANISATION_MAP = env_json("HELPDESK_SSO_ORGANISATION_MAP")
 HELPDESK_SSO_ORGANISATION_ATTRIBUTE = os.environ.get("HELPDESK_SSO_ORGANISATION_ATTRIBUTE", "")
 # Who a refused person should contact ("le service informatique, poste 1234"), shown on the refusal page.
 HELPDESK_SSO_CONTACT = os.environ.get("HELPDESK_SSO_CONTACT", "")
