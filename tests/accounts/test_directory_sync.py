@@ -154,3 +154,21 @@ def test_a_new_openid_connect_user_whose_username_is_taken_gets_another(mapping,
     user = directory_user_sync(identity=identity(source="oidc", username="jean.dupont@acme.example"))
 
     assert user.username == "jean.dupont@acme.example-2"
+
+
+def test_google_workspace_names_agents_by_email_and_the_organisation_by_hosted_domain(mapping, db):
+    """docs/sso.md's Google Workspace setup: no groups claim, so the groups claim is pointed at email."""
+    from accounts.oidc import identity_from_claims
+
+    mapping.HELPDESK_OIDC_GROUPS_CLAIM = "email"
+    mapping.HELPDESK_SSO_ROLE_MAP = {"Nadia.Petit@acme.example": "N1"}
+    mapping.HELPDESK_SSO_DEFAULT_ROLE = "requester"
+    mapping.HELPDESK_SSO_ORGANISATION_ATTRIBUTE = "hd"
+    claims = {"sub": "1", "email": "nadia.petit@acme.example", "email_verified": True, "hd": "acme.example",
+              "given_name": "Nadia", "family_name": "Petit"}
+
+    agent = fresh(directory_user_sync(identity=identity_from_claims(claims)))
+    requester = fresh(directory_user_sync(identity=identity_from_claims(claims | {"email": "paul@acme.example"})))
+
+    assert agent_level(agent) == "N1" and agent.profile.organisation.name == "acme.example"
+    assert not is_agent(requester)
