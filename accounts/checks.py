@@ -8,7 +8,9 @@ import importlib.util
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from .directory import ROLES
+from .roles import Role
+
+ROLES = tuple(Role.values)
 
 GROUP_TYPES = ("groupOfNames", "groupOfUniqueNames", "posixGroup", "activeDirectory", "activeDirectoryNested")
 
@@ -52,8 +54,4 @@ def directory_sign_in_settings(app_configs, **kwargs):
     if not settings.HELPDESK_LOCAL_LOGIN and not (oidc or ldap):
         problems.append(Warning("HELPDESK_LOCAL_LOGIN=0 without OpenID Connect or LDAP: only superusers can "
                                 "log in, at /accounts/login/local/.", id="accounts.W001"))
-    if (oidc or ldap) and not role_map and not default_role:
-        problems.append(Warning("Directory sign-in is configured but HELPDESK_SSO_ROLE_MAP and "
-                                "HELPDESK_SSO_DEFAULT_ROLE are empty: every directory user is refused.",
-                                id="accounts.W002"))
     return problems

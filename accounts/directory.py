@@ -4,7 +4,8 @@ Both sign-in paths, OpenID Connect (accounts.oidc) and LDAP / Active Directory (
 the directory told them into one DirectoryIdentity and hand it to accounts.services.directory_user_sync,
 which applies the mapping below at every login. The mapping is read from settings (environment):
 HELPDESK_SSO_ROLE_MAP, HELPDESK_SSO_DEFAULT_ROLE, HELPDESK_SSO_ORGANISATION_MAP and
-HELPDESK_SSO_ORGANISATION_ATTRIBUTE.
+HELPDESK_SSO_ORGANISATION_ATTRIBUTE, and from the admin's rows (DirectoryRoleMapping,
+DirectoryOrganisationMapping), which add to the settings' and win over them for the same key.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .roles import AGENT_GROUPS, MANAGER_GROUP
+from .models import DirectoryOrganisationMapping, DirectoryRoleMapping
+from .roles import AGENT_GROUPS, MANAGER_GROUP, Role
 
-REQUESTER, MANAGER, ADMIN = "requester", "manager", "admin"
-ROLES = (REQUESTER, *AGENT_GROUPS, MANAGER, ADMIN)
+REQUESTER, MANAGER, ADMIN = Role.REQUESTER.value, Role.MANAGER.value, Role.ADMIN.value
+ROLES = tuple(Role.values)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def _role_map() -> dict[str, str]:
         if role not in ROLES:
             raise ImproperlyConfigured(f"HELPDESK_SSO_ROLE_MAP: {role!r} is not one of {', '.join(ROLES)}")
         mapping[str(key).casefold()] = role
+    for group, role in DirectoryRoleMapping.objects.values_list("group", "role"):
+        mapping[group.casefold()] = role
     return mapping
 
 
@@ -96,5 +100,12 @@ def organisation_name_for(identity: DirectoryIdentity) -> str:
             value = value.decode("utf-8", "replace")
         if value and str(value).strip():
             return str(value).strip()[:200]
-    domains = {str(domain).casefold(): name for domain, name in settings.HELPDESK_SSO_ORGANISATION_MAP.items()}
-    return domains.get(identity.email_domain, "")
+    domain = identity.email_domain
+    if not domain:
+        return ""
+    row = (DirectoryOrganisationMapping.objects.filter(domain__iexact=domain)
+           .values_list("organisation__name", flat=True).first())
+    if row:
+        return row
+    domains = {str(key).casefold(): name for key, name in settings.HELPDESK_SSO_ORGANISATION_MAP.items()}
+    return domains.get(domain, "")

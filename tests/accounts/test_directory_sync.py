@@ -172,3 +172,30 @@ def test_google_workspace_names_agents_by_email_and_the_organisation_by_hosted_d
 
     assert agent_level(agent) == "N1" and agent.profile.organisation.name == "acme.example"
     assert not is_agent(requester)
+
+
+def test_mappings_made_in_the_admin_add_to_the_settings_and_win_over_them(mapping, db):
+    from accounts.models import DirectoryOrganisationMapping, DirectoryRoleMapping
+
+    DirectoryRoleMapping.objects.create(group="HELPDESK-N2", role="N4")
+    DirectoryRoleMapping.objects.create(group="cn=support-n1,ou=groups,dc=example,dc=org", role="N1")
+    DirectoryOrganisationMapping.objects.create(domain="@ACME.example",
+                                                organisation=OrganisationFactory(name="Acme Corporation"))
+
+    user = fresh(directory_user_sync(identity=identity(
+        groups=("helpdesk-n2", "CN=Support-N1,OU=Groups,DC=example,DC=org"))))
+
+    assert group_names(user) == {"N1", "N4"}
+    assert user.profile.organisation.name == "Acme Corporation"
+
+
+def test_a_manager_adds_a_group_mapping_in_the_admin(client, db):
+    from accounts.models import DirectoryRoleMapping
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    response = client.post("/admin/accounts/directoryrolemapping/add/",
+                           {"group": " cn=helpdesk-n3,ou=groups,dc=example,dc=org ", "role": "N3"})
+
+    assert response.status_code == 302
+    assert DirectoryRoleMapping.objects.get().group == "cn=helpdesk-n3,ou=groups,dc=example,dc=org"

@@ -52,10 +52,3 @@ def test_local_login_off_without_a_directory_warns_that_only_superusers_get_in(s
     settings.HELPDESK_LOCAL_LOGIN = False
 
     assert ids() == ["accounts.W001"]
-
-
-def test_a_directory_without_any_mapping_warns_that_everyone_is_refused(settings):
-    settings.HELPDESK_OIDC_ISSUER = "https://idp.example/realms/acme"
-    settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET = "helpdesk", "secret"
-
-    assert ids() == ["accounts.W002"]
