@@ -189,7 +189,7 @@ def test_mappings_made_in_the_admin_add_to_the_settings_and_win_over_them(mappin
     assert user.profile.organisation.name == "Acme Corporation"
 
 
-def test_a_manager_adds_a_group_mapping_in_the_admin(client, db):
+def test_an_administrator_adds_a_group_mapping_in_the_admin(client, db):
     from accounts.models import DirectoryRoleMapping
 
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))

@@ -57,3 +57,42 @@ def test_a_directory_password_in_the_login_form_lands_in_the_queue(live_server, 
         expect(page).to_have_url(f"{live_server.url}/agent/")
     finally:
         server.stop()
+
+
+def _violations(page: Page) -> list[str]:
+    from tests.browser.test_accessibility import AXE, AXE_OPTIONS
+
+    results = AXE.run(page, options=AXE_OPTIONS).response
+    return [f"{page.url}: {violation['id']} {violation['help']}: "
+            + "; ".join(" ".join(node["target"]) for node in violation["nodes"][:6])
+            for violation in results["violations"]]
+
+
+def test_the_sign_in_pages_meet_wcag_22_aa(live_server, page: Page, oidc_settings):
+    found = []
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.locator("[data-testid=oidc-login]")).to_be_visible()
+    found += _violations(page)
+
+    # The person cancels at the provider: the provider sends them back with an error.
+    page.locator("[data-testid=oidc-login]").click()
+    expect(page.locator("#idp-sign-in")).to_be_visible()
+    state = re.search(r"state%3D([\w-]+)|state=([\w-]+)", page.url)
+    state = state.group(1) or state.group(2)
+    page.goto(f"{live_server.url}/accounts/oidc/callback/?error=access_denied&state={state}")
+    expect(page.locator("[data-testid=sign-in-problem]")).to_be_visible()
+    found += _violations(page)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("[data-testid=oidc-login]").click()
+    page.fill("input[name=username]", ALICE.username)
+    page.fill("input[name=password]", ALICE.password)
+    page.locator("#idp-sign-in").click()
+    expect(page).to_have_url(f"{live_server.url}/agent/")
+    open_user_menu(page)
+    with page.expect_navigation():
+        page.locator('form[action$="/accounts/logout/"] button').click()
+    expect(page.locator("[data-testid=end-session]")).to_be_visible()
+    found += _violations(page)
+
+    assert found == []
