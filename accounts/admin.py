@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Organisation, Profile
+from .models import DirectoryOrganisationMapping, DirectoryRoleMapping, Organisation, Profile
 
 
 @admin.register(Organisation)
@@ -17,3 +17,20 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "organisation__name")
     autocomplete_fields = ("organisation",)
     list_select_related = ("user", "organisation")
+
+
+@admin.register(DirectoryRoleMapping)
+class DirectoryRoleMappingAdmin(admin.ModelAdmin):
+    """Which directory groups give which role at the next login (docs/sso.md)."""
+
+    list_display = ("group", "role")
+    list_filter = ("role",)
+    search_fields = ("group",)
+
+
+@admin.register(DirectoryOrganisationMapping)
+class DirectoryOrganisationMappingAdmin(admin.ModelAdmin):
+    list_display = ("domain", "organisation")
+    search_fields = ("domain", "organisation__name")
+    autocomplete_fields = ("organisation",)
+    list_select_related = ("organisation",)

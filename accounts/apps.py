@@ -6,5 +6,8 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and organisations")
 
-    def ready(self):
-        from . import receivers  # noqa: F401 - the reference cache's invalidation
+    def ready(self) -> None:
+        from . import (
+            checks,  # noqa: F401 - registers the directory sign-in's system checks
+            receivers,  # noqa: F401 - the reference cache's invalidation
+        )

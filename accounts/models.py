@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .roles import Role
+
 
 class Organisation(models.Model):
     """A customer organisation; requesters belong to at most one."""
@@ -38,3 +40,49 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class DirectoryRoleMapping(models.Model):
+    """A directory group (or a value of the OpenID Connect groups claim) and the role it gives at every
+    login (accounts.directory; docs/sso.md). Adds to HELPDESK_SSO_ROLE_MAP, and wins over it."""
+
+    group = models.CharField(
+        _("directory group"), max_length=500, unique=True,
+        help_text=_("An LDAP group's DN or name, or a value of the OpenID Connect groups claim (compared "
+                    "without case)."),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["group"]
+        verbose_name = _("directory group mapping")
+        verbose_name_plural = _("directory group mappings")
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.get_role_display()}"
+
+    def save(self, *args, **kwargs):
+        self.group = self.group.strip()
+        super().save(*args, **kwargs)
+
+
+class DirectoryOrganisationMapping(models.Model):
+    """An email domain and the organisation its people belong to (accounts.directory; docs/sso.md). Adds
+    to HELPDESK_SSO_ORGANISATION_MAP, and wins over it."""
+
+    domain = models.CharField(_("email domain"), max_length=255, unique=True,
+                              help_text=_("For example acme.example, without the @."))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="directory_domains",
+                                     verbose_name=_("organisation"))
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("email domain mapping")
+        verbose_name_plural = _("email domain mappings")
+
+    def __str__(self) -> str:
+        return f"{self.domain} → {self.organisation}"
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lstrip("@").lower()
+        super().save(*args, **kwargs)

@@ -17,6 +17,18 @@ MANAGER_GROUP = "Manager"
 AGENT_GROUPS = tuple(Level.values)
 
 
+class Role(models.TextChoices):
+    """What the organisation's directory can make a person here (accounts.directory, docs/sso.md)."""
+
+    REQUESTER = "requester", _("Requester")
+    N1 = "N1", Level.N1.label
+    N2 = "N2", Level.N2.label
+    N3 = "N3", Level.N3.label
+    N4 = "N4", Level.N4.label
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Administrator")
+
+
 def group_names(user) -> frozenset[str]:
     """The user's group names, fetched once per request-bound user object."""
     if not getattr(user, "is_authenticated", False):

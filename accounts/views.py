@@ -5,16 +5,20 @@ from collections.abc import Callable
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
+from . import oidc
 from .client_ip import client_ip
+from .problems import provider_label, sign_in_problem
 from .roles import is_agent
 
 
@@ -99,16 +103,72 @@ def _login_failure_key(group, request) -> str:
 LOGIN_FAILURES = FailureLimit(group="accounts.login_failures", key=_login_failure_key, setting="HELPDESK_RATE_LOGIN")
 
 
+DIRECTORY_UNREACHABLE = _("The organisation's directory does not answer. Try again in a few minutes.")
+
+
 class LoginView(auth_views.LoginView):
     """Django's login; wrong passwords are limited per username and client IP (HELPDESK_RATE_LOGIN), on top
-    of django-axes' lockout of the same pair. A successful login spends nothing."""
+    of django-axes' lockout of the same pair. A successful login spends nothing.
+
+    The form signs in local accounts (unless HELPDESK_LOCAL_LOGIN=0) and LDAP / Active Directory ones
+    (accounts.ldap); the "Se connecter avec …" button starts OpenID Connect (accounts.oidc). A directory
+    user the mapping gives no role sees why instead of "wrong password" (accounts.problems)."""
 
     redirect_authenticated_user = True
+    break_glass = False
+
+    def dispatch(self, request, *args, **kwargs):
+        request.helpdesk_break_glass = self.break_glass
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
+        if not self.form_shown():
+            return self.get(request, *args, **kwargs)
         LOGIN_FAILURES.check(request)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
+        refusal = getattr(self.request, "directory_refusal", None)
+        if refusal is not None:
+            return sign_in_problem(self.request, refusal.reason)
+        if getattr(self.request, "directory_unreachable", False):
+            form.errors.clear()
+            form.add_error(None, DIRECTORY_UNREACHABLE)
         LOGIN_FAILURES.record_failure(self.request)
         return super().form_invalid(form)
+
+    def form_shown(self) -> bool:
+        """The password form: for local accounts, for the LDAP directory's, or for break-glass."""
+        return self.break_glass or settings.HELPDESK_LOCAL_LOGIN or bool(settings.HELPDESK_LDAP_SERVER_URI)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            **kwargs,
+            form_shown=self.form_shown(),
+            break_glass=self.break_glass,
+            oidc_enabled=oidc.oidc_enabled() and not self.break_glass,
+            oidc_label=provider_label(),
+        )
+
+
+class BreakGlassLoginView(LoginView):
+    """/accounts/login/local/: superusers' own password when the directory is the only way in and is down
+    (accounts.backends.LocalBackend admits no one else here)."""
+
+    break_glass = True
+
+
+@never_cache
+@require_POST
+def logout(request):
+    """End the local session; after an OpenID Connect sign-in, offer the provider's end-session endpoint
+    (signing out of the provider too, which the person may not want for their other applications)."""
+    signed_in_with_oidc = request.session.get("helpdesk_sign_in") == "oidc"
+    id_token = request.session.get("oidc_id_token", "")
+    auth_logout(request)
+    if signed_in_with_oidc and oidc.oidc_enabled():
+        end_session = oidc.end_session_url(request, id_token)
+        if end_session:
+            return render(request, "registration/logged_out_sso.html",
+                          {"end_session_url": end_session, "oidc_label": provider_label()})
+    return redirect(settings.LOGOUT_REDIRECT_URL)

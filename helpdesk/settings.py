@@ -1,5 +1,6 @@
 """Settings, all read from the environment (twelve-factor); defaults give the embedded demo."""
 
+import json
 import os
 from pathlib import Path
 
@@ -20,6 +21,16 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_json(name: str, default: str = "{}"):
+    value = os.environ.get(name, "").strip() or default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -83,10 +94,12 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The directory backends (docs/sso.md) are listed only when configured, further down.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend, with the request's user loaded in one query (profile, organisation, group names).
-    "accounts.backends.HelpdeskBackend",
+    # ModelBackend, with the request's user loaded in one query (profile, organisation, group names), and
+    # HELPDESK_LOCAL_LOGIN / break-glass (docs/sso.md).
+    "accounts.backends.LocalBackend",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -439,3 +452,56 @@ CELERY_BEAT_SCHEDULE["send-pending-webhooks"] = {
     "schedule": crontab(minute="*"),
     "options": {"expires": 55},
 }
+
+# --- Sign-in with the organisation's directory: OpenID Connect and LDAP / Active Directory (docs/sso.md) ---
+# 0 hides the username/password form when only OpenID Connect signs people in (with LDAP the form stays,
+# for directory passwords only); superusers keep a break-glass form at /accounts/login/local/.
+HELPDESK_LOCAL_LOGIN = env_bool("HELPDESK_LOCAL_LOGIN", True)
+# Directory groups or token claim values -> our roles (requester, N1, N2, N3, N4, manager, admin), JSON.
+HELPDESK_SSO_ROLE_MAP = env_json("HELPDESK_SSO_ROLE_MAP")
+# The role of a directory user in no mapped group ("" refuses them, "requester" lets everyone in).
+HELPDESK_SSO_DEFAULT_ROLE = os.environ.get("HELPDESK_SSO_DEFAULT_ROLE", "")
+# Email domains -> organisation names, JSON; or the attribute / claim holding the organisation's name.
+HELPDESK_SSO_ORGANISATION_MAP = env_json("HELPDESK_SSO_ORGANISATION_MAP")
+HELPDESK_SSO_ORGANISATION_ATTRIBUTE = os.environ.get("HELPDESK_SSO_ORGANISATION_ATTRIBUTE", "")
+# Who a refused person should contact ("le service informatique, poste 1234"), shown on the refusal page.
+HELPDESK_SSO_CONTACT = os.environ.get("HELPDESK_SSO_CONTACT", "")
+
+# OpenID Connect (mozilla-django-oidc): the provider's endpoints come from its discovery document,
+# fetched on first use and kept for HELPDESK_OIDC_DISCOVERY_TTL seconds (accounts.oidc.provider).
+HELPDESK_OIDC_ISSUER = os.environ.get("HELPDESK_OIDC_ISSUER", "")
+OIDC_RP_CLIENT_ID = os.environ.get("HELPDESK_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("HELPDESK_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("HELPDESK_OIDC_SCOPES", "openid email profile")
+HELPDESK_OIDC_BUTTON_LABEL = os.environ.get("HELPDESK_OIDC_BUTTON_LABEL", "")
+HELPDESK_OIDC_GROUPS_CLAIM = os.environ.get("HELPDESK_OIDC_GROUPS_CLAIM", "groups")
+HELPDESK_OIDC_CLOCK_SKEW = int(os.environ.get("HELPDESK_OIDC_CLOCK_SKEW", "60"))
+HELPDESK_OIDC_DISCOVERY_TTL = int(os.environ.get("HELPDESK_OIDC_DISCOVERY_TTL", "3600"))
+OIDC_TIMEOUT = float(os.environ.get("HELPDESK_OIDC_TIMEOUT", "5"))
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session endpoint
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+
+# LDAP / Active Directory (django-auth-ldap, built by accounts.ldap from these; python-ldap is the
+# optional extra [ldap], imported only when HELPDESK_LDAP_SERVER_URI is set).
+HELPDESK_LDAP_SERVER_URI = os.environ.get("HELPDESK_LDAP_SERVER_URI", "")
+HELPDESK_LDAP_START_TLS = env_bool("HELPDESK_LDAP_START_TLS", False)
+HELPDESK_LDAP_CA_CERT_FILE = os.environ.get("HELPDESK_LDAP_CA_CERT_FILE", "")
+HELPDESK_LDAP_BIND_DN = os.environ.get("HELPDESK_LDAP_BIND_DN", "")
+HELPDESK_LDAP_BIND_PASSWORD = os.environ.get("HELPDESK_LDAP_BIND_PASSWORD", "")
+HELPDESK_LDAP_USER_SEARCH_BASE = os.environ.get("HELPDESK_LDAP_USER_SEARCH_BASE", "")
+HELPDESK_LDAP_USER_FILTER = os.environ.get("HELPDESK_LDAP_USER_FILTER", "(|(uid=%(user)s)(mail=%(user)s))")
+HELPDESK_LDAP_USERNAME_ATTRIBUTE = os.environ.get("HELPDESK_LDAP_USERNAME_ATTRIBUTE", "uid")
+HELPDESK_LDAP_GROUP_SEARCH_BASE = os.environ.get("HELPDESK_LDAP_GROUP_SEARCH_BASE", "")
+HELPDESK_LDAP_GROUP_TYPE = os.environ.get("HELPDESK_LDAP_GROUP_TYPE", "groupOfNames")
+HELPDESK_LDAP_DENY_GROUP = os.environ.get("HELPDESK_LDAP_DENY_GROUP", "")
+HELPDESK_LDAP_TIMEOUT = float(os.environ.get("HELPDESK_LDAP_TIMEOUT", "5"))
+
+if HELPDESK_LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS.insert(1, "accounts.ldap.DirectoryLDAPBackend")
+if HELPDESK_OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.DirectoryOIDCBackend")
+# An OpenID Connect sign-in is a redirect, not a typed password: django-axes neither counts nor locks it.
+AXES_WHITELIST_CALLABLE = "accounts.backends.is_oidc_attempt"

@@ -12,6 +12,9 @@ from tests.factories import (
     restore_reference_data,
 )
 
+# The OpenID Connect provider's fixtures (identity_provider, oidc_settings) for tests/accounts and tests/browser.
+pytest_plugins = ["tests.oidc_idp"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):

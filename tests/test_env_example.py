@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-READERS = {"env_bool", "env_list", "getenv"}
+READERS = {"env_bool", "env_list", "env_json", "getenv"}
 
 
 def variables_read(source: str) -> set[str]:
-    """Names passed as the first argument of os.environ.get / os.getenv / env_bool / env_list, or
+    """Names passed as the first argument of os.environ.get / os.getenv / env_bool / env_list / env_json, or
     used as os.environ["NAME"]."""
     names = set()
     for node in ast.walk(ast.parse(source)):
