@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.roles import MANAGER_GROUP
 from accounts.selectors import active_members
-from sla.calendar import add_working_time
+from sla.calendar import WorkingCalendar, add_working_time, working_time_between
+from sla.models import SlaPolicy
 from tickets import services as ticket_services
 from tickets.models import OPEN_STATUSES, Status, Ticket
 
@@ -39,17 +40,22 @@ def percentile(values: list[float], share: float) -> float:
 @transaction.atomic
 def handling_stats_recompute(*, now: datetime | None = None) -> int:
     """Beat: recompute the p50/p90 first-response and handling times per category × level and per
-    level from the tickets resolved in the last 90 days (working time is not known per agent here:
-    the times are elapsed, as the requester lives them). Replaces the table; returns its rows."""
+    level from the tickets resolved in the last 90 days, in working time of the default SLA policy's
+    calendar (a night or a weekend between taking and resolving is not handling). Replaces the table;
+    returns its rows."""
     now = now or timezone.now()
+    policy = SlaPolicy.objects.filter(is_default=True).select_related("calendar").first()
+    calendar = policy.calendar.as_working_calendar() if policy else WorkingCalendar.twenty_four_seven()
     response: dict[tuple, list[float]] = defaultdict(list)
     handling: dict[tuple, list[float]] = defaultdict(list)
     rows = (Ticket.objects.filter(resolved_at__gte=now - HISTORY, first_response_at__isnull=False)
             .values_list("category_id", "level", "created_at", "first_response_at", "resolved_at"))
     for category_id, level, created, responded, resolved in rows.iterator(chunk_size=2000):
+        waited = working_time_between(created, responded, calendar).total_seconds()
+        worked = working_time_between(responded, resolved, calendar).total_seconds()
         for key in ((category_id, level), (None, level)):
-            response[key].append(max(0.0, (responded - created).total_seconds()))
-            handling[key].append(max(0.0, (resolved - responded).total_seconds()))
+            response[key].append(waited)
+            handling[key].append(worked)
     stats = [
         HandlingStat(category_id=category_id, level=level, samples=len(handling[(category_id, level)]),
                      response_p50=int(percentile(response[(category_id, level)], 0.5)),
