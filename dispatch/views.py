@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -44,7 +45,10 @@ def availability_toggle(request):
         return render(request, "dispatch/partials/availability.html", {"available": available})
     messages.success(request, _("You are available.") if available else
                      _("You are away: your tickets not yet started went to your colleagues."))
-    return redirect(request.POST.get("next") or "agent:queue")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "agent:queue"
+    return redirect(target)
 
 
 @require_POST

@@ -99,3 +99,11 @@ def test_the_at_risk_page_has_a_fixed_budget(client, requester, team, erp, clock
     with django_assert_max_num_queries(6):
         response = client.get("/dispatch/at-risk/")
     assert response.status_code == 200
+
+
+def test_the_toggle_without_htmx_never_redirects_off_site(client, team):
+    login(client, team["julien"])
+    response = client.post("/dispatch/availability/toggle/", {"next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/agent/"
+    response = client.post("/dispatch/availability/toggle/", {"next": "/kb/"})
+    assert response["Location"] == "/kb/"
