@@ -66,14 +66,17 @@ def margin_with(state: AgentState, ticket: Ticket, work: timedelta, *, at: datet
         margins.append(ticket.response_due_at - start)
     if ticket.resolution_due_at:
         margins.append(ticket.resolution_due_at - finish)
-    # The tickets behind now start `work` later: their margins shrink by that much.
-    done = finish
+    # The tickets behind now start `work` later: their margins shrink by that much. One already late
+    # without this ticket is not counted: its lateness is not this choice's doing, and would make every
+    # agent holding one look alike.
+    before, after = _advance(at, sum((q.work for q in ahead), timedelta()), state), finish
     for q in behind:
-        begin, done = done, _advance(done, q.work, state)
-        if not q.responded and q.response_due_at:
-            margins.append(q.response_due_at - begin)
-        if q.resolution_due_at:
-            margins.append(q.resolution_due_at - done)
+        begin_before, before = before, _advance(before, q.work, state)
+        begin_after, after = after, _advance(after, q.work, state)
+        if not q.responded and q.response_due_at and q.response_due_at >= begin_before:
+            margins.append(q.response_due_at - begin_after)
+        if q.resolution_due_at and q.resolution_due_at >= before:
+            margins.append(q.resolution_due_at - after)
     return min(margins) if margins else None
 
 
@@ -216,8 +219,8 @@ def ticket_dispatch(*, ticket: Ticket, trigger: str, now: datetime | None = None
 
 
 def dispatch_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Beat: give the unassigned new tickets of the levels that assign automatically to the agents who
-    can take them now (someone came back, a shift began, a load went down). Rows another sweep or a
+    """Beat: give the unassigned tickets (new, or escalated without an agent) of the levels that assign
+    automatically to the agents who can take them now (someone came back, a shift began, a load went down). Rows another sweep or a
     person holds are skipped (SKIP LOCKED) and seen next time; a ticket no one can take stays."""
     from ..selectors import active_policy_levels
 
@@ -227,7 +230,7 @@ def dispatch_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
     with transaction.atomic():
         tickets = list(
             Ticket.objects.select_for_update(of=("self",), skip_locked=True).select_related("assignee", "requester")
-            .filter(status=Status.NEW, assignee__isnull=True, level__in=levels)
+            .filter(status__in=[Status.NEW, Status.IN_PROGRESS], assignee__isnull=True, level__in=levels)
             .order_by("response_due_at", "pk")[:batch]
         )
         return len(tickets_dispatch(tickets=tickets, trigger=Trigger.SWEEP, now=now))

@@ -218,3 +218,18 @@ def test_a_decision_has_a_fixed_query_budget(team, requester, erp, clock, ticket
     with django_assert_max_num_queries(16):
         rows = tickets_dispatch(tickets=tickets, trigger=Trigger.SWEEP)
     assert len(rows) == tickets_count
+
+
+def test_the_sweep_also_gives_an_escalated_ticket_nobody_could_take(team, requester, erp, clock):
+    set_policy(Policy.ROUND_ROBIN)
+    set_policy(Policy.ROUND_ROBIN, level="N2")
+    ticket = _new(requester, erp)
+    ticket.refresh_from_db()
+    ticket = advance(ticket, to="in_progress", agent=ticket.assignee)
+    ticket_services.ticket_set_level(ticket=ticket, actor=ticket.assignee, level="N2", reason="skill_unavailable")
+    ticket.refresh_from_db()
+    assert ticket.assignee is None  # nobody holds an N2 skill yet
+    specialist = make_agent("lea", "Léa", "Garnier", level="N2", categories=[erp])
+    assert dispatch_sweep() == 1
+    ticket.refresh_from_db()
+    assert ticket.assignee == specialist and ticket.status == "in_progress"
