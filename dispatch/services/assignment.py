@@ -27,8 +27,8 @@ from ..selectors import (
     level_settings,
 )
 
-# Two margins closer than this are a tie: the rotation decides, so the counts stay fair.
-MARGIN_TIE = timedelta(minutes=30)
+# Two margins in the same hour are a tie: the open count, then the rotation, decide (fair counts).
+MARGIN_TIE = timedelta(hours=1)
 
 
 @dataclass
