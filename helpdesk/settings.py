@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "privacy",
+    # Last: its ticket_created receiver runs after every other app's (deadlines set, level rules applied).
+    "dispatch",
 ]
 
 MIDDLEWARE = [
@@ -447,6 +449,20 @@ HELPDESK_RATE_API = os.environ.get("HELPDESK_RATE_API", "600/m")
 # receiver on 127.0.0.1, an intranet); seconds to connect and to wait for the answer.
 HELPDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOK_ALLOW_PRIVATE", False)
 HELPDESK_WEBHOOK_TIMEOUT = float(os.environ.get("HELPDESK_WEBHOOK_TIMEOUT", "5"))
+CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {
+    "task": "dispatch.tasks.dispatch_unassigned",
+    "schedule": crontab(minute="*"),
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["refresh-forecasts"] = {
+    "task": "dispatch.tasks.refresh_forecasts",
+    "schedule": crontab(minute="*/5"),
+    "options": {"expires": 290},
+}
+CELERY_BEAT_SCHEDULE["recompute-handling-stats"] = {
+    "task": "dispatch.tasks.recompute_handling_stats",
+    "schedule": crontab(minute=17, hour=3),
+}
 CELERY_BEAT_SCHEDULE["send-pending-webhooks"] = {
     "task": "webhooks.tasks.send_pending_webhooks",
     "schedule": crontab(minute="*"),

@@ -32,4 +32,5 @@ urlpatterns = [
     path("account/api-tokens/", include("api.web_urls")),
     path("webhooks/", include("webhooks.urls")),
     path("privacy/", include("privacy.urls")),
+    path("dispatch/", include("dispatch.urls")),
 ]

@@ -88,3 +88,4 @@ def restore_reference_data() -> None:
 
     importlib.import_module("sla.migrations.0002_default_policy").create_defaults(apps, None)
     importlib.import_module("escalation.migrations.0002_default_rules").create_rules(apps, None)
+    importlib.import_module("dispatch.migrations.0002_default_settings").create_settings(apps, None)

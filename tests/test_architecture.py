@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ("core", "helpdesk", "accounts", "tickets", "sla", "escalation", "postmortem", "kb", "dashboard", "demo",
-        "api", "webhooks", "privacy")
+        "api", "webhooks", "privacy", "dispatch")
 
 # Which of our packages each may import (itself aside). The demo data and the project package (urls) see
 # everything; the dashboard only reads; `tickets` is the core every feature app builds on.
@@ -30,6 +30,9 @@ ALLOWED = {
     # nothing imports it but helpdesk.
     "privacy": {"core", "accounts", "tickets", "sla", "escalation", "postmortem", "kb", "dashboard", "api",
                 "webhooks"},
+    # Smart dispatch sits above sla and escalation: it reads tickets, the calendars and deadlines, and
+    # assigns through tickets' services; nothing imports it but helpdesk.
+    "dispatch": {"core", "accounts", "tickets", "sla", "escalation"},
     "demo": set(APPS),
     "helpdesk": set(APPS),
 }

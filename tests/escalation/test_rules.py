@@ -69,7 +69,8 @@ def test_the_sweeps_statements_do_not_grow_with_the_stalled_tickets(requester, c
     group_members("N2")  # the reference cache warm, as after any earlier request (core.cache)
     # SAVEPOINT; the stalled tickets, locked; the firings already recorded; their INSERT; the UPDATE; the
     # two INSERTs of history; the log's INSERT; the notifications' INSERT; RELEASE. The rule and the N2
-    # agents come from the reference cache.
+    # agents come from the reference cache. The dispatch's level settings and skilled levels too
+    # (nobody holds a skill: no decision, no query).
     with django_assert_num_queries(10):
         assert escalate_stalled(now=timezone.now() + timedelta(hours=1)) == stalled
     assert Escalation.objects.filter(rule__code="stalled_diagnostic").count() == stalled

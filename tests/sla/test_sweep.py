@@ -364,7 +364,8 @@ def test_the_sweeps_statements_do_not_grow_with_the_breaches(requester, category
     # The 9 of a warning (above, without its SAVEPOINT and RELEASE) and the N1 and manager groups; then the
     # breach rule: the firings recorded and their INSERT, the tickets' UPDATE, the two history INSERTs, the
     # log's INSERT, the notifications' INSERT. The rule, the N2 agents and the managers come from the
-    # reference cache (core.cache).
+    # reference cache (core.cache). The dispatch's level settings and skilled levels too (nobody
+    # holds a skill: the tickets stay with N2's group, no query).
     assert len(queries) == 18, "\n".join(q["sql"] for q in queries.captured_queries)
 
 

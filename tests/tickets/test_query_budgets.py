@@ -88,7 +88,8 @@ def test_the_requester_list_has_a_fixed_budget(client, requester, world, django_
 #  9. the ticket's satisfaction survey, if any
 # 10. the public knowledge-base articles linked to the ticket
 # 11. the major incident the ticket belongs to, with its latest status update (postmortem panel)
-REQUESTER_TICKET_PAGE = 11
+# 12. the ticket's breach forecast, before a first response (dispatch's panel: "première réponse attendue…")
+REQUESTER_TICKET_PAGE = 12
 
 
 def test_the_requester_ticket_page_has_a_fixed_budget(client, requester, world, django_assert_max_num_queries):
@@ -160,7 +161,9 @@ def test_the_htmx_queue_table_has_a_fixed_budget(client, agent_n1, world, django
 # 18. the SLA clocks
 # 19. the agents, for the assign form
 # 20. the agents of the next level, for the escalation panel's handover form
-WORKSPACE = 20
+# 21. the ticket's breach forecast (dispatch's panel)
+# 22. its latest automatic assignment, with its agent (dispatch's panel)
+WORKSPACE = 22
 
 
 def test_the_workspace_has_a_fixed_budget(client, agent_n1, world, django_assert_max_num_queries):

@@ -7,7 +7,12 @@ and writes the emails to the outbox. Views, tasks and the other apps change tick
 
 from ..outbox import notify, notify_new_events
 from .conversation import FollowupResult, followup_add, survey_answer
-from .for_apps import ticket_record_incident_event, ticket_set_deadlines, tickets_record_sla_events
+from .for_apps import (
+    ticket_record_incident_event,
+    ticket_set_deadlines,
+    tickets_record_forecast_alerts,
+    tickets_record_sla_events,
+)
 from .lifecycle import (
     allocate_reference,
     ticket_close,
@@ -26,6 +31,7 @@ from .routing import (
     ticket_change_priority,
     ticket_mark_recurring,
     ticket_set_level,
+    tickets_assign,
     tickets_set_level,
 )
 from .workspace import ticket_check_item, ticket_link, ticket_record_root_cause
@@ -55,7 +61,9 @@ __all__ = [
     "ticket_set_level",
     "ticket_take",
     "ticket_wait",
+    "tickets_assign",
     "tickets_auto_close",
+    "tickets_record_forecast_alerts",
     "tickets_record_sla_events",
     "tickets_set_level",
 ]

@@ -56,3 +56,16 @@ def ticket_record_incident_event(*, ticket: Ticket, action: str, actor=None, dat
         ticket=ticket, kind=EventKind.INCIDENT, actor=actor, public=public,
         data={"incident": action, **(data or {})},
     )
+
+
+def tickets_record_forecast_alerts(items: Sequence[tuple[Ticket, str, object, object]]) -> list[TicketEvent]:
+    """Write "this deadline will probably be missed" (ticket, target, expected_at, due_at each) into the
+    tickets' timelines, for the dispatch's breach forecast: one INSERT whatever the number; the
+    ticket's sla_state is not touched (nothing has happened yet). Returns the events in order."""
+    return TicketEvent.objects.record_many(
+        [(ticket, EventKind.SLA, {"sla": "at_risk", "target": target,
+                                  "expected_at": expected_at.isoformat() if expected_at else None,
+                                  "due_at": due_at.isoformat() if due_at else None})
+         for ticket, target, expected_at, due_at in items],
+        public=False,
+    )

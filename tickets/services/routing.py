@@ -14,7 +14,7 @@ from core.exceptions import ActionRefused
 
 from .. import signals
 from ..models import EventKind, Followup, Priority, Status, Ticket, TicketEvent
-from ..outbox import notify
+from ..outbox import notify_new_events
 from ._rows import fsm, lock, write
 
 
@@ -32,20 +32,39 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
 
 def assign(ticket: Ticket, actor, assignee) -> TicketEvent:
     """Give the locked ticket to `assignee` (None: the level's group); the assignee is told."""
-    if ticket.status == Status.CLOSED:
-        raise ActionRefused(_("A closed ticket cannot be reassigned."), ticket=ticket)
-    previous = ticket.assignee
-    ticket.assignee = assignee
-    write([ticket], ["assignee"])
-    event = TicketEvent.objects.record(
-        ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, public=False,
-        data={"from": previous.get_username() if previous else None,
-              "to": assignee.get_username() if assignee else None,
-              "to_name": (assignee.get_full_name() or assignee.get_username()) if assignee else None},
-    )
-    if assignee is not None and assignee.pk != actor.pk:
-        notify(event=event, recipients=[assignee], template="ticket_assigned")
-    return event
+    return tickets_assign(tickets=[ticket], assignees={ticket.pk: assignee}, actor=actor)[0]
+
+
+def tickets_assign(*, tickets: Sequence[Ticket], assignees: dict[int, object], actor=None,
+                   why: dict[int, dict] | None = None) -> list[TicketEvent]:
+    """Give each locked ticket to `assignees[ticket.pk]` (None: the level's group), a person's choice or
+    an automatic one (`actor` None). One UPDATE, one INSERT of the private events, which keep `why[pk]`
+    (what explains an automatic choice; the app that made it registers its words in tickets.labels),
+    and one INSERT of the emails telling each new assignee. Returns the events, in the order of `tickets`."""
+    if not tickets:
+        return []
+    for ticket in tickets:
+        if ticket.status == Status.CLOSED:
+            raise ActionRefused(_("A closed ticket cannot be reassigned."), ticket=ticket)
+    previous = {ticket.pk: ticket.assignee for ticket in tickets}
+    for ticket in tickets:
+        ticket.assignee = assignees[ticket.pk]
+    write(tickets, ["assignee"])
+    why = why or {}
+    rows = []
+    for ticket in tickets:
+        before, after = previous[ticket.pk], ticket.assignee
+        data = {"from": before.get_username() if before else None,
+                "to": after.get_username() if after else None,
+                "to_name": (after.get_full_name() or after.get_username()) if after else None}
+        if ticket.pk in why:
+            data["why"] = why[ticket.pk]
+        rows.append((ticket, EventKind.ASSIGNED, data))
+    events = TicketEvent.objects.record_many(rows, actor=actor, public=False)
+    notify_new_events([(event, [event.ticket.assignee], "ticket_assigned") for event in events
+                       if event.ticket.assignee is not None
+                       and (actor is None or event.ticket.assignee.pk != actor.pk)])
+    return events
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext, pgettext
 from accounts.people import user_display
 from accounts.roles import Level
 
+from ..labels import explain
 from ..models import Channel, EventKind, Priority, Status
 
 register = template.Library()
@@ -53,6 +54,9 @@ def describe_event(event) -> str:
         return format_html("{} <span class=\"text-muted\">({} → {})</span>", sentence,
                            _label(Status, data.get("from")), _label(Status, data.get("to")))
     if kind == EventKind.ASSIGNED:
+        if data.get("to") and data.get("why"):
+            return format_html(_("assigned the ticket to {name} — {why}"), name=data.get("to_name") or data["to"],
+                               why=explain(data["why"]))
         if data.get("to"):
             return format_html(_("assigned the ticket to {name}"), name=data.get("to_name") or data["to"])
         return _("removed the assignment")
@@ -119,6 +123,8 @@ def _sla_sentence(data: dict) -> str:
         return format_html(_("SLA warning: the {target} deadline is near"), target=target)
     if data.get("sla") == "breach":
         return format_html(_("SLA breached: the {target} deadline has passed"), target=target)
+    if data.get("sla") == "at_risk":
+        return format_html(_("Breach forecast: the {target} deadline will probably be missed"), target=target)
     return _("recomputed the SLA deadlines")
 
 

@@ -1,0 +1,225 @@
+"""Reads of the dispatch: who can receive a level's tickets right now (skills, presence, load), the
+observed handling times, and the at-risk view. Each is a fixed number of queries whatever the size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.paginator import Paginator
+from django.utils import timezone
+
+from core.cache import reference
+from sla.calendar import WorkingCalendar
+from tickets.models import OPEN_STATUSES, Category, Status, Ticket
+
+from .models import Absence, AgentProfile, Forecast, HandlingStat, LevelSetting, Policy, Skill
+
+# When nothing was observed yet for a category × level, nor for the level.
+DEFAULT_HANDLING = (timedelta(hours=1), timedelta(hours=3))
+DEFAULT_RESPONSE = (timedelta(minutes=30), timedelta(hours=2))
+
+_calendars: dict[tuple[int, datetime], WorkingCalendar] = {}
+
+
+def working_calendar(calendar) -> WorkingCalendar | None:
+    """The agent's calendar as arithmetic (None: always present), cached until the calendar is saved
+    again (sla_calendar_save bumps updated_at), so a decision costs no query for it."""
+    if calendar is None:
+        return None
+    key = (calendar.pk, calendar.updated_at)
+    if key not in _calendars:
+        _calendars[key] = calendar.as_working_calendar()
+    return _calendars[key]
+
+
+def present_until(calendar: WorkingCalendar | None, at: datetime) -> tuple[bool, datetime | None]:
+    """Whether `at` falls in working hours, and when that stretch of work ends (None: open-ended)."""
+    if calendar is None or calendar.always_open:
+        return True, None
+    day = timezone.localtime(at, calendar.tz).date()
+    for begin, finish in calendar.intervals_on(day - timedelta(days=1)) + calendar.intervals_on(day):
+        if begin <= at < finish:
+            return True, finish
+    return False, None
+
+
+@dataclass
+class QueuedTicket:
+    pk: int
+    key: datetime | None  # the next deadline: response if not yet answered, else resolution
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    responded: bool
+    work: timedelta  # expected working time still needed
+
+
+@dataclass
+class AgentState:
+    """One agent of a level as the decision sees them."""
+
+    agent: object
+    calendar: WorkingCalendar | None
+    available: bool
+    absent: bool
+    present: bool
+    until: datetime | None
+    rotation: int
+    skills: list[int | None] = field(default_factory=list)  # category ids; None: every category
+    skill_names: dict[int | None, str] = field(default_factory=dict)
+    queue: list[QueuedTicket] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return len(self.queue)
+
+    @property
+    def can_receive(self) -> bool:
+        return self.available and not self.absent and self.present
+
+
+class CategoryTree:
+    """The category tree in memory (one query): a skill on a category covers its sub-categories."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int | None] = dict(Category.objects.values_list("pk", "parent_id"))
+
+    def ancestors(self, pk: int | None) -> list[int]:
+        found, seen = [], set()
+        while pk is not None and pk not in seen:
+            seen.add(pk)
+            found.append(pk)
+            pk = self.parent.get(pk)
+        return found
+
+
+class HandlingTable:
+    """Observed times by (category, level), falling back to the level, then to the defaults."""
+
+    def __init__(self, rows=None) -> None:
+        self._given = rows
+        self._rows = None
+
+    @property
+    def rows(self) -> dict:
+        """Read on first use (one query): a decision nobody can receive never reads it."""
+        if self._rows is None:
+            rows = HandlingStat.objects.all() if self._given is None else self._given
+            self._rows = {(row.category_id, row.level): row for row in rows}
+        return self._rows
+
+    def _row(self, category_id, level):
+        return self.rows.get((category_id, level)) or self.rows.get((None, level))
+
+    def handling(self, category_id, level) -> tuple[timedelta, timedelta]:
+        row = self._row(category_id, level)
+        if row is None or not row.samples:
+            return DEFAULT_HANDLING
+        return timedelta(seconds=row.handling_p50), timedelta(seconds=row.handling_p90)
+
+    def response(self, category_id, level) -> tuple[timedelta, timedelta]:
+        row = self._row(category_id, level)
+        if row is None or not row.samples:
+            return DEFAULT_RESPONSE
+        return timedelta(seconds=row.response_p50), timedelta(seconds=row.response_p90)
+
+
+def remaining_work(row: dict, table: HandlingTable) -> timedelta:
+    """Expected working time an open ticket still needs from its agent: all of its median handling
+    time before it is taken, half of it once in progress, none while waiting for the requester."""
+    p50, _p90 = table.handling(row["category_id"], row["level"])
+    if row["status"] == Status.NEW:
+        return p50
+    if row["status"] == Status.IN_PROGRESS:
+        return p50 / 2
+    return timedelta(0)
+
+
+def queued(row: dict, table: HandlingTable) -> QueuedTicket:
+    responded = row["first_response_at"] is not None
+    key = row["resolution_due_at"] if responded else row["response_due_at"]
+    return QueuedTicket(pk=row["pk"], key=key, response_due_at=row["response_due_at"],
+                        resolution_due_at=row["resolution_due_at"], responded=responded,
+                        work=remaining_work(row, table))
+
+
+QUEUE_FIELDS = ("pk", "assignee_id", "status", "category_id", "level", "first_response_at", "response_due_at",
+                "resolution_due_at")
+
+
+LEVEL_SETTINGS = "dispatch.level_settings"
+SKILLED_LEVELS = "dispatch.skilled_levels"
+
+
+def level_settings() -> dict[str, LevelSetting]:
+    """Each level's policy and maximum, from the reference cache (core.cache; dispatch.receivers renews it)."""
+    return reference(LEVEL_SETTINGS, lambda: {setting.level: setting for setting in LevelSetting.objects.all()})
+
+
+def skilled_levels() -> frozenset[str]:
+    """The levels at which at least one active agent holds a skill, from the reference cache: where nobody
+    does, a ticket needs no decision and costs no query."""
+    return reference(SKILLED_LEVELS, lambda: frozenset(
+        Skill.objects.filter(agent__is_active=True).values_list("level", flat=True).distinct()))
+
+
+def needs_dispatch(ticket) -> bool:
+    """Whether a decision could give `ticket` an agent: open, at a level whose policy is on and where
+    someone holds a skill. Answered from the reference cache, without a query when it is warm."""
+    setting = level_settings().get(ticket.level)
+    return (ticket.status in OPEN_STATUSES and setting is not None and setting.policy != Policy.OFF
+            and ticket.level in skilled_levels())
+
+
+def agent_states(*, levels, at: datetime, table: HandlingTable) -> dict[str, list[AgentState]]:
+    """The agents who hold a skill at each of `levels`, with their presence at `at` and their open
+    tickets (four queries: skills with agents and profiles, absences, open tickets, and the calendars
+    the first time they are seen)."""
+    skills = list(Skill.objects.filter(level__in=list(levels), agent__is_active=True)
+                  .select_related("agent", "agent__dispatch_profile__calendar", "category")
+                  .order_by("agent_id", "category_id"))
+    agent_ids = {skill.agent_id for skill in skills}
+    if not agent_ids:
+        return {level: [] for level in levels}
+    today = timezone.localdate(at)
+    absent = set(Absence.objects.filter(agent_id__in=agent_ids, starts_on__lte=today, ends_on__gte=today)
+                 .values_list("agent_id", flat=True))
+    queues: dict[int, list[QueuedTicket]] = {pk: [] for pk in agent_ids}
+    for row in Ticket.objects.filter(assignee_id__in=agent_ids, status__in=OPEN_STATUSES).values(*QUEUE_FIELDS):
+        queues[row["assignee_id"]].append(queued(row, table))
+    by_level: dict[str, dict[int, AgentState]] = {level: {} for level in levels}
+    for skill in skills:
+        states = by_level[skill.level]
+        state = states.get(skill.agent_id)
+        if state is None:
+            try:
+                profile = skill.agent.dispatch_profile
+            except AgentProfile.DoesNotExist:
+                profile = None
+            calendar = working_calendar(profile.calendar) if profile else None
+            present, until = present_until(calendar, at)
+            state = states[skill.agent_id] = AgentState(
+                agent=skill.agent, calendar=calendar, available=profile.is_available if profile else True,
+                absent=skill.agent_id in absent, present=present, until=until,
+                rotation=profile.rotation if profile else 0, queue=queues[skill.agent_id],
+            )
+        state.skills.append(skill.category_id)
+        state.skill_names[skill.category_id] = skill.category.full_name if skill.category else ""
+    return {level: list(states.values()) for level, states in by_level.items()}
+
+
+def active_policy_levels() -> list[str]:
+    return list(LevelSetting.objects.exclude(policy=Policy.OFF).values_list("level", flat=True))
+
+
+def at_risk_page(*, page: int | str | None, per_page: int = 25):
+    """The "À risque" view: open tickets whose forecast passes a deadline, least margin first
+    (served by the partial index forecast_at_risk); one COUNT and one SELECT per page."""
+    forecasts = (Forecast.objects.filter(at_risk=True, ticket__status__in=OPEN_STATUSES)
+                 .select_related("ticket", "ticket__assignee", "ticket__requester", "ticket__category")
+                 .order_by("margin_seconds", "ticket_id"))
+    return Paginator(forecasts, per_page).get_page(page)
+
+
+def forecast_for(ticket: Ticket) -> Forecast | None:
+    return Forecast.objects.filter(ticket=ticket).first()

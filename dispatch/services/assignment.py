@@ -1,0 +1,289 @@
+"""Automatic assignment (docs/dispatch.md): one set-based decision for a batch of locked tickets,
+through tickets.services.tickets_assign, each choice explained in the ticket's timeline and logged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import is_agent, is_manager
+from core.exceptions import ActionRefused
+from sla.calendar import add_working_time
+from tickets import services as ticket_services
+from tickets.models import Status, Ticket
+
+from ..models import AgentProfile, Assignment, Policy, Trigger
+from ..selectors import (
+    AgentState,
+    CategoryTree,
+    HandlingTable,
+    QueuedTicket,
+    agent_states,
+    level_settings,
+    needs_dispatch,
+)
+
+# Two margins in the same hour are a tie: the open count, then the rotation, decide (fair counts).
+MARGIN_TIE = timedelta(hours=1)
+
+
+@dataclass
+class Choice:
+    ticket: Ticket
+    state: AgentState | None
+    skill: int | None = None
+    margin: timedelta | None = None
+    open_count: int = 0
+
+
+def _advance(start: datetime, work: timedelta, state: AgentState) -> datetime:
+    """When `work` of the agent's working time is done, starting at `start`."""
+    if state.calendar is None:
+        return start + work
+    return add_working_time(start, work, state.calendar)
+
+
+def _key(ticket: Ticket) -> datetime | None:
+    return ticket.resolution_due_at if ticket.first_response_at else ticket.response_due_at
+
+
+def margin_with(state: AgentState, ticket: Ticket, work: timedelta, *, at: datetime) -> timedelta | None:
+    """How much time this ticket would have left at its deadline in the agent's queue, worked earliest
+    deadline first, and how much the tickets it would overtake would keep: the least of those margins
+    (None: no deadline at all). The queue holds the expected remaining work of each ticket."""
+    key = _key(ticket)
+    far = datetime.max.replace(tzinfo=at.tzinfo)
+    ahead = [q for q in state.queue if (q.key or far) <= (key or far)]
+    behind = sorted((q for q in state.queue if (q.key or far) > (key or far)), key=lambda q: (q.key or far, q.pk))
+    start = _advance(at, sum((q.work for q in ahead), timedelta()), state)
+    finish = _advance(start, work, state)
+    margins = []
+    if ticket.first_response_at is None and ticket.response_due_at:
+        margins.append(ticket.response_due_at - start)
+    if ticket.resolution_due_at:
+        margins.append(ticket.resolution_due_at - finish)
+    # The tickets behind now start `work` later: their margins shrink by that much. One already late
+    # without this ticket is not counted: its lateness is not this choice's doing, and would make every
+    # agent holding one look alike.
+    before, after = _advance(at, sum((q.work for q in ahead), timedelta()), state), finish
+    for q in behind:
+        begin_before, before = before, _advance(before, q.work, state)
+        begin_after, after = after, _advance(after, q.work, state)
+        if not q.responded and q.response_due_at and q.response_due_at >= begin_before:
+            margins.append(q.response_due_at - begin_after)
+        if q.resolution_due_at and q.resolution_due_at >= before:
+            margins.append(q.resolution_due_at - after)
+    return min(margins) if margins else None
+
+
+def _rotation(state: AgentState):
+    """Who waited longest since their last automatic ticket first; then the agent's id (stable)."""
+    return (state.rotation, state.agent.pk)
+
+
+def _choose(policy: str, ticket: Ticket, candidates: list[tuple[AgentState, int | None]], *, at: datetime,
+            table: HandlingTable) -> Choice | None:
+    if not candidates:
+        return None
+    if policy == Policy.ROUND_ROBIN:
+        state, skill = min(candidates, key=lambda c: _rotation(c[0]))
+        return Choice(ticket, state, skill)
+    if policy == Policy.LEAST_LOADED:
+        state, skill = min(candidates, key=lambda c: (c[0].open_count, _rotation(c[0])))
+        return Choice(ticket, state, skill)
+    work, _p90 = table.handling(ticket.category_id, ticket.level)
+    scored = []
+    for state, skill in candidates:
+        margin = margin_with(state, ticket, work, at=at)
+        bucket = -(margin // MARGIN_TIE) if margin is not None else 0
+        scored.append(((bucket, state.open_count, _rotation(state)), state, skill, margin))
+    _order, state, skill, margin = min(scored, key=lambda s: s[0])
+    return Choice(ticket, state, skill, margin)
+
+
+def _candidates(ticket: Ticket, states: list[AgentState], tree: CategoryTree, *, max_open: int,
+                excluded: set[int]) -> list[tuple[AgentState, int | None]]:
+    """Present, available agents of the ticket's level with the skill, below the maximum load."""
+    wanted = tree.ancestors(ticket.category_id)
+    found = []
+    for state in states:
+        if not state.can_receive or state.agent.pk in excluded or state.open_count >= max_open:
+            continue
+        skill = next((pk for pk in wanted if pk in state.skills), "none")
+        if skill == "none":
+            if None not in state.skills:
+                continue
+            skill = None
+        found.append((state, skill))
+    return found
+
+
+def _why(choice: Choice, policy: str, trigger: str, max_open: int, refusal: dict | None) -> dict:
+    state = choice.state
+    why = {
+        "by": "dispatch", "policy": policy, "trigger": trigger,
+        "skill": state.skill_names.get(choice.skill, ""), "open": choice.open_count, "max": max_open,
+        "until": state.until.isoformat() if state.until else None,
+        "margin": int(choice.margin.total_seconds()) if choice.margin is not None else None,
+    }
+    if refusal:
+        why["refusal"] = refusal
+    return why
+
+
+def tickets_dispatch(*, tickets: Sequence[Ticket], trigger: str, now: datetime | None = None,
+                     excluded: dict[int, set[int]] | None = None, refusal: dict | None = None,
+                     unassign_unmatched: bool = False) -> list[Assignment]:
+    """Choose an agent for each locked open ticket by its level's policy and give it through
+    tickets_assign, with the explanation in its timeline, one Assignment row each in the log, and the
+    rotation moved on. A level whose policy is off, or a ticket no one can take now, is left as it
+    is (or, with `unassign_unmatched`, handed back to its level's group). A fixed number of queries
+    for the whole batch: the decisions are made in memory, each counting the ones before it."""
+    now = now or timezone.now()
+    excluded = excluded or {}
+    settings = level_settings()
+    tickets = [t for t in tickets if needs_dispatch(t)]
+    if not tickets:
+        return []
+    table = HandlingTable()
+    states = agent_states(levels={t.level for t in tickets}, at=now, table=table)
+    if not any(states.values()):
+        return []  # nobody holds a skill at these levels: two queries, and the tickets stay with their level
+    tree = CategoryTree()
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    turn = max((s.rotation for level_states in states.values() for s in level_states), default=0)
+    choices: list[Choice] = []
+    unmatched: list[Ticket] = []
+    # Earliest deadline first, so the most urgent ticket gets the first pick.
+    for ticket in sorted(tickets, key=lambda t: (_key(t) or far, t.pk)):
+        setting = settings[ticket.level]
+        candidates = _candidates(ticket, states[ticket.level], tree, max_open=setting.max_open,
+                                 excluded=excluded.get(ticket.pk, set()))
+        choice = _choose(setting.policy, ticket, candidates, at=now, table=table)
+        if choice is None:
+            unmatched.append(ticket)
+            continue
+        state = choice.state
+        choice.open_count = state.open_count
+        work, _p90 = table.handling(ticket.category_id, ticket.level)
+        # The next decisions of this batch see this ticket in the agent's queue and the rotation moved.
+        state.queue.append(QueuedTicket(pk=ticket.pk, key=_key(ticket), response_due_at=ticket.response_due_at,
+                                        resolution_due_at=ticket.resolution_due_at,
+                                        responded=ticket.first_response_at is not None, work=work))
+        turn += 1
+        state.rotation = turn
+        choices.append(choice)
+    choices = [c for c in choices if c.ticket.assignee_id != c.state.agent.pk]
+    release = [t for t in unmatched if unassign_unmatched and t.assignee_id is not None]
+    if not choices and not release:
+        return []
+    assignees = {c.ticket.pk: c.state.agent for c in choices} | {t.pk: None for t in release}
+    why = {c.ticket.pk: _why(c, settings[c.ticket.level].policy, trigger, settings[c.ticket.level].max_open,
+                             refusal) for c in choices}
+    why |= {t.pk: {"by": "dispatch", "trigger": trigger, "nobody": True, **({"refusal": refusal} if refusal else {})}
+            for t in release}
+    ticket_services.tickets_assign(tickets=[c.ticket for c in choices] + release, assignees=assignees, why=why)
+    rows = [Assignment(ticket=c.ticket, agent=c.state.agent, level=c.ticket.level,
+                       policy=settings[c.ticket.level].policy, trigger=trigger,
+                       skill=c.state.skill_names.get(c.skill, ""), open_count=c.open_count,
+                       max_open=settings[c.ticket.level].max_open, present_until=c.state.until,
+                       margin_seconds=int(c.margin.total_seconds()) if c.margin is not None else None,
+                       created_at=now) for c in choices]
+    Assignment.objects.bulk_create(rows)
+    agents = {c.state.agent.pk: c.state.rotation for c in choices}
+    if agents:
+        AgentProfile.objects.bulk_create(
+            [AgentProfile(agent_id=pk, last_assigned_at=now, rotation=turn) for pk, turn in agents.items()],
+            update_conflicts=True, unique_fields=["agent"], update_fields=["last_assigned_at", "rotation"],
+        )
+    return rows
+
+
+def _lock(pks) -> list[Ticket]:
+    return list(Ticket.objects.select_for_update(of=("self",)).select_related("assignee", "requester")
+                .filter(pk__in=list(pks)).order_by("pk"))
+
+
+def ticket_dispatch(*, ticket: Ticket, trigger: str, now: datetime | None = None) -> Assignment | None:
+    """tickets_dispatch for one ticket that has no agent (re-read under its lock: a receiver before
+    this one may have changed it). Where no decision could give it an agent (policy off, nobody skilled
+    at its level), no query at all: a submission pays nothing for a dispatch that is not used."""
+    if not needs_dispatch(ticket):
+        return None
+    with transaction.atomic():
+        locked = [t for t in _lock([ticket.pk]) if t.assignee_id is None]
+        rows = tickets_dispatch(tickets=locked, trigger=trigger, now=now)
+    return rows[0] if rows else None
+
+
+def dispatch_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Beat: give the unassigned tickets (new, or escalated without an agent) of the levels that assign
+    automatically to the agents who can take them now (someone came back, a shift began, a load went down). Rows another sweep or a
+    person holds are skipped (SKIP LOCKED) and seen next time; a ticket no one can take stays."""
+    from ..selectors import active_policy_levels
+
+    levels = active_policy_levels()
+    if not levels:
+        return 0
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.select_for_update(of=("self",), skip_locked=True).select_related("assignee", "requester")
+            .filter(status__in=[Status.NEW, Status.IN_PROGRESS], assignee__isnull=True, level__in=levels)
+            .order_by("response_due_at", "pk")[:batch]
+        )
+        return len(tickets_dispatch(tickets=tickets, trigger=Trigger.SWEEP, now=now))
+
+
+@transaction.atomic
+def assignment_refuse(*, ticket: Ticket, actor, reason: str, now: datetime | None = None) -> Assignment | None:
+    """The agent given the ticket refuses it, with a reason: the refusal is kept in the log and the
+    timeline, and the ticket goes to the next agent the level's policy chooses (never one who already
+    refused it), or back to the level's group. Only the ticket's assignee refuses, before taking it."""
+    now = now or timezone.now()
+    if not is_agent(actor):
+        raise ActionRefused(_("Only agents refuse a ticket."), ticket=ticket)
+    if not reason.strip():
+        raise ActionRefused(_("Give the reason for refusing the ticket."), ticket=ticket)
+    locked = _lock([ticket.pk])[0]
+    if locked.assignee_id != actor.pk:
+        raise ActionRefused(_("Only the agent the ticket is assigned to can refuse it."), ticket=locked)
+    if locked.status != Status.NEW:
+        raise ActionRefused(_("A ticket already taken cannot be refused; escalate it instead."), ticket=locked)
+    last = (Assignment.objects.filter(ticket=locked, agent=actor, refused_at__isnull=True)
+            .order_by("-created_at", "-pk").first())
+    if last is not None:
+        last.refused_at, last.refusal_reason = now, reason.strip()
+        last.save(update_fields=["refused_at", "refusal_reason"])
+    refused = set(Assignment.objects.filter(ticket=locked, refused_at__isnull=False).values_list("agent_id", flat=True))
+    refusal = {"name": actor.get_full_name() or actor.get_username(), "reason": reason.strip()}
+    rows = tickets_dispatch(tickets=[locked], trigger=Trigger.REFUSED, now=now,
+                            excluded={locked.pk: refused | {actor.pk}}, refusal=refusal, unassign_unmatched=True)
+    return rows[0] if rows else None
+
+
+@transaction.atomic
+def agent_set_availability(*, agent, actor, available: bool, now: datetime | None = None) -> AgentProfile:
+    """Switch the agent's available/away toggle (the agent or a manager). Going away hands the tickets
+    they have not started yet to the others (tickets_dispatch) or back to the level's group."""
+    if not is_agent(agent):
+        raise ActionRefused(_("Only agents have an availability."))
+    if actor.pk != agent.pk and not is_manager(actor):
+        raise ActionRefused(_("Only the agent or a manager changes this availability."))
+    now = now or timezone.now()
+    profile, _created = AgentProfile.objects.select_for_update().get_or_create(agent=agent)
+    if profile.is_available == available:
+        return profile
+    profile.is_available = available
+    profile.updated_at = now
+    profile.save(update_fields=["is_available", "updated_at"])
+    if not available:
+        unstarted = (Ticket.objects.filter(assignee=agent, status=Status.NEW).values_list("pk", flat=True))
+        tickets = _lock(unstarted)
+        tickets_dispatch(tickets=tickets, trigger=Trigger.AWAY, now=now,
+                         excluded={t.pk: {agent.pk} for t in tickets}, unassign_unmatched=True)
+    return profile

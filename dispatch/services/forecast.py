@@ -1,0 +1,198 @@
+"""The breach forecast (docs/dispatch.md): the observed handling times per category × level, and for
+every open ticket when its first response and resolution are expected, from its place in its agent's
+queue (or its level's), worked earliest deadline first in the agent's working hours."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import MANAGER_GROUP
+from accounts.selectors import active_members
+from sla.calendar import WorkingCalendar, add_working_time, working_time_between
+from sla.models import SlaPolicy
+from tickets import services as ticket_services
+from tickets.models import OPEN_STATUSES, Status, Ticket
+
+from ..models import AgentProfile, Forecast, HandlingStat
+from ..selectors import QUEUE_FIELDS, HandlingTable, agent_states, queued, working_calendar
+
+# How far back the handling times are observed.
+HISTORY = timedelta(days=90)
+# A group needs this many resolved tickets before its own times replace its level's.
+MIN_SAMPLES = 5
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (p50: the median of an odd list)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+@transaction.atomic
+def handling_stats_recompute(*, now: datetime | None = None) -> int:
+    """Beat: recompute the p50/p90 first-response and handling times per category × level and per
+    level from the tickets resolved in the last 90 days, in working time of the default SLA policy's
+    calendar (a night or a weekend between taking and resolving is not handling). Replaces the table;
+    returns its rows."""
+    now = now or timezone.now()
+    policy = SlaPolicy.objects.filter(is_default=True).select_related("calendar").first()
+    calendar = policy.calendar.as_working_calendar() if policy else WorkingCalendar.twenty_four_seven()
+    response: dict[tuple, list[float]] = defaultdict(list)
+    handling: dict[tuple, list[float]] = defaultdict(list)
+    rows = (Ticket.objects.filter(resolved_at__gte=now - HISTORY, first_response_at__isnull=False)
+            .values_list("category_id", "level", "created_at", "first_response_at", "resolved_at"))
+    for category_id, level, created, responded, resolved in rows.iterator(chunk_size=2000):
+        waited = working_time_between(created, responded, calendar).total_seconds()
+        worked = working_time_between(responded, resolved, calendar).total_seconds()
+        for key in ((category_id, level), (None, level)):
+            response[key].append(waited)
+            handling[key].append(worked)
+    stats = [
+        HandlingStat(category_id=category_id, level=level, samples=len(handling[(category_id, level)]),
+                     response_p50=int(percentile(response[(category_id, level)], 0.5)),
+                     response_p90=int(percentile(response[(category_id, level)], 0.9)),
+                     handling_p50=int(percentile(handling[(category_id, level)], 0.5)),
+                     handling_p90=int(percentile(handling[(category_id, level)], 0.9)), computed_at=now)
+        for category_id, level in handling
+        if category_id is None or len(handling[(category_id, level)]) >= MIN_SAMPLES
+    ]
+    HandlingStat.objects.all().delete()
+    HandlingStat.objects.bulk_create(stats)
+    return len(stats)
+
+
+@dataclass
+class Expected:
+    response_at: datetime | None
+    resolution_at: datetime | None
+    margin: timedelta | None
+    target: str
+
+
+def _expect(row: dict, start: datetime, finish: datetime) -> Expected:
+    margins = []
+    response_at = None
+    if row["first_response_at"] is None:
+        response_at = start
+        if row["response_due_at"]:
+            margins.append((row["response_due_at"] - start, "response"))
+    resolution_at = finish if row["status"] != Status.WAITING else None
+    if resolution_at and row["resolution_due_at"]:
+        margins.append((row["resolution_due_at"] - finish, "resolution"))
+    margin, target = min(margins, key=lambda m: m[0]) if margins else (None, "")
+    return Expected(response_at, resolution_at, margin, target)
+
+
+def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, calendars: dict, capacity: dict,
+                  level_calendar: dict) -> dict[int, Expected]:
+    """The forecast of each open ticket row: each agent works their queue earliest deadline first, one
+    ticket at a time, in their working hours; a level's unassigned tickets wait for the level's present
+    agents (`capacity` of them) after the work those agents already hold."""
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    queues: dict[object, list[dict]] = defaultdict(list)
+    for row in rows:
+        queues[row["assignee_id"] or ("level", row["level"])].append(row)
+    expected: dict[int, Expected] = {}
+    backlog: dict[str, timedelta] = defaultdict(timedelta)
+    for owner, owned in queues.items():
+        if isinstance(owner, tuple):
+            continue
+        calendar = calendars.get(owner)
+        done = timedelta()
+        for row in sorted(owned, key=lambda r: (queued(r, table).key or far, r["pk"])):
+            work = queued(row, table).work
+            start = _advance(now, done, calendar)
+            done += work
+            finish = _advance(now, done, calendar) if row["status"] != Status.WAITING else None
+            expected[row["pk"]] = _expect(row, start, finish or start)
+        backlog[owned[0]["level"]] += done
+    for owner, owned in queues.items():
+        if not isinstance(owner, tuple):
+            continue
+        level = owner[1]
+        agents = max(1, capacity.get(level, 0))
+        calendar = level_calendar.get(level)
+        # The level's agents first finish what they hold (shared among them), then take these in order.
+        done = backlog[level] / agents
+        for row in sorted(owned, key=lambda r: (queued(r, table).key or far, r["pk"])):
+            start = _advance(now, done, calendar)
+            work = queued(row, table).work
+            finish = _advance(start, work, calendar)
+            done += work / agents
+            expected[row["pk"]] = _expect(row, start, finish)
+    return expected
+
+
+def _advance(start: datetime, work: timedelta, calendar) -> datetime:
+    return start + work if calendar is None else add_working_time(start, work, calendar)
+
+
+def forecasts_refresh(*, now: datetime | None = None, alert: bool = True) -> dict:
+    """Beat: recompute the forecast of every open ticket (upsert), flag the newly at-risk ones, and
+    alert the managers once per ticket at risk (alerted_at claimed by a conditional UPDATE, so a
+    second sweep, at once or later, alerts nobody again). Forecasts of closed tickets are dropped."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        table = HandlingTable()
+        rows = list(Ticket.objects.filter(status__in=OPEN_STATUSES).values(*QUEUE_FIELDS))
+        assignees = {row["assignee_id"] for row in rows if row["assignee_id"]}
+        calendars = {profile.agent_id: working_calendar(profile.calendar)
+                     for profile in AgentProfile.objects.filter(agent_id__in=assignees).select_related("calendar")}
+        levels = {row["level"] for row in rows}
+        states = agent_states(levels=levels, at=now, table=table) if levels else {}
+        capacity = {level: sum(1 for s in level_states if s.can_receive) for level, level_states in states.items()}
+        level_calendar = {level: next((s.calendar for s in level_states if s.can_receive), None)
+                          for level, level_states in states.items()}
+        expected = forecast_rows(rows, now=now, table=table, calendars=calendars, capacity=capacity,
+                                 level_calendar=level_calendar)
+        existing = {f.ticket_id: f for f in Forecast.objects.filter(ticket_id__in=list(expected))}
+        forecasts = []
+        for pk, exp in expected.items():
+            old = existing.get(pk)
+            at_risk = exp.margin is not None and exp.margin < timedelta(0)
+            flagged_at = (old.flagged_at if old and old.at_risk and old.flagged_at else now) if at_risk else None
+            forecasts.append(Forecast(
+                ticket_id=pk, response_expected_at=exp.response_at, resolution_expected_at=exp.resolution_at,
+                margin_seconds=int(exp.margin.total_seconds()) if exp.margin is not None else None,
+                at_risk=at_risk, risk_target=exp.target if at_risk else "", computed_at=now, flagged_at=flagged_at,
+                alerted_at=old.alerted_at if old else None,
+            ))
+        Forecast.objects.bulk_create(
+            forecasts, update_conflicts=True, unique_fields=["ticket"],
+            update_fields=["response_expected_at", "resolution_expected_at", "margin_seconds", "at_risk",
+                           "risk_target", "computed_at", "flagged_at"],
+        )
+        Forecast.objects.exclude(ticket__status__in=OPEN_STATUSES).delete()
+        alerted = _alert(now) if alert else 0
+    return {"tickets": len(forecasts), "at_risk": sum(f.at_risk for f in forecasts), "alerted": alerted}
+
+
+def _alert(now: datetime) -> int:
+    """One alert per ticket at risk: claim the unalerted ones, then write their timeline event and the
+    managers' emails."""
+    pending = list(Forecast.objects.select_for_update(skip_locked=True)
+                   .filter(at_risk=True, alerted_at__isnull=True).values_list("ticket_id", flat=True))
+    if not pending:
+        return 0
+    Forecast.objects.filter(ticket_id__in=pending, alerted_at__isnull=True).update(alerted_at=now)
+    forecasts = list(Forecast.objects.filter(ticket_id__in=pending).select_related("ticket__assignee"))
+    items = []
+    for f in forecasts:
+        ticket = f.ticket
+        if f.risk_target == "response":
+            items.append((ticket, "response", f.response_expected_at, ticket.response_due_at))
+        else:
+            items.append((ticket, "resolution", f.resolution_expected_at, ticket.resolution_due_at))
+    events = ticket_services.tickets_record_forecast_alerts(items)
+    managers = list(active_members(MANAGER_GROUP))
+    ticket_services.notify_new_events([(event, managers, "sla_at_risk") for event in events])
+    return len(events)

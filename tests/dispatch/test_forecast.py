@@ -1,0 +1,100 @@
+"""The breach forecast: percentiles, the queue arithmetic, at-risk flags and one alert per ticket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dispatch.models import Forecast, HandlingStat, Policy
+from dispatch.services import forecasts_refresh, handling_stats_recompute
+from dispatch.services.forecast import percentile
+from tests.factories import advance, make_ticket
+from tickets import services as ticket_services
+from tickets.models import EventKind, Notification
+
+from .conftest import T0, set_policy
+
+
+def test_percentiles_are_nearest_rank():
+    values = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert percentile(values, 0.5) == 50
+    assert percentile(values, 0.9) == 90
+    assert percentile([7], 0.9) == 7
+    assert percentile([], 0.5) == 0
+
+
+def test_handling_stats_come_from_resolved_tickets_per_category_and_level(team, requester, erp, clock):
+    set_policy(Policy.OFF)
+    for minutes in (10, 20, 30, 40, 50, 60):
+        ticket = make_ticket(requester=requester, category=erp)
+        ticket = advance(ticket, to="in_progress", agent=team["julien"])
+        clock.shift(timedelta(minutes=minutes))
+        ticket_services.ticket_resolve(ticket=ticket, actor=team["julien"], solution="ok")
+    assert handling_stats_recompute() == 2  # ERP × N1, and N1 as a whole
+    stat = HandlingStat.objects.get(category=erp, level="N1")
+    assert stat.samples == 6
+    assert stat.handling_p50 == 30 * 60
+    assert stat.handling_p90 == 60 * 60
+
+
+def test_the_forecast_follows_the_agents_queue_earliest_deadline_first(team, requester, erp, clock):
+    set_policy(Policy.OFF)
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=3600, handling_p90=7200)
+    first = make_ticket(requester=requester, category=erp)  # P3: response due in 4 h
+    second = make_ticket(requester=requester, category=erp, urgency="high")  # P2: response due in 1 h
+    for ticket in (first, second):
+        ticket_services.ticket_assign(ticket=ticket, actor=team["julien"], assignee=team["julien"])
+    result = forecasts_refresh()
+    assert result["tickets"] == 2
+    urgent, later = Forecast.objects.get(ticket=second), Forecast.objects.get(ticket=first)
+    # The P2 goes first: answered now, done in an hour; the P3 starts after it.
+    assert urgent.response_expected_at == T0
+    assert urgent.resolution_expected_at == T0 + timedelta(hours=1)
+    assert later.response_expected_at == T0 + timedelta(hours=1)
+    assert later.resolution_expected_at == T0 + timedelta(hours=2)
+    assert not urgent.at_risk and not later.at_risk
+
+
+def test_a_ticket_whose_forecast_passes_its_deadline_is_at_risk_and_alerted_once(team, requester, erp, clock, manager):
+    set_policy(Policy.OFF)
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=2 * 3600, handling_p90=4 * 3600)
+    # Three P2 tickets for Julien: the third would be answered after 4 h, its deadline is in 1 h.
+    tickets = [make_ticket(requester=requester, category=erp, urgency="high") for _i in range(3)]
+    for ticket in tickets:
+        ticket_services.ticket_assign(ticket=ticket, actor=team["julien"], assignee=team["julien"])
+    result = forecasts_refresh()
+    at_risk = Forecast.objects.filter(at_risk=True)
+    assert result["at_risk"] == at_risk.count() == 2
+    assert result["alerted"] == 2
+    flagged = at_risk.order_by("margin_seconds").first()
+    assert flagged.risk_target == "response" and flagged.margin_seconds == -3 * 3600
+    events = list(tickets[2].events.filter(kind=EventKind.SLA, data__sla="at_risk"))
+    assert len(events) == 1
+    assert Notification.objects.filter(recipient=manager, template="sla_at_risk").count() == 2
+    clock.shift(timedelta(minutes=5))
+    again = forecasts_refresh()
+    assert again["alerted"] == 0
+    assert Notification.objects.filter(recipient=manager, template="sla_at_risk").count() == 2
+    assert Forecast.objects.get(ticket=tickets[2]).flagged_at == T0  # the first time it was flagged
+
+
+def test_unassigned_tickets_wait_for_the_levels_present_agents(team, requester, erp, clock):
+    set_policy(Policy.OFF)
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=3 * 3600, handling_p90=6 * 3600)
+    tickets = [make_ticket(requester=requester, category=erp) for _i in range(6)]
+    forecasts_refresh()
+    starts = sorted(Forecast.objects.filter(ticket__in=tickets).values_list("response_expected_at", flat=True))
+    # Three agents share the level: each 3 h ticket takes an hour of the level's capacity.
+    assert starts == [T0 + timedelta(hours=h) for h in range(6)]
+
+
+def test_forecasts_of_resolved_tickets_are_dropped(team, requester, erp, clock):
+    set_policy(Policy.OFF)
+    ticket = make_ticket(requester=requester, category=erp)
+    forecasts_refresh()
+    assert Forecast.objects.filter(ticket=ticket).exists()
+    advance(ticket, to="resolved", agent=team["julien"])
+    forecasts_refresh()
+    assert not Forecast.objects.filter(ticket=ticket).exists()
