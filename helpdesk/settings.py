@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "escalation",
     "postmortem",
     "kb",
+    "storms",
     "dashboard",
     "demo",
     "rest_framework",
@@ -272,6 +273,15 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-dashboard-rollups": {
         "task": "dashboard.tasks.rebuild_daily_rollups",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "scan-ticket-storms": {
+        "task": "storms.tasks.scan_storms",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+    "refresh-storm-baselines": {
+        "task": "storms.tasks.refresh_storm_baselines",
+        "schedule": crontab(hour=3, minute=10),
     },
     "run-retention": {
         "task": "privacy.tasks.run_retention",

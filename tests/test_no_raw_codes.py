@@ -27,7 +27,8 @@ from escalation.services import escalation_escalate
 from postmortem import services as postmortem_services
 from postmortem.models import MajorIncident, Postmortem
 from sla.tasks import check_sla_deadlines
-from tests.factories import UserFactory, make_ticket, restore_reference_data
+from storms.services import storm_baselines_refresh, storms_detect
+from tests.factories import CategoryFactory, UserFactory, make_ticket, restore_reference_data
 from tickets import services
 from tickets.models import EventKind, LinkKind, Notification, Scale, Survey, TicketEvent
 from tickets.outbox import build_message
@@ -134,6 +135,14 @@ def history(cast, category):
         postmortem = postmortem_services.postmortem_share(postmortem=postmortem, actor=n2, users=[requester],
                                                           organisations=[])
         postmortem_services.postmortem_publish(postmortem=postmortem, actor=manager)
+        # A storm of tickets: five people of the helpdesk's users within minutes, suggested to the managers.
+        storm_baselines_refresh()
+        clock.shift(timedelta(days=1))
+        wifi = CategoryFactory(name="Wifi")
+        for i in range(5):
+            clock.shift(timedelta(minutes=2))
+            storms_detect(ticket_ids=[make_ticket(requester=UserFactory(username=f"storm{i}"), category=wifi,
+                                                  title="Plus de wifi au siège").pk])
     return [ticket, critical, recurring]
 
 
