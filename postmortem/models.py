@@ -167,6 +167,26 @@ class LinkedTicket(models.Model):
         return f"{self.incident_id} ← {self.ticket_id}"
 
 
+class IncidentFollower(models.Model):
+    """A requester who said "me too" on the new-ticket form instead of filing a ticket (storms app): they
+    receive the incident's status updates and see them on its status page. Counted as a deflection."""
+
+    incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_incidents",
+                             verbose_name=_("user"))
+    query = models.CharField(_("what they typed"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("followed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("incident follower")
+        verbose_name_plural = _("incident followers")
+        constraints = [models.UniqueConstraint(fields=["incident", "user"], name="incident_follower_once")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} ← {self.user_id}"
+
+
 class Stakeholder(models.Model):
     """Someone alerted of every major incident, besides the managers and N4 (configured in the admin)."""
 

@@ -21,6 +21,7 @@ from tickets.templatetags.ticket_tags import actor_name, describe_event, event_d
 
 from .models import (
     IncidentEntry,
+    IncidentFollower,
     IncidentState,
     IncidentStatusUpdate,
     LinkedTicket,
@@ -45,6 +46,24 @@ def get_incident_for(user, pk: int) -> MajorIncident:
     if incident is None:
         raise Http404
     return incident
+
+
+def get_followed_incident_for(user, pk: int) -> MajorIncident:
+    """The incident's status page: for an agent, or a requester who follows it ("me too"); 404 otherwise."""
+    queryset = MajorIncident.objects.select_related("ticket__category")
+    if not is_agent(user):
+        if not user.is_authenticated:
+            raise Http404
+        queryset = queryset.filter(followers__user=user)
+    incident = queryset.filter(pk=pk).first()
+    if incident is None:
+        raise Http404
+    return incident
+
+
+def follow_count(*, start, end) -> int:
+    """How many requesters followed an incident instead of filing a ticket between `start` and `end`."""
+    return IncidentFollower.objects.filter(created_at__gte=start, created_at__lt=end).count()
 
 
 def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
@@ -306,9 +325,11 @@ def postmortem_is_overdue_q(*, at=None) -> Q:
 
 def incident_counts(*, start, end, now=None) -> dict[str, int]:
     """The dashboard's figures: major incidents declared between `start` and `end` (alerts dismissed
-    as not major aside) and postmortems overdue now."""
+    as not major aside), postmortems overdue now, and the requesters who followed an incident instead
+    of filing a ticket ("me too") in the period."""
     return {
         "declared": MajorIncident.objects.filter(declared_at__gte=start, declared_at__lt=end)
         .exclude(state=IncidentState.DISMISSED).count(),
         "overdue_postmortems": Postmortem.objects.overdue(at=now).count(),
+        "followed": follow_count(start=start, end=end),
     }

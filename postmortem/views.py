@@ -36,6 +36,7 @@ from .forms import (
 )
 from .models import PROCEDURE_STATES, IncidentState, Trigger
 from .selectors import (
+    get_followed_incident_for,
     get_incident_for,
     get_postmortem_for,
     incident_for_ticket,
@@ -143,6 +144,18 @@ def _render_war_room(request, incident, *, bound: dict | None = None, status: in
 @require_GET
 def war_room(request, pk: int):
     return _render_war_room(request, get_incident_for(request.user, pk))
+
+
+@login_required
+@require_GET
+def incident_status(request, pk: int):
+    """The status page of an incident a requester follows ("me too"): under way or over, and its status
+    updates. Never the war room, its people or the tickets."""
+    incident = get_followed_incident_for(request.user, pk)
+    return render(request, "postmortem/status.html", {
+        "incident": incident, "updates": list(incident.status_updates.order_by("-created_at", "-id")),
+        "about": incident.ticket.category.name if incident.ticket.category_id else incident.ticket.title,
+    })
 
 
 @agent_required

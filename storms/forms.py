@@ -33,3 +33,9 @@ class DismissStormForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Not a major incident"), "btn-secondary")
+
+
+class FollowForm(forms.Form):
+    """The new-ticket form, sent to the follow URL: only its title is kept, as what the requester typed."""
+
+    title = forms.CharField(max_length=200, required=False)

@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.storm_detail, name="detail"),
     path("<int:pk>/declare/", views.declare, name="declare"),
     path("<int:pk>/dismiss/", views.dismiss, name="dismiss"),
+    path("follow/suggest/", views.follow_suggest, name="follow_suggest"),
+    path("follow/<int:pk>/", views.follow, name="follow"),
 ]

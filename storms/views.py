@@ -5,16 +5,26 @@ Requesters get a 404 on each. Refusals become 409 in the conflict middleware."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import agent_required
+from postmortem import services as incident_services
 
 from . import services
-from .forms import DeclareStormForm, DismissStormForm
+from .forms import DeclareStormForm, DismissStormForm, FollowForm
 from .models import StormState
-from .selectors import get_storm_for, storm_summary, storm_tickets, storms_for_list, suggested_storms
+from .selectors import (
+    get_incident_to_follow,
+    get_storm_for,
+    incidents_matching,
+    storm_summary,
+    storm_tickets,
+    storms_for_list,
+    suggested_storms,
+)
 
 
 @agent_required
@@ -70,3 +80,34 @@ def dismiss(request, pk: int):
     services.storm_dismiss(storm=storm, actor=request.user, reason=form.cleaned_data["reason"])
     messages.success(request, _("Suggestion dismissed. It comes back only if the storm keeps growing."))
     return redirect("storms:list")
+
+
+# --- "Me too", on the requester's new-ticket form
+
+
+@login_required
+@require_GET
+def follow_suggest(request):
+    """htmx partial under the new ticket's title, as the knowledge base's suggestions: the incidents under
+    way that the title or the category matches, each with a one-click "follow this incident"."""
+    title = (request.GET.get("title") or "").strip()[:200]
+    try:
+        category_id = int(request.GET.get("category") or 0) or None
+    except ValueError:
+        category_id = None
+    matches = incidents_matching(user=request.user, title=title, category_id=category_id) if (
+        len(title) >= 3 or category_id) else []
+    return render(request, "storms/partials/follow_suggestions.html", {"matches": matches})
+
+
+@login_required
+@require_POST
+def follow(request, pk: int):
+    """Follow the incident instead of filing a ticket: its updates come by email and on its status page."""
+    incident = get_incident_to_follow(pk)
+    form = FollowForm(request.POST)
+    query = form.cleaned_data["title"] if form.is_valid() else ""
+    incident_services.incident_follow(incident=incident, user=request.user, query=query)
+    messages.success(request, _("You follow this incident: its updates will reach you by email. No ticket was "
+                                "filed."))
+    return redirect("postmortem:status", pk=incident.pk)

@@ -91,6 +91,8 @@ def history(cast, category):
         ticket = services.ticket_change_priority(ticket=ticket, actor=n1, priority="P2",
                                                  reason="Tout l'étage est bloqué.")  # a major incident too
         incident = MajorIncident.objects.get(ticket=ticket)
+        # Someone of the floor follows it instead of filing a ticket ("me too"): the update reaches them too.
+        postmortem_services.incident_follow(incident=incident, user=UserFactory(username="follower"), query="Imprimante")
         postmortem_services.incident_post_update(incident=incident, author=n1,
                                                  body="Diagnostic en cours, contournement : imprimante du 1er.")
         escalation_escalate(ticket=ticket, actor=n1, reason="diagnostic_timeout",
