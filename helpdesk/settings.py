@@ -265,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "postmortem.tasks.remind_postmortems",
         "schedule": crontab(minute="*/15"),
     },
+    "check-action-recurrences": {
+        "task": "postmortem.tasks.check_action_recurrences",
+        "schedule": crontab(minute=20),
+    },
     "refresh-dashboard-rollups": {
         "task": "dashboard.tasks.refresh_daily_rollups",
         "schedule": crontab(minute="*/5"),

@@ -246,6 +246,11 @@ INCIDENT_SENTENCES = {
     "postmortem_reminder": lambda data: _("reminded the owner that the postmortem is due soon"),
     "postmortem_overdue": lambda data: _("flagged the postmortem overdue"),
     "action_overdue": lambda data: _("flagged a corrective action overdue"),
+    "recurrence": lambda data: _("found this incident a recurrence after the postmortem “%(title)s” (%(reference)s): "
+                                 "its corrective action is reopened") % {"title": data.get("title", ""),
+                                                                          "reference": data.get("reference", "")},
+    "recurred": lambda data: _("found a recurrence: %(reference)s, after this postmortem's corrective action")
+    % {"reference": data.get("reference", "")},
 }
 
 # Ticket events that say nothing about the outage: left out of the postmortem's pre-filled timeline.

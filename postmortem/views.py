@@ -265,8 +265,10 @@ def _render_postmortem(request, postmortem, *, bound: dict | None = None, status
         # The requester version: built from what is meant for them only (no names, no internal records).
         return render(request, "postmortem/shared.html", {"report": postmortem_for_requester(postmortem)},
                       status=status)
-    actions = list(postmortem.actions.select_related("owner", "done_by"))
+    actions = list(postmortem.actions.select_related("owner", "done_by", "recurrence_category",
+                                                     "recurrence_organisation"))
     context = {
+        "recurrences": list(postmortem.recurrences.select_related("incident__ticket", "action")),
         "postmortem": postmortem,
         "incident": postmortem.incident,
         "ticket": postmortem.incident.ticket,

@@ -106,7 +106,8 @@ def history(cast, category):
         postmortem = Postmortem.objects.get(incident=incident)
         postmortem_services.corrective_action_add(postmortem=postmortem, actor=n2, owner=n2,
                                                   description="Nettoyer les capteurs tous les mois.",
-                                                  due_date=date(2026, 3, 10))
+                                                  due_date=date(2026, 3, 10), recurrence_days=30,
+                                                  recurrence_category=category)
         # What the system records that no service writes today, as a service would.
         TicketEvent.objects.record(ticket=ticket, kind=EventKind.SOLUTION, actor=n2,
                                    data={"solution": "Capteur nettoyé."})
@@ -137,6 +138,12 @@ def history(cast, category):
         postmortem = postmortem_services.postmortem_share(postmortem=postmortem, actor=n2, users=[requester],
                                                           organisations=[])
         postmortem_services.postmortem_publish(postmortem=postmortem, actor=manager)
+        # The action is done, and the same outage comes back: a recurrence, owner and managers told.
+        postmortem_services.corrective_action_complete(action=postmortem.actions.get(), actor=n2)
+        clock.shift(timedelta(days=2))
+        make_ticket(requester=requester, category=category, title="Imprimantes du 2e étage en panne",
+                    urgency=Scale.HIGH, impact=Scale.HIGH)
+        postmortem_services.recurrences_check()
         # A storm of tickets: five people of the helpdesk's users within minutes, suggested to the managers.
         storm_baselines_refresh()
         clock.shift(timedelta(days=1))
