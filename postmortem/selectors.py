@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, strip_tags
@@ -20,6 +20,7 @@ from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
 
 from .models import (
+    CorrectiveAction,
     IncidentEntry,
     IncidentFollower,
     IncidentState,
@@ -337,4 +338,28 @@ def incident_counts(*, start, end, now=None) -> dict[str, int]:
         .exclude(state=IncidentState.DISMISSED).count(),
         "overdue_postmortems": Postmortem.objects.overdue(at=now).count(),
         "followed": follow_count(start=start, end=end),
+        **repeat_rate(start=start, end=end),
+        "overdue_actions_by_owner": overdue_actions_by_owner(now=now),
     }
+
+
+def repeat_rate(*, start, end) -> dict:
+    """Of the postmortems published between `start` and `end`, how many saw their kind of incident come
+    back (a recurrence found by a corrective action's check, at any time since). One query."""
+    figures = Postmortem.objects.filter(published_at__gte=start, published_at__lt=end).aggregate(
+        published=Count("id", distinct=True),
+        repeated=Count("id", filter=Q(recurrences__isnull=False), distinct=True),
+    )
+    published, repeated = figures["published"] or 0, figures["repeated"] or 0
+    return {"published_postmortems": published, "repeated_postmortems": repeated,
+            "repeat_rate": round(100 * repeated / published) if published else None}
+
+
+def overdue_actions_by_owner(*, now=None) -> list[dict]:
+    """Corrective actions not done past their deadline day, per owner, most first (one query)."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    rows = (CorrectiveAction.objects.filter(done=False, due_date__lt=today)
+            .values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
+            .annotate(count=Count("id")).order_by("-count", "owner__last_name", "owner__username"))
+    return [{"owner": " ".join(filter(None, [row["owner__first_name"], row["owner__last_name"]]))
+             or row["owner__username"], "count": row["count"]} for row in rows]

@@ -139,3 +139,29 @@ def test_the_page_shows_the_check_and_the_recurrence(client, clock, postmortem, 
 
     assert "Contrôle de récidive : aucun incident dans Réseau › VPN pendant 30 jours" in page
     assert 'data-testid="recurrences"' in page and again.reference in page
+
+
+def test_the_dashboard_shows_the_repeat_rate_and_overdue_actions_per_owner(client, clock, postmortem, vpn, agent_n1,
+                                                                            agent_n2, manager, requester):
+    from postmortem.selectors import incident_counts
+
+    action = add_action(postmortem, agent_n1, recurrence_days=30, recurrence_category=vpn)
+    services.corrective_action_add(postmortem=postmortem, actor=agent_n1, description="Former l'équipe",
+                                   owner=agent_n2, due_date=date(2026, 9, 2))
+    postmortem = services.postmortem_update(postmortem=postmortem, actor=agent_n1, root_cause="Concentrateur saturé",
+                                            lessons_learned="Surveiller la charge")
+    postmortem = services.postmortem_submit(postmortem=postmortem, actor=agent_n1)
+    services.postmortem_publish(postmortem=postmortem, actor=manager)
+    services.corrective_action_complete(action=action, actor=agent_n1)
+    clock.shift(timedelta(days=10))
+    make_major_ticket(requester=requester, category=vpn)
+    check_action_recurrences()  # reopens the first action, due 15/09: not overdue yet
+
+    figures = incident_counts(start=T0 - timedelta(days=1), end=T0 + timedelta(days=30))
+
+    assert (figures["published_postmortems"], figures["repeated_postmortems"], figures["repeat_rate"]) == (1, 1, 100)
+    assert figures["overdue_actions_by_owner"] == [{"owner": "Hugo Bernard", "count": 1}]
+    login(client, manager)
+    page = client.get(reverse("dashboard:index"), {"period": "30d"}).content.decode()
+    assert "Incidents récidivants après un postmortem : <strong>100 %</strong>" in page
+    assert "Hugo Bernard : <strong" in page
