@@ -1,6 +1,8 @@
-"""The words of a ticket, as storm detection compares them: folded (case and accents out) and stemmed
-with the knowledge base's light stemmer (kb.fts), so "Connexion", "connexions" and "CONNEXION" are one
-term. Pure functions, the same on PostgreSQL and SQLite (docs/storms.md, "Wording")."""
+"""The words of a ticket, as storm detection compares them: the words of its title, folded (case and
+accents out) and stemmed with the knowledge base's light stemmer (kb.fts), so "Connexion",
+"connexions" and "CONNEXION" are one term. Pure functions, the same on PostgreSQL and SQLite
+(docs/storms.md, "Wording"). Descriptions are left out: their greetings, signatures and everyday
+sentences ("je suis en télétravail") burst with any busy morning."""
 
 from __future__ import annotations
 
@@ -23,8 +25,6 @@ problem hello thanks
 """
 STOPWORDS = frozenset(_STOPWORDS.split())
 MIN_LENGTH = 3
-# What detection reads of a description: its start says what broke; the rest is detail.
-DESCRIPTION_CHARS = 300
 
 
 def terms(text: str) -> set[str]:
@@ -36,5 +36,5 @@ def terms(text: str) -> set[str]:
     return found - STOPWORDS
 
 
-def ticket_terms(title: str, description: str = "") -> set[str]:
-    return terms(f"{title} {description[:DESCRIPTION_CHARS]}")
+def ticket_terms(title: str) -> set[str]:
+    return terms(title)

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Count, Min
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Substr
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from tickets.models import Ticket
 
 from ..conf import storm_settings
 from ..models import BaselineKind, StormBaseline
-from ..text import DESCRIPTION_CHARS, ticket_terms
+from ..text import ticket_terms
 
 # A word seen in fewer tickets than this over the history keeps the floor rate (and no row).
 MIN_TERM_TICKETS = 2
@@ -43,9 +43,8 @@ def storm_baselines_refresh(*, now=None) -> int:
         for row in history.values("organisation_id").annotate(n=Count("id")).order_by():
             if row["organisation_id"] is not None:
                 organisations[row["organisation_id"]] += row["n"]
-        for title, start in history.annotate(start=Substr("description", 1, DESCRIPTION_CHARS)).values_list(
-                "title", "start").iterator(chunk_size=5000):
-            words.update(ticket_terms(title, start or ""))
+        for title in history.values_list("title", flat=True).iterator(chunk_size=5000):
+            words.update(ticket_terms(title))
     rows = [StormBaseline(kind=BaselineKind.HOUR, key=str(hour), rate=hours[hour] / weeks, computed_at=now)
             for hour in range(168)]
     rows += [StormBaseline(kind=BaselineKind.CATEGORY, key=str(key), rate=n / total, computed_at=now)

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 
 from core.db import update_rows
@@ -34,7 +33,7 @@ from tickets.models import Ticket
 
 from ..conf import StormSettings, storm_settings
 from ..models import BaselineKind, Storm, StormBaseline, StormKind, StormState, StormTicket
-from ..text import DESCRIPTION_CHARS, ticket_terms
+from ..text import ticket_terms
 
 logger = logging.getLogger(__name__)
 
@@ -211,15 +210,14 @@ def regrowth_threshold(dismissed_count: int, conf: StormSettings | None = None) 
 def _window_rows(start: datetime, end: datetime, limit: int) -> list[_Row]:
     values = (
         Ticket.objects.filter(created_at__gte=start, created_at__lte=end)
-        .annotate(category_parent=F("category__parent_id"), start=Substr("description", 1, DESCRIPTION_CHARS),
-                  storm=F("storm_link__storm_id"))
+        .annotate(category_parent=F("category__parent_id"), storm=F("storm_link__storm_id"))
         .order_by("-created_at", "-id")
         .values_list("id", "created_at", "category_id", "category_parent", "organisation_id", "requester_id", "title",
-                     "start", "storm")[:limit]
+                     "storm")[:limit]
     )
     return [_Row(id=i, created_at=c, category_id=cat, parent_id=parent, organisation_id=org, requester_id=req,
-                 terms=ticket_terms(title, start or ""), storm_id=storm)
-            for i, c, cat, parent, org, req, title, start, storm in reversed(list(values))]
+                 terms=ticket_terms(title), storm_id=storm)
+            for i, c, cat, parent, org, req, title, storm in reversed(list(values))]
 
 
 def _baseline(rows: list[_Row]) -> dict:
