@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "escalation",
     "postmortem",
     "kb",
+    "storms",
     "dashboard",
     "demo",
     "rest_framework",
@@ -290,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "postmortem.tasks.remind_postmortems",
         "schedule": crontab(minute="*/15"),
     },
+    "check-action-recurrences": {
+        "task": "postmortem.tasks.check_action_recurrences",
+        "schedule": crontab(minute=20),
+    },
     "refresh-dashboard-rollups": {
         "task": "dashboard.tasks.refresh_daily_rollups",
         "schedule": crontab(minute="*/5"),
@@ -298,6 +303,15 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-dashboard-rollups": {
         "task": "dashboard.tasks.rebuild_daily_rollups",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "scan-ticket-storms": {
+        "task": "storms.tasks.scan_storms",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+    "refresh-storm-baselines": {
+        "task": "storms.tasks.refresh_storm_baselines",
+        "schedule": crontab(hour=3, minute=10),
     },
     "run-retention": {
         "task": "privacy.tasks.run_retention",

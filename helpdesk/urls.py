@@ -28,6 +28,7 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("postmortems/", include("postmortem.urls")),
     path("kb/", include("kb.urls")),
+    path("storms/", include("storms.urls")),
     path("api/v1/", include("api.urls")),
     path("account/api-tokens/", include("api.web_urls")),
     path("webhooks/", include("webhooks.urls")),

@@ -16,10 +16,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from tickets.models import Ticket
+from tickets.models import Category, Ticket
 from tickets.selectors import agents
 
-from .models import IncidentState, MajorIncident, PostmortemState
+from .models import IncidentState, MajorIncident, PostmortemState, RecurrenceWindow
 from .selectors import postmortem_is_overdue_q, requesters
 from .services import ENTRY_CLOCK_TOLERANCE
 
@@ -193,11 +193,27 @@ class CorrectiveActionForm(forms.Form):
     description = forms.CharField(label=_("Action"), max_length=300)
     owner = AgentChoiceField(label=_("Owner"), queryset=User.objects.none())
     due_date = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    recurrence_days = forms.TypedChoiceField(
+        label=_("Recurrence check: no incident again for"), required=False, coerce=int, empty_value=None,
+        choices=[("", _("no check")), *RecurrenceWindow.choices],
+        help_text=_("Checked once the action is done; a new incident reopens it."))
+    recurrence_category = forms.ModelChoiceField(label=_("in the category"), queryset=Category.objects.none(),
+                                                 required=False)
+    recurrence_organisation = forms.ModelChoiceField(label=_("for the organisation"),
+                                                     queryset=Organisation.objects.none(), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = agents()
+        self.fields["recurrence_category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
+        self.fields["recurrence_organisation"].queryset = Organisation.objects.order_by("name")
         self.helper = _helper(_("Add the action"), "btn-outline-primary")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("recurrence_days") and not (data.get("recurrence_category") or data.get("recurrence_organisation")):
+            self.add_error("recurrence_category", _("Choose the category or the organisation to watch."))
+        return data
 
 
 class ShareForm(forms.Form):

@@ -20,7 +20,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
 from accounts.roles import is_agent, is_manager
-from tickets.models import Ticket
+from tickets.models import Category, Ticket
 
 # The template: "Postmortem: analyse à froid dans les 48h".
 POSTMORTEM_DELAY = timedelta(hours=48)
@@ -165,6 +165,26 @@ class LinkedTicket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} ← {self.ticket_id}"
+
+
+class IncidentFollower(models.Model):
+    """A requester who said "me too" on the new-ticket form instead of filing a ticket (storms app): they
+    receive the incident's status updates and see them on its status page. Counted as a deflection."""
+
+    incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_incidents",
+                             verbose_name=_("user"))
+    query = models.CharField(_("what they typed"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("followed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("incident follower")
+        verbose_name_plural = _("incident followers")
+        constraints = [models.UniqueConstraint(fields=["incident", "user"], name="incident_follower_once")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} ← {self.user_id}"
 
 
 class Stakeholder(models.Model):
@@ -330,6 +350,7 @@ class PostmortemEvent(models.Model):
         PUBLISH = "publish", _("Published")
         BACK_TO_DRAFT = "back_to_draft", _("Sent back to draft")
         SHARED = "shared", _("Sharing changed")
+        RECURRENCE = "recurrence", _("Recurrence found: a corrective action reopened")
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -357,6 +378,12 @@ class PostmortemEvent(models.Model):
         raise ValueError("The postmortem log is append-only.")
 
 
+class RecurrenceWindow(models.IntegerChoices):
+    DAYS_30 = 30, _("30 days")
+    DAYS_60 = 60, _("60 days")
+    DAYS_90 = 90, _("90 days")
+
+
 class CorrectiveAction(models.Model):
     """An action the postmortem commits to, with an owner, a deadline and a done state."""
 
@@ -370,6 +397,17 @@ class CorrectiveAction(models.Model):
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+", verbose_name=_("done by"))
     overdue_flagged_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+    # The recurrence check: once done, no major incident in this category (its subcategories too) and/or
+    # this organisation for this many days (postmortem.services.recurrences_check, on beat).
+    recurrence_days = models.PositiveSmallIntegerField(_("no incident again for"), choices=RecurrenceWindow.choices,
+                                                       null=True, blank=True)
+    recurrence_category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True,
+                                            related_name="+", verbose_name=_("in the category"))
+    recurrence_organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True,
+                                                related_name="+", verbose_name=_("for the organisation"))
+    # Set when the window passed with no recurrence: the action held.
+    recurrence_held_at = models.DateTimeField(_("held since"), null=True, blank=True)
+    recurrence_count = models.PositiveIntegerField(_("recurrences"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -380,6 +418,10 @@ class CorrectiveAction(models.Model):
             # The overdue sweep reads only open actions not yet flagged, by deadline.
             models.Index(fields=["due_date"], condition=Q(done=False, overdue_flagged_at__isnull=True),
                          name="action_to_flag"),
+            # The recurrence sweep reads only done actions whose check is still running.
+            models.Index(fields=["done_at"], condition=Q(done=True, recurrence_days__isnull=False,
+                                                         recurrence_held_at__isnull=True),
+                         name="action_recurrence_watch"),
         ]
 
     def __str__(self) -> str:
@@ -388,3 +430,35 @@ class CorrectiveAction(models.Model):
     @property
     def is_overdue(self) -> bool:
         return not self.done and self.due_date < timezone.localdate()
+
+    @property
+    def has_recurrence_check(self) -> bool:
+        return self.recurrence_days is not None
+
+    @property
+    def recurrence_watch_until(self):
+        """The end of the running check's window (None when it is not running)."""
+        if not self.has_recurrence_check or not self.done or self.done_at is None or self.recurrence_held_at:
+            return None
+        return self.done_at + timedelta(days=self.recurrence_days)
+
+
+class Recurrence(models.Model):
+    """A major incident of the same kind after a postmortem's corrective action was done: the action was
+    reopened and the new incident is linked to the old postmortem. One per action and incident."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="recurrences")
+    action = models.ForeignKey(CorrectiveAction, on_delete=models.CASCADE, related_name="recurrences",
+                               verbose_name=_("corrective action"))
+    incident = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="recurrence_of",
+                                 verbose_name=_("new major incident"))
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["found_at", "id"]
+        verbose_name = _("recurrence")
+        verbose_name_plural = _("recurrences")
+        constraints = [models.UniqueConstraint(fields=["action", "incident"], name="recurrence_once")]
+
+    def __str__(self) -> str:
+        return f"{self.action_id} ← {self.incident_id}"

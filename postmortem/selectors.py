@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, strip_tags
@@ -20,7 +20,9 @@ from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
 
 from .models import (
+    CorrectiveAction,
     IncidentEntry,
+    IncidentFollower,
     IncidentState,
     IncidentStatusUpdate,
     LinkedTicket,
@@ -45,6 +47,24 @@ def get_incident_for(user, pk: int) -> MajorIncident:
     if incident is None:
         raise Http404
     return incident
+
+
+def get_followed_incident_for(user, pk: int) -> MajorIncident:
+    """The incident's status page: for an agent, or a requester who follows it ("me too"); 404 otherwise."""
+    queryset = MajorIncident.objects.select_related("ticket__category")
+    if not is_agent(user):
+        if not user.is_authenticated:
+            raise Http404
+        queryset = queryset.filter(followers__user=user)
+    incident = queryset.filter(pk=pk).first()
+    if incident is None:
+        raise Http404
+    return incident
+
+
+def follow_count(*, start, end) -> int:
+    """How many requesters followed an incident instead of filing a ticket between `start` and `end`."""
+    return IncidentFollower.objects.filter(created_at__gte=start, created_at__lt=end).count()
 
 
 def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
@@ -227,6 +247,11 @@ INCIDENT_SENTENCES = {
     "postmortem_reminder": lambda data: _("reminded the owner that the postmortem is due soon"),
     "postmortem_overdue": lambda data: _("flagged the postmortem overdue"),
     "action_overdue": lambda data: _("flagged a corrective action overdue"),
+    "recurrence": lambda data: _("found this incident a recurrence after the postmortem “%(title)s” (%(reference)s): "
+                                 "its corrective action is reopened") % {"title": data.get("title", ""),
+                                                                          "reference": data.get("reference", "")},
+    "recurred": lambda data: _("found a recurrence: %(reference)s, after this postmortem's corrective action")
+    % {"reference": data.get("reference", "")},
 }
 
 # Ticket events that say nothing about the outage: left out of the postmortem's pre-filled timeline.
@@ -306,9 +331,35 @@ def postmortem_is_overdue_q(*, at=None) -> Q:
 
 def incident_counts(*, start, end, now=None) -> dict[str, int]:
     """The dashboard's figures: major incidents declared between `start` and `end` (alerts dismissed
-    as not major aside) and postmortems overdue now."""
+    as not major aside), postmortems overdue now, and the requesters who followed an incident instead
+    of filing a ticket ("me too") in the period."""
     return {
         "declared": MajorIncident.objects.filter(declared_at__gte=start, declared_at__lt=end)
         .exclude(state=IncidentState.DISMISSED).count(),
         "overdue_postmortems": Postmortem.objects.overdue(at=now).count(),
+        "followed": follow_count(start=start, end=end),
+        **repeat_rate(start=start, end=end),
+        "overdue_actions_by_owner": overdue_actions_by_owner(now=now),
     }
+
+
+def repeat_rate(*, start, end) -> dict:
+    """Of the postmortems published between `start` and `end`, how many saw their kind of incident come
+    back (a recurrence found by a corrective action's check, at any time since). One query."""
+    figures = Postmortem.objects.filter(published_at__gte=start, published_at__lt=end).aggregate(
+        published=Count("id", distinct=True),
+        repeated=Count("id", filter=Q(recurrences__isnull=False), distinct=True),
+    )
+    published, repeated = figures["published"] or 0, figures["repeated"] or 0
+    return {"published_postmortems": published, "repeated_postmortems": repeated,
+            "repeat_rate": round(100 * repeated / published) if published else None}
+
+
+def overdue_actions_by_owner(*, now=None) -> list[dict]:
+    """Corrective actions not done past their deadline day, per owner, most first (one query)."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    rows = (CorrectiveAction.objects.filter(done=False, due_date__lt=today)
+            .values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
+            .annotate(count=Count("id")).order_by("-count", "owner__last_name", "owner__username"))
+    return [{"owner": " ".join(filter(None, [row["owner__first_name"], row["owner__last_name"]]))
+             or row["owner__username"], "count": row["count"]} for row in rows]

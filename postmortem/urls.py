@@ -15,6 +15,7 @@ urlpatterns = [
     path("incidents/<int:pk>/entries/", views.add_entry, name="add_entry"),
     path("incidents/<int:pk>/updates/", views.post_update, name="post_update"),
     path("incidents/<int:pk>/links/", views.link_ticket, name="link_ticket"),
+    path("incidents/<int:pk>/status/", views.incident_status, name="status"),
     path("<int:pk>/", views.postmortem_detail, name="postmortem"),
     path("<int:pk>/edit/", views.postmortem_edit, name="edit"),
     path("<int:pk>/move/<slug:name>/", views.postmortem_move, name="move"),

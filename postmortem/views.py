@@ -36,6 +36,7 @@ from .forms import (
 )
 from .models import PROCEDURE_STATES, IncidentState, Trigger
 from .selectors import (
+    get_followed_incident_for,
     get_incident_for,
     get_postmortem_for,
     incident_for_ticket,
@@ -145,6 +146,18 @@ def war_room(request, pk: int):
     return _render_war_room(request, get_incident_for(request.user, pk))
 
 
+@login_required
+@require_GET
+def incident_status(request, pk: int):
+    """The status page of an incident a requester follows ("me too"): under way or over, and its status
+    updates. Never the war room, its people or the tickets."""
+    incident = get_followed_incident_for(request.user, pk)
+    return render(request, "postmortem/status.html", {
+        "incident": incident, "updates": list(incident.status_updates.order_by("-created_at", "-id")),
+        "about": incident.ticket.category.name if incident.ticket.category_id else incident.ticket.title,
+    })
+
+
 @agent_required
 @require_GET
 def war_room_timeline_partial(request, pk: int):
@@ -252,8 +265,10 @@ def _render_postmortem(request, postmortem, *, bound: dict | None = None, status
         # The requester version: built from what is meant for them only (no names, no internal records).
         return render(request, "postmortem/shared.html", {"report": postmortem_for_requester(postmortem)},
                       status=status)
-    actions = list(postmortem.actions.select_related("owner", "done_by"))
+    actions = list(postmortem.actions.select_related("owner", "done_by", "recurrence_category",
+                                                     "recurrence_organisation"))
     context = {
+        "recurrences": list(postmortem.recurrences.select_related("incident__ticket", "action")),
         "postmortem": postmortem,
         "incident": postmortem.incident,
         "ticket": postmortem.incident.ticket,

@@ -27,7 +27,8 @@ from escalation.services import escalation_escalate
 from postmortem import services as postmortem_services
 from postmortem.models import MajorIncident, Postmortem
 from sla.tasks import check_sla_deadlines
-from tests.factories import UserFactory, make_ticket, restore_reference_data
+from storms.services import storm_baselines_refresh, storms_detect
+from tests.factories import CategoryFactory, UserFactory, make_ticket, restore_reference_data
 from tickets import services
 from tickets.models import EventKind, LinkKind, Notification, Scale, Survey, TicketEvent
 from tickets.outbox import build_message
@@ -90,6 +91,8 @@ def history(cast, category):
         ticket = services.ticket_change_priority(ticket=ticket, actor=n1, priority="P2",
                                                  reason="Tout l'étage est bloqué.")  # a major incident too
         incident = MajorIncident.objects.get(ticket=ticket)
+        # Someone of the floor follows it instead of filing a ticket ("me too"): the update reaches them too.
+        postmortem_services.incident_follow(incident=incident, user=UserFactory(username="follower"), query="Imprimante")
         postmortem_services.incident_post_update(incident=incident, author=n1,
                                                  body="Diagnostic en cours, contournement : imprimante du 1er.")
         escalation_escalate(ticket=ticket, actor=n1, reason="diagnostic_timeout",
@@ -103,7 +106,8 @@ def history(cast, category):
         postmortem = Postmortem.objects.get(incident=incident)
         postmortem_services.corrective_action_add(postmortem=postmortem, actor=n2, owner=n2,
                                                   description="Nettoyer les capteurs tous les mois.",
-                                                  due_date=date(2026, 3, 10))
+                                                  due_date=date(2026, 3, 10), recurrence_days=30,
+                                                  recurrence_category=category)
         # What the system records that no service writes today, as a service would.
         TicketEvent.objects.record(ticket=ticket, kind=EventKind.SOLUTION, actor=n2,
                                    data={"solution": "Capteur nettoyé."})
@@ -134,6 +138,20 @@ def history(cast, category):
         postmortem = postmortem_services.postmortem_share(postmortem=postmortem, actor=n2, users=[requester],
                                                           organisations=[])
         postmortem_services.postmortem_publish(postmortem=postmortem, actor=manager)
+        # The action is done, and the same outage comes back: a recurrence, owner and managers told.
+        postmortem_services.corrective_action_complete(action=postmortem.actions.get(), actor=n2)
+        clock.shift(timedelta(days=2))
+        make_ticket(requester=requester, category=category, title="Imprimantes du 2e étage en panne",
+                    urgency=Scale.HIGH, impact=Scale.HIGH)
+        postmortem_services.recurrences_check()
+        # A storm of tickets: five people of the helpdesk's users within minutes, suggested to the managers.
+        storm_baselines_refresh()
+        clock.shift(timedelta(days=1))
+        wifi = CategoryFactory(name="Wifi")
+        for i in range(5):
+            clock.shift(timedelta(minutes=2))
+            storms_detect(ticket_ids=[make_ticket(requester=UserFactory(username=f"storm{i}"), category=wifi,
+                                                  title="Plus de wifi au siège").pk])
     return [ticket, critical, recurring]
 
 

@@ -15,6 +15,7 @@ from .incidents import (
     incident_add_entry,
     incident_declare,
     incident_dismiss,
+    incident_follow,
     incident_join,
     incident_link_ticket,
     incident_mobilise,
@@ -32,12 +33,14 @@ from .postmortems import (
     postmortem_submit,
     postmortem_update,
 )
+from .recurrences import RecurrenceResult, recurrences_check
 from .reminders import ReminderResult, postmortems_remind
 
 __all__ = [
     "ENTRY_CLOCK_TOLERANCE", "ENTRY_START_REACH", "MAJOR_PRIORITIES", "POSTMORTEM_FIELDS", "ReminderResult",
     "corrective_action_add", "corrective_action_complete", "incident_add_entry", "incident_declare",
-    "incident_dismiss", "incident_join", "incident_link_ticket", "incident_mobilise", "incident_on_ticket_reopened",
+    "incident_dismiss", "incident_follow", "incident_join", "incident_link_ticket", "incident_mobilise", "incident_on_ticket_reopened",
     "incident_on_ticket_resolved", "incident_post_update", "postmortem_back_to_draft", "postmortem_publish",
-    "postmortem_share", "postmortem_submit", "postmortem_update", "postmortems_remind", "stakeholders",
+    "postmortem_share", "postmortem_submit", "postmortem_update", "postmortems_remind", "RecurrenceResult",
+    "recurrences_check", "stakeholders",
 ]

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from tickets.models import OPEN_STATUSES, Priority, Status, Ticket
 from ..models import (
     POSTMORTEM_DELAY,
     IncidentEntry,
+    IncidentFollower,
     IncidentState,
     IncidentStatusUpdate,
     LinkedTicket,
@@ -189,11 +191,28 @@ def incident_post_update(*, incident: MajorIncident, author, body: str) -> Incid
         raise ActionRefused(_("The update is empty."), ticket=incident.ticket)
     incident = incident_join(incident=incident, user=author)
     update = IncidentStatusUpdate.objects.create(incident=incident, body=body.strip(), author=author)
-    event = _incident_event(incident, "update", actor=author, update_id=update.pk, reason=update.body)
+    event = _incident_event(incident, "update", actor=author, update_id=update.pk, reason=update.body,
+                            follow_path=reverse("postmortem:status", args=[incident.pk]))
     staff = _without(stakeholders() + list(incident.participants.all()), author)
     ticket_services.notify(event=event, recipients=staff, template="incident_update")
-    _tell_requesters(incident, update, event, told={user.pk for user in staff} | {author.pk})
+    told = {user.pk for user in staff} | {author.pk}
+    _tell_requesters(incident, update, event, told=told)
+    followers = [follower.user for follower in incident.followers.select_related("user")
+                 if follower.user_id not in told and follower.user.is_active]
+    ticket_services.notify(event=event, recipients=followers, template="incident_update_follower")
     return update
+
+
+@transaction.atomic
+def incident_follow(*, incident: MajorIncident, user, query: str = "") -> IncidentFollower:
+    """"Me too": a requester follows an incident under way instead of filing a ticket; they receive its
+    status updates (incident_post_update) and see them on its status page. Following twice is one follow."""
+    incident = _lock_incident(incident)
+    if not incident.is_active:
+        raise ActionRefused(_("This incident is over: file a ticket if the problem is still there."))
+    follower, _created = IncidentFollower.objects.get_or_create(
+        incident=incident, user=user, defaults={"query": query.strip()[:200]})
+    return follower
 
 
 def _tell_requesters(incident: MajorIncident, update: IncidentStatusUpdate, event, *, told: set[int]) -> None:

@@ -126,9 +126,12 @@ def _postmortem_data(postmortem: Postmortem) -> dict:
 
 
 @transaction.atomic
-def corrective_action_add(*, postmortem: Postmortem, actor, description: str, owner,
-                          due_date) -> CorrectiveAction:
-    """Commit the postmortem to an action with an owner (an agent) and a deadline."""
+def corrective_action_add(*, postmortem: Postmortem, actor, description: str, owner, due_date,
+                          recurrence_days: int | None = None, recurrence_category=None,
+                          recurrence_organisation=None) -> CorrectiveAction:
+    """Commit the postmortem to an action with an owner (an agent) and a deadline, and optionally a
+    recurrence check: once done, no major incident in `recurrence_category` and/or
+    `recurrence_organisation` for `recurrence_days` days (services.recurrences)."""
     _require_agent(actor, postmortem.incident)
     postmortem = _lock_postmortem(postmortem)
     if not postmortem.is_editable:
@@ -138,8 +141,15 @@ def corrective_action_add(*, postmortem: Postmortem, actor, description: str, ow
         raise ActionRefused(_("Describe the action."), ticket=postmortem.incident.ticket)
     if not is_agent(owner):
         raise ActionRefused(_("The owner of an action must be an agent."), ticket=postmortem.incident.ticket)
+    if recurrence_days and recurrence_category is None and recurrence_organisation is None:
+        raise ActionRefused(_("A recurrence check needs a category or an organisation."),
+                            ticket=postmortem.incident.ticket)
+    if not recurrence_days:
+        recurrence_category = recurrence_organisation = None
     return CorrectiveAction.objects.create(postmortem=postmortem, description=description.strip(), owner=owner,
-                                           due_date=due_date)
+                                           due_date=due_date, recurrence_days=recurrence_days or None,
+                                           recurrence_category=recurrence_category,
+                                           recurrence_organisation=recurrence_organisation)
 
 
 @transaction.atomic

@@ -105,6 +105,8 @@ def describe_event(event) -> str:
         return _("proposed a solution")
     if kind == EventKind.NOTIFICATION:
         return _("sent a notification")
+    if kind == EventKind.INCIDENT and data.get("incident") == "storm_suggested":
+        return _("found this ticket in a storm of similar tickets: a major incident was suggested")
     if kind == EventKind.INCIDENT:
         # The steps are the postmortem app's; its war room and postmortem describe each one.
         return _("updated the major incident")

@@ -1,0 +1,308 @@
+"""Finding bursts as tickets arrive (docs/storms.md, "Detection").
+
+`storms_detect(ticket_ids)` is the one implementation: the ticket-creation path calls it after commit
+with a list of one (through a task), the beat pass `storms_scan` with the last hour's tickets not yet in
+a storm. It reads the window's tickets, the open storms and the baselines (three queries whatever the
+number of tickets), then, for each new ticket in the order they arrived and looking only at tickets
+created up to it (so a rescan finds the same storms):
+
+1. a ticket matching an open storm joins it (a dismissed storm grown enough is suggested again; a
+   storm declared a major incident links the ticket to the incident);
+2. else, for each of its keys in turn — its category, its parent category, its organisation, then its
+   words, rarest first — the people who filed a ticket with that key in the window are counted; over
+   the best span ending at this ticket, a count the key's usual rate (× STORM_RATE_FACTOR, at least
+   STORM_FLOOR_PER_HOUR) gives with a Poisson probability under STORM_ALPHA is a burst: a storm opens
+   with the key's tickets since the span's start, and is suggested to the agents.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from core.db import update_rows
+from tickets.models import Ticket
+
+from ..conf import StormSettings, storm_settings
+from ..models import BaselineKind, Storm, StormBaseline, StormKind, StormState, StormTicket
+from ..text import ticket_terms
+
+logger = logging.getLogger(__name__)
+
+# A burst's span is never taken shorter than this: five tickets in the same second are not infinitely
+# unlikely, they are five tickets in a minute or two.
+MIN_SPAN = timedelta(minutes=5)
+
+
+def hour_of_week(moment: datetime) -> int:
+    """Monday 0 h = 0 … Sunday 23 h = 167, in local time (the baseline's buckets)."""
+    local = timezone.localtime(moment)
+    return local.weekday() * 24 + local.hour
+
+
+def poisson_tail(m: int, lam: float) -> float:
+    """P(X ≥ m) for X ~ Poisson(lam)."""
+    if m <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    term = math.exp(-lam)
+    below = term
+    for k in range(1, m):
+        term *= lam / k
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+@dataclass
+class _Row:
+    id: int
+    created_at: datetime
+    category_id: int | None
+    parent_id: int | None
+    organisation_id: int | None
+    requester_id: int | None
+    terms: set[str]
+    storm_id: int | None
+
+    def storm_keys(self) -> list[tuple[str, str]]:
+        found = [(StormKind.CATEGORY, str(c)) for c in (self.category_id, self.parent_id) if c is not None]
+        if self.organisation_id is not None:
+            found.append((StormKind.ORGANISATION, str(self.organisation_id)))
+        found += [(StormKind.WORDING, term) for term in self.terms]
+        return found
+
+
+@dataclass
+class DetectResult:
+    examined: int = 0
+    joined: int = 0
+    suggested: list[int] = field(default_factory=list)  # storms suggested (new, or grown after a dismissal)
+    linked: int = 0  # tickets linked to a declared storm's incident
+
+
+class _Detection:
+    def __init__(self, conf: StormSettings, rows: list[_Row], storms: list[Storm], baseline: dict):
+        self.conf, self.rows, self.baseline = conf, rows, baseline
+        self.by_key: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+        for row in rows:  # rows come in creation order: each list stays sorted by time
+            for key in row.storm_keys():
+                self.by_key[key].append(row)
+        self.open = {(storm.kind, storm.key): storm for storm in storms}
+        self.members: dict[int, list[_Row]] = defaultdict(list)  # storm id → rows added now
+        self.closed: list[Storm] = []
+        self.created: list[Storm] = []
+        self.resuggested: list[Storm] = []
+        self.to_link: list[tuple[Storm, int]] = []
+
+    def rate(self, kind: str, key: str, at: datetime) -> float:
+        hourly = self.baseline.get((BaselineKind.HOUR, str(hour_of_week(at))), 0.0)
+        share = self.baseline.get((kind if kind != StormKind.WORDING else BaselineKind.TERM, key), 0.0)
+        return max(hourly * share * self.conf.rate_factor, self.conf.floor_per_hour)
+
+    def examine(self, row: _Row, now: datetime) -> None:
+        for storm in list(self.open.values()):
+            if storm.last_at < row.created_at - self.conf.quiet:
+                storm.is_open = False
+                self.closed.append(storm)
+                del self.open[(storm.kind, storm.key)]
+        if row.storm_id is not None:
+            return
+        keys = row.storm_keys()
+        for kind in (StormKind.CATEGORY, StormKind.ORGANISATION, StormKind.WORDING):
+            for key in (k for k in keys if k[0] == kind):
+                storm = self.open.get(key)
+                if storm is not None:
+                    self.join(storm, [row])
+                    return
+        for kind, key in self._in_order(keys):
+            start = self.burst_start(kind, key, row)
+            if start is not None:
+                self.open_storm(kind, key, row, start, now)
+                return
+
+    def _in_order(self, keys):
+        words = sorted((k for k in keys if k[0] == StormKind.WORDING),
+                       key=lambda k: (self.baseline.get((BaselineKind.TERM, k[1]), 0.0), k[1]))
+        return [k for k in keys if k[0] != StormKind.WORDING] + words
+
+    def candidates(self, kind: str, key: str, row: _Row) -> list[_Row]:
+        rows = self.by_key.get((kind, key), [])
+        low = bisect.bisect_left(rows, row.created_at - self.conf.window, key=lambda r: r.created_at)
+        high = bisect.bisect_right(rows, row.created_at, key=lambda r: r.created_at)
+        return [r for r in rows[low:high] if r.storm_id is None]
+
+    def burst_start(self, kind: str, key: str, row: _Row) -> datetime | None:
+        """The start of the widest span ending at `row` whose count of people is a burst, or None."""
+        firsts: dict[int | None, datetime] = {}
+        for candidate in self.candidates(kind, key, row):
+            firsts.setdefault(candidate.requester_id, candidate.created_at)
+        times = sorted(firsts.values())
+        n = len(times)
+        if n < self.conf.min_requesters:
+            return None
+        per_hour = self.rate(kind, key, row.created_at)
+        for m in range(n, self.conf.min_requesters - 1, -1):
+            span = max(row.created_at - times[n - m], MIN_SPAN)
+            if poisson_tail(m, per_hour * span.total_seconds() / 3600) < self.conf.alpha:
+                return times[n - m]
+        return None
+
+    def open_storm(self, kind: str, key: str, row: _Row, start: datetime, now: datetime) -> None:
+        rows = [r for r in self.candidates(kind, key, row) if r.created_at >= start]
+        storm = Storm(kind=kind, key=key, label="", state=StormState.SUGGESTED, started_at=rows[0].created_at,
+                      last_at=row.created_at, suggested_at=now, ticket_count=0)
+        if kind == StormKind.CATEGORY:
+            storm.category_id = int(key)
+        elif kind == StormKind.ORGANISATION:
+            storm.organisation_id = int(key)
+        else:
+            storm.term = key
+        storm.label = _label(storm)
+        try:
+            with transaction.atomic():
+                storm.save(force_insert=True)
+        except IntegrityError:
+            # Another worker opened it a moment ago: join it.
+            storm = Storm.objects.get(kind=kind, key=key, is_open=True)
+            self.open[(kind, key)] = storm
+            self.join(storm, [row])
+            return
+        self.open[(kind, key)] = storm
+        self.created.append(storm)
+        self.join(storm, rows)
+
+    def join(self, storm: Storm, rows: list[_Row]) -> None:
+        for row in rows:
+            row.storm_id = storm.pk
+            self.members[storm.pk].append(row)
+            if storm.last_at < row.created_at:
+                storm.last_at = row.created_at
+            if storm.state == StormState.DECLARED and storm.incident_id:
+                self.to_link.append((storm, row.id))
+
+
+def _label(storm: Storm) -> str:
+    if storm.kind == StormKind.CATEGORY:
+        return str(Ticket._meta.get_field("category").related_model.objects.filter(pk=storm.category_id)
+                   .values_list("name", flat=True).first() or storm.key)
+    if storm.kind == StormKind.ORGANISATION:
+        return str(Ticket._meta.get_field("organisation").related_model.objects.filter(pk=storm.organisation_id)
+                   .values_list("name", flat=True).first() or storm.key)
+    return f"« {storm.term} »"
+
+
+def regrowth_threshold(dismissed_count: int, conf: StormSettings | None = None) -> int:
+    """How many tickets a dismissed storm must reach to be suggested again: STORM_REGROW_FACTOR times
+    its size when dismissed, and at least STORM_REGROW_MIN more."""
+    conf = conf or storm_settings()
+    return max(math.ceil(dismissed_count * conf.regrow_factor), dismissed_count + conf.regrow_min)
+
+
+def _window_rows(start: datetime, end: datetime, limit: int) -> list[_Row]:
+    values = (
+        Ticket.objects.filter(created_at__gte=start, created_at__lte=end)
+        .annotate(category_parent=F("category__parent_id"), storm=F("storm_link__storm_id"))
+        .order_by("-created_at", "-id")
+        .values_list("id", "created_at", "category_id", "category_parent", "organisation_id", "requester_id", "title",
+                     "storm")[:limit]
+    )
+    return [_Row(id=i, created_at=c, category_id=cat, parent_id=parent, organisation_id=org, requester_id=req,
+                 terms=ticket_terms(title), storm_id=storm)
+            for i, c, cat, parent, org, req, title, storm in reversed(list(values))]
+
+
+def _baseline(rows: list[_Row]) -> dict:
+    hours = {str(hour_of_week(row.created_at)) for row in rows}
+    keys = defaultdict(set)
+    for row in rows:
+        for kind, key in row.storm_keys():
+            keys[kind if kind != StormKind.WORDING else BaselineKind.TERM].add(key)
+    condition = Q(kind=BaselineKind.HOUR, key__in=hours)
+    for kind, values in keys.items():
+        condition |= Q(kind=kind, key__in=values)
+    return {(kind, key): rate for kind, key, rate in StormBaseline.objects.filter(condition)
+            .values_list("kind", "key", "rate")}
+
+
+def storms_detect(*, ticket_ids: list[int], now: datetime | None = None) -> DetectResult:
+    """Examine these tickets (see the module's docstring). A fixed number of queries for the reads and
+    the writes, plus one detail read and one outbox write per storm suggested and the links of the
+    tickets joining a declared storm. Without a baseline yet (StormBaseline empty) nothing is examined:
+    every key would sit at the floor rate."""
+    from .suggestions import link_to_incident, notify_suggested
+
+    result = DetectResult()
+    if not ticket_ids:
+        return result
+    conf = storm_settings()
+    news = list(Ticket.objects.filter(pk__in=ticket_ids, storm_link__isnull=True)
+                .order_by("created_at", "id").values_list("id", "created_at"))
+    if not news:
+        return result
+    rows = _window_rows(news[0][1] - conf.window, news[-1][1], conf.window_limit)
+    baseline = _baseline([row for row in rows if row.id in {pk for pk, _c in news}])
+    if not any(kind == BaselineKind.HOUR for kind, _k in baseline):
+        return result
+    with transaction.atomic():
+        storms = list(Storm.objects.select_for_update().filter(is_open=True))
+        detection = _Detection(conf, rows, storms, baseline)
+        wanted = {pk for pk, _c in news}
+        for row in rows:
+            if row.id in wanted:
+                detection.examine(row, now or row.created_at)
+                result.examined += 1
+        _write(detection, result, conf)
+    for storm in detection.created + detection.resuggested:
+        notify_suggested(storm=storm)
+    for storm, ticket_id in detection.to_link:
+        result.linked += link_to_incident(storm=storm, ticket_id=ticket_id)
+    return result
+
+
+def _write(detection: _Detection, result: DetectResult, conf: StormSettings) -> None:
+    links = [StormTicket(storm_id=storm_id, ticket_id=row.id) for storm_id, rows in detection.members.items()
+             for row in rows]
+    StormTicket.objects.bulk_create(links, ignore_conflicts=True)
+    result.joined = len(links)
+    touched = {storm.pk: storm for storm in detection.open.values() if storm.pk in detection.members}
+    touched.update({storm.pk: storm for storm in detection.closed if storm.pk in detection.members})
+    if touched:
+        counts = {row["storm"]: row for row in StormTicket.objects.filter(storm__in=list(touched))
+                  .values("storm").annotate(n=Count("id"), orgs=Count("ticket__organisation", distinct=True))
+                  .order_by()}
+        for storm in touched.values():
+            storm.ticket_count = counts[storm.pk]["n"]
+            storm.organisation_count = counts[storm.pk]["orgs"]
+            if (storm.state == StormState.DISMISSED
+                    and storm.ticket_count >= regrowth_threshold(storm.dismissed_count, conf)):
+                storm.state = StormState.SUGGESTED
+                storm.suggested_at = storm.last_at
+                detection.resuggested.append(storm)
+    changed = list({storm.pk: storm for storm in [*touched.values(), *detection.closed]}.values())
+    update_rows(changed, ["last_at", "ticket_count", "organisation_count", "is_open", "state", "suggested_at"])
+    result.suggested = [storm.pk for storm in detection.created + detection.resuggested]
+
+
+def storms_scan(*, now: datetime | None = None) -> DetectResult:
+    """The beat pass: every ticket of the last STORM_WINDOW_MINUTES not yet in a storm (those whose
+    detection task the broker lost, and storms only visible once several tickets are in). Rebuilds the
+    baseline first when there is none, from the history before the window (a burst under way must not
+    become its own usual rate)."""
+    conf = storm_settings()
+    now = now or timezone.now()
+    if not StormBaseline.objects.filter(kind=BaselineKind.HOUR).exists():
+        from .baseline import storm_baselines_refresh
+
+        storm_baselines_refresh(now=now - conf.window)
+    ids = list(Ticket.objects.filter(created_at__gte=now - conf.window, created_at__lte=now,
+                                     storm_link__isnull=True).values_list("id", flat=True)[:conf.window_limit])
+    return storms_detect(ticket_ids=ids, now=now)

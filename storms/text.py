@@ -1,0 +1,40 @@
+"""The words of a ticket, as storm detection compares them: the words of its title, folded (case and
+accents out) and stemmed with the knowledge base's light stemmer (kb.fts), so "Connexion",
+"connexions" and "CONNEXION" are one term. Pure functions, the same on PostgreSQL and SQLite
+(docs/storms.md, "Wording"). Descriptions are left out: their greetings, signatures and everyday
+sentences ("je suis en télétravail") burst with any busy morning."""
+
+from __future__ import annotations
+
+import re
+
+from kb.fts import fold, stem
+
+# Words that say nothing about what broke: grammar and the helpdesk's everyday vocabulary. The
+# baseline (StormBaseline, kind "term") makes any other frequent word hard to burst; these are out
+# even before a baseline exists.
+_STOPWORDS = """
+a au aux avec ce ces cet cette dans de des du elle en est et il ils je la le les leur lui ma mais me
+mes mon ne nos notre nous on ou par pas plus pour qu que qui sa se ses son sur ta te tes ton tu un une
+vos votre vous y ai as avons avez ont suis sont etre avoir fait faire peut peux plus depuis tres
+bonjour merci cordialement svp stp madame monsieur urgent urgence aide besoin demande probleme
+problemes souci soucis impossible marche fonctionne fonctionner fonction erreur panne bloque bloquee
+encore toujours matin soir aujourd hui hier jour cela ceci comme quand avant apres sans sous tout tous
+the and for with from not can cannot does doesn don isn this that have has please help issue error
+problem hello thanks
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+MIN_LENGTH = 3
+
+
+def terms(text: str) -> set[str]:
+    """The distinct stemmed terms of a text, stopwords and short words out."""
+    found = set()
+    for word in re.findall(r"[^\W_]+", fold(text)):
+        if len(word) >= MIN_LENGTH and word not in STOPWORDS and not word.isdigit():
+            found.add(stem(word))
+    return found - STOPWORDS
+
+
+def ticket_terms(title: str) -> set[str]:
+    return terms(title)
