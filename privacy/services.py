@@ -41,6 +41,7 @@ from tickets.models import (
 )
 
 from . import selectors
+from .detect import KINDS
 from .models import (
     IN_FLIGHT,
     Anonymisation,
@@ -544,3 +545,28 @@ def ticket_redact(*, ticket: Ticket, actor, target: str) -> list[str]:
         TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=actor, public=False,
                                    data={"reason": reason, "privacy": "redacted", "kinds": kinds})
     return kinds
+
+
+ARRIVAL_KINDS = frozenset({"card"})  # what HELPDESK_REDACT_CARDS_ON_ARRIVAL masks
+
+
+def text_mask_cards(text: str) -> tuple[str, list[str]]:
+    """`text` with its card numbers (Luhn-valid) replaced by "[numéro de carte]" (the site's language,
+    as it is stored), and the kinds masked; an IBAN or a NIR is never taken for a card."""
+    from .detect import redact
+
+    if not text:
+        return text, []
+    with translation.override(settings.LANGUAGE_CODE):
+        masked, findings = redact(text, kinds=ARRIVAL_KINDS)
+    return masked, sorted({finding.kind for finding in findings})
+
+
+def text_masked_on_arrival_record(*, ticket: Ticket, kinds: Sequence[str]) -> None:
+    """The timeline's private mark that something was masked as it arrived (by the system)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("personal data masked on arrival: %(kinds)s") % {
+            "kinds": ", ".join(str(KINDS[kind]) for kind in kinds)}
+    TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=None, public=False,
+                               data={"reason": reason, "privacy": "redacted", "kinds": list(kinds),
+                                     "automatic": True})
