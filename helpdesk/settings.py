@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.run_retention",
         "schedule": crontab(hour=2, minute=45),
     },
+    "send-pending-exports": {
+        "task": "privacy.tasks.send_pending_exports",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
 }
 
 # Product settings.
@@ -336,6 +341,9 @@ HELPDESK_ATTACHMENT_EXTENSIONS = env_list(
     "HELPDESK_ATTACHMENT_EXTENSIONS", "pdf,png,jpg,jpeg,gif,txt,log,csv,docx,xlsx,odt,ods,zip"
 )
 HELPDESK_PAGE_SIZE = int(os.environ.get("HELPDESK_PAGE_SIZE", "25"))
+# Card numbers (13 to 19 digits passing the Luhn check) in a ticket's title and description, a followup or
+# an incoming mail are replaced by "[numéro de carte]" before they are stored (privacy, docs/gdpr.md).
+HELPDESK_REDACT_CARDS_ON_ARRIVAL = env_bool("HELPDESK_REDACT_CARDS_ON_ARRIVAL", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
@@ -381,6 +389,8 @@ RATELIMIT_IP_META_KEY = "accounts.client_ip.client_ip"
 HELPDESK_RATE_TICKET_CREATE = os.environ.get("HELPDESK_RATE_TICKET_CREATE", "10/h")
 HELPDESK_RATE_SURVEY = os.environ.get("HELPDESK_RATE_SURVEY", "20/h")
 HELPDESK_RATE_LOGIN = os.environ.get("HELPDESK_RATE_LOGIN", "30/h")
+# Exports of one's own personal data asked for from /privacy/me/ (besides one in flight at a time).
+HELPDESK_RATE_PERSONAL_DATA_EXPORT = os.environ.get("HELPDESK_RATE_PERSONAL_DATA_EXPORT", "5/d")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -4,6 +4,7 @@ French social security numbers (NIR, with their key). Pure functions, no databas
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -97,9 +98,9 @@ def find_personal_data(text: str) -> list[Finding]:
     return sorted(found, key=lambda f: f.start)
 
 
-def redact(text: str) -> tuple[str, list[Finding]]:
-    """`text` with each finding replaced by [its kind], and the findings."""
-    findings = find_personal_data(text)
+def redact(text: str, kinds: Collection[str] | None = None) -> tuple[str, list[Finding]]:
+    """`text` with each finding (of `kinds`, default all) replaced by [its kind], and the findings."""
+    findings = [f for f in find_personal_data(text) if kinds is None or f.kind in kinds]
     for finding in reversed(findings):
         text = f"{text[:finding.start]}[{finding.label}]{text[finding.end:]}"
     return text, findings

@@ -57,3 +57,49 @@ class Person(User):
         proxy = True
         verbose_name = _("person (personal data)")
         verbose_name_plural = _("people (personal data)")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("In progress")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+IN_FLIGHT = (ExportStatus.PENDING, ExportStatus.RUNNING)
+
+
+class PersonalDataExport(models.Model):
+    """One export of a person's data asked for from their page (docs/gdpr.md, "Right of access"): built
+    by the task `privacy.tasks.build_personal_data_export`, which reports its progress here; the ZIP is
+    stored under MEDIA_ROOT/exports/ and served only to the person and to managers until `expires_at`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                     related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices,
+                              default=ExportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)  # percent
+    file = models.CharField(max_length=200, blank=True)  # the storage name, once ready
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="privacy_export_user_recent")]
+        verbose_name = _("personal data export")
+        verbose_name_plural = _("personal data exports")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in IN_FLIGHT
+
+    def is_available(self, now=None) -> bool:
+        return (self.status == ExportStatus.READY and bool(self.file)
+                and self.expires_at is not None and self.expires_at > (now or timezone.now()))

@@ -12,7 +12,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -28,7 +28,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Profile
 from accounts.selectors import AGENTS, GROUP_MEMBERS
 from api.models import ApiToken
+from core.broker import publish
 from core.cache import invalidate
+from core.exceptions import ActionRefused
 from tickets.models import (
     Attachment,
     EventKind,
@@ -41,7 +43,15 @@ from tickets.models import (
 )
 
 from . import selectors
-from .models import Anonymisation, RetentionAction, RetentionRule
+from .detect import KINDS
+from .models import (
+    IN_FLIGHT,
+    Anonymisation,
+    ExportStatus,
+    PersonalDataExport,
+    RetentionAction,
+    RetentionRule,
+)
 
 BATCH = 100
 AGENT_GROUPS = ("N1", "N2", "N3", "N4", "Manager")
@@ -51,19 +61,26 @@ SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "auth.group", "
 
 # --- Export (right of access) ---------------------------------------------------------------------
 
-def personal_data_export(*, user) -> bytes:
-    """The ZIP of everything about `user`: data.json, summary.html and the files they uploaded."""
+def personal_data_export(*, user, progress: Callable[[int], None] | None = None) -> bytes:
+    """The ZIP of everything about `user`: data.json, summary.html and the files they uploaded.
+
+    `progress(percent)` is called as the parts are written (the data first, then each file)."""
+    report = progress or (lambda percent: None)
     data = selectors.personal_data(user)
+    report(20)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         archive.writestr("summary.html", render_to_string("privacy/summary.html", {"data": data}))
-        for attachment in selectors.export_attachments(user):
+        report(30)
+        attachments = selectors.export_attachments(user)
+        for index, attachment in enumerate(attachments, start=1):
             try:
                 with attachment.file.open("rb") as handle:
                     archive.writestr(selectors.attachment_member(attachment), handle.read())
             except (FileNotFoundError, ValueError):
-                continue  # a file already removed by retention: its row still says it existed
+                pass  # a file already removed by retention: its row still says it existed
+            report(30 + 65 * index // len(attachments))
     return buffer.getvalue()
 
 
@@ -81,7 +98,9 @@ def exports_purge(*, now=None) -> int:
     """Delete the exports written more than a day ago (their links no longer work); how many."""
     from django.core.files.storage import default_storage
 
-    limit = (now or timezone.now()) - timedelta(days=1)
+    now = now or timezone.now()
+    limit = now - timedelta(days=1)
+    PersonalDataExport.objects.filter(expires_at__lte=now).exclude(file="").update(file="")
     try:
         _dirs, files = default_storage.listdir("exports")
     except FileNotFoundError:
@@ -90,6 +109,88 @@ def exports_purge(*, now=None) -> int:
     for name in old:
         default_storage.delete(f"exports/{name}")
     return len(old)
+
+
+# An export asked for from the person's page: one in flight per person; one still pending or running
+# after this long was lost (a killed worker) and no longer blocks a new one.
+EXPORT_STALE_AFTER = timedelta(hours=1)
+EXPORT_VALID_FOR = timedelta(days=1)
+
+
+@transaction.atomic
+def personal_data_export_request(*, user, requested_by=None) -> PersonalDataExport:
+    """Record that `user`'s export is wanted and, after commit, ask a worker to build it.
+
+    Refused (ActionRefused) while another export of theirs is pending or running: the person's row is
+    locked first, so two clicks at once make one export."""
+    user_model = get_user_model()
+    user = user_model.objects.select_for_update().get(pk=user.pk)
+    now = timezone.now()
+    if PersonalDataExport.objects.filter(user=user, status__in=IN_FLIGHT,
+                                         created_at__gt=now - EXPORT_STALE_AFTER).exists():
+        raise ActionRefused(_("An export of your data is already being prepared. Wait until it is ready."))
+    export = PersonalDataExport.objects.create(user=user, requested_by=requested_by or user, created_at=now)
+    transaction.on_commit(lambda: _publish_export(export.pk))
+    return export
+
+
+def _publish_export(export_id: int) -> bool:
+    from . import tasks  # the one way back from services to tasks (docs/architecture.md)
+
+    return publish(tasks.build_personal_data_export, export_id, what="personal data export")
+
+
+def personal_data_export_build(*, export_id: int) -> PersonalDataExport | None:
+    """Build a requested export: claim it (pending → running, a conditional UPDATE, so a redelivered
+    message builds nothing twice), write the ZIP under MEDIA_ROOT/exports/ reporting the progress on the
+    row, then mark it ready until a day from now. None when there was nothing to claim.
+
+    On an error the claim is released (pending again) and the error raised, for the task to retry."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils.crypto import get_random_string
+
+    rows = PersonalDataExport.objects.filter(pk=export_id)
+    now = timezone.now()
+    if not rows.filter(status=ExportStatus.PENDING).update(status=ExportStatus.RUNNING, started_at=now, progress=1):
+        return None
+    export = rows.select_related("user").get()
+    shown = [1]
+
+    def progress(percent: int) -> None:
+        if percent - shown[0] >= 5:  # an UPDATE per 5 %, not per file
+            shown[0] = percent
+            rows.update(progress=percent)
+
+    try:
+        blob = personal_data_export(user=export.user, progress=progress)
+        name = default_storage.save(f"exports/{now:%Y%m%d}-{get_random_string(32)}.zip", ContentFile(blob))
+    except Exception:
+        rows.filter(status=ExportStatus.RUNNING).update(status=ExportStatus.PENDING, progress=0)
+        raise
+    done = timezone.now()
+    rows.update(status=ExportStatus.READY, progress=100, file=name, size=len(blob), finished_at=done,
+                expires_at=done + EXPORT_VALID_FOR)
+    export.refresh_from_db()
+    return export
+
+
+def personal_data_export_fail(*, export_id: int) -> None:
+    """The task gave up: the export is marked failed (the person may ask again at once)."""
+    PersonalDataExport.objects.filter(pk=export_id, status__in=IN_FLIGHT).update(
+        status=ExportStatus.FAILED, finished_at=timezone.now())
+
+
+def personal_data_exports_resend(*, now=None) -> int:
+    """Ask again for the exports still pending a minute after they were asked for (the broker was down
+    when they were); how many. The beat entry `send-pending-exports`."""
+    now = now or timezone.now()
+    pending = list(PersonalDataExport.objects.filter(
+        status=ExportStatus.PENDING, created_at__lte=now - timedelta(minutes=1),
+        created_at__gt=now - EXPORT_STALE_AFTER).values_list("pk", flat=True))
+    for pk in pending:
+        _publish_export(pk)
+    return len(pending)
 
 
 # --- Anonymisation (right to erasure) -----------------------------------------------------------
@@ -447,3 +548,28 @@ def ticket_redact(*, ticket: Ticket, actor, target: str) -> list[str]:
         TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=actor, public=False,
                                    data={"reason": reason, "privacy": "redacted", "kinds": kinds})
     return kinds
+
+
+ARRIVAL_KINDS = frozenset({"card"})  # what HELPDESK_REDACT_CARDS_ON_ARRIVAL masks
+
+
+def text_mask_cards(text: str) -> tuple[str, list[str]]:
+    """`text` with its card numbers (Luhn-valid) replaced by "[numéro de carte]" (the site's language,
+    as it is stored), and the kinds masked; an IBAN or a NIR is never taken for a card."""
+    from .detect import redact
+
+    if not text:
+        return text, []
+    with translation.override(settings.LANGUAGE_CODE):
+        masked, findings = redact(text, kinds=ARRIVAL_KINDS)
+    return masked, sorted({finding.kind for finding in findings})
+
+
+def text_masked_on_arrival_record(*, ticket: Ticket, kinds: Sequence[str]) -> None:
+    """The timeline's private mark that something was masked as it arrived (by the system)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("personal data masked on arrival: %(kinds)s") % {
+            "kinds": ", ".join(str(KINDS[kind]) for kind in kinds)}
+    TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=None, public=False,
+                               data={"reason": reason, "privacy": "redacted", "kinds": list(kinds),
+                                     "automatic": True})
