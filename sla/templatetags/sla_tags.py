@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from tickets.templatetags.ticket_tags import duration_short
 
 from ..models import Target
 
@@ -35,8 +42,7 @@ def _clocks(ticket) -> dict:
     return {clock.target: clock for clock in clocks}
 
 
-@register.inclusion_tag("sla/partials/badges.html")
-def sla_badges(ticket, compact=False):
+def badge_rows(ticket, compact=False) -> dict:
     """One badge per running target: what is left, or that it is met, paused or breached."""
     now = timezone.now()
     rows = []
@@ -56,3 +62,31 @@ def sla_badges(ticket, compact=False):
             "remaining_seconds": (clock.due_at - now).total_seconds() if state in ("on_time", "warning") else None,
         })
     return {"rows": rows, "compact": compact}
+
+
+@register.simple_tag
+def sla_badges(ticket, compact=False):
+    """The badges of badge_rows, written in Python: the queue shows them on every row, and an inclusion
+    template per row cost more than the rest of the row (bench/RESULTS.md, issue 16). The markup is what
+    sla/partials/badges.html renders (tests/sla/test_badges_markup.py holds them equal)."""
+    rows = badge_rows(ticket, compact=compact)["rows"]
+    due_word = gettext("due")
+    parts = []
+    for row in rows:
+        due = date_format(timezone.localtime(row["due_at"]), "SHORT_DATETIME_FORMAT")
+        if compact:
+            text = format_html("{} {}", row["short"],
+                               duration_short(row["remaining_seconds"]) if row["remaining"] else row["compact_label"])
+        else:
+            text = format_html("{} · {}", row["target"],
+                               naturaltime(row["due_at"]) if row["remaining"] else row["label"])
+        parts.append(format_html(
+            '<span class="badge {}{}" data-testid="sla-{}" title="{} · {} {}">{}\n'
+            '<span class="visually-hidden">({} {})</span>\n</span>{}',
+            row["css"], "" if compact else " me-1", row["state"], row["target"], due_word, due, text,
+            due_word, due, "" if compact else mark_safe("<br>")))
+    if not rows and not compact:
+        parts.append(format_html('<span class="text-muted small">{}</span>', gettext("No SLA")))
+    # Whitespace between the badges, as the template leaves it: two badges in a row are a word apart.
+    html = mark_safe("\n" + "\n".join(parts) + "\n")  # noqa: S308 - each part is format_html's
+    return format_html('<span class="sla-badges">{}</span>', html) if compact else html
