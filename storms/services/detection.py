@@ -248,14 +248,14 @@ def storms_detect(*, ticket_ids: list[int], now: datetime | None = None) -> Dete
                 .order_by("created_at", "id").values_list("id", "created_at"))
     if not news:
         return result
+    wanted = {pk for pk, _c in news}
     rows = _window_rows(news[0][1] - conf.window, news[-1][1], conf.window_limit)
-    baseline = _baseline([row for row in rows if row.id in {pk for pk, _c in news}])
+    baseline = _baseline([row for row in rows if row.id in wanted])
     if not any(kind == BaselineKind.HOUR for kind, _k in baseline):
         return result
     with transaction.atomic():
         storms = list(Storm.objects.select_for_update().filter(is_open=True))
         detection = _Detection(conf, rows, storms, baseline)
-        wanted = {pk for pk, _c in news}
         for row in rows:
             if row.id in wanted:
                 detection.examine(row, now or row.created_at)
