@@ -19,7 +19,7 @@ DEFAULTS = {
     "STORM_FLOOR_PER_HOUR": 0.5,
     # A burst is a count of people that the (multiplied) usual rate gives with a probability below this
     # (Poisson), over the best span ending at the new ticket.
-    "STORM_ALPHA": 1e-5,
+    "STORM_ALPHA": 1e-4,
     # Baseline: weeks of history the beat job reads.
     "STORM_BASELINE_WEEKS": 8,
     # A dismissed storm is suggested again once it has grown by this factor and by at least this many tickets.

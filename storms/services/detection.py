@@ -12,7 +12,8 @@ created up to it (so a rescan finds the same storms):
    words, rarest first — the people who filed a ticket with that key in the window are counted; over
    the best span ending at this ticket, a count the key's usual rate (× STORM_RATE_FACTOR, at least
    STORM_FLOOR_PER_HOUR) gives with a Poisson probability under STORM_ALPHA is a burst: a storm opens
-   with the key's tickets since the span's start, and is suggested to the agents.
+   with the key's tickets since the span's start (reaching back to earlier ones at most twice the
+   burst's mean gap apart), and is suggested to the agents.
 """
 
 from __future__ import annotations
@@ -153,8 +154,18 @@ class _Detection:
         for m in range(n, self.conf.min_requesters - 1, -1):
             span = max(row.created_at - times[n - m], MIN_SPAN)
             if poisson_tail(m, per_hour * span.total_seconds() / 3600) < self.conf.alpha:
-                return times[n - m]
+                return self._reach_back(times[: n - m], times[n - m], (row.created_at - times[n - m]) / (m - 1))
         return None
+
+    @staticmethod
+    def _reach_back(earlier: list[datetime], start: datetime, gap) -> datetime:
+        """The burst's first reports often come a little apart, before the tight span the test found:
+        take in each earlier one at most twice the burst's mean gap before the next."""
+        for moment in reversed(earlier):
+            if start - moment > 2 * gap:
+                break
+            start = moment
+        return start
 
     def open_storm(self, kind: str, key: str, row: _Row, start: datetime, now: datetime) -> None:
         rows = [r for r in self.candidates(kind, key, row) if r.created_at >= start]
@@ -248,14 +259,14 @@ def storms_detect(*, ticket_ids: list[int], now: datetime | None = None) -> Dete
                 .order_by("created_at", "id").values_list("id", "created_at"))
     if not news:
         return result
+    wanted = {pk for pk, _c in news}
     rows = _window_rows(news[0][1] - conf.window, news[-1][1], conf.window_limit)
-    baseline = _baseline([row for row in rows if row.id in {pk for pk, _c in news}])
+    baseline = _baseline([row for row in rows if row.id in wanted])
     if not any(kind == BaselineKind.HOUR for kind, _k in baseline):
         return result
     with transaction.atomic():
         storms = list(Storm.objects.select_for_update().filter(is_open=True))
         detection = _Detection(conf, rows, storms, baseline)
-        wanted = {pk for pk, _c in news}
         for row in rows:
             if row.id in wanted:
                 detection.examine(row, now or row.created_at)

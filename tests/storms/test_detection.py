@@ -148,3 +148,16 @@ def test_detecting_one_ticket_costs_the_same_queries_whatever_the_window_holds(
         result = storms_detect(ticket_ids=[fifth.pk])
 
     assert len(result.suggested) == 1, list(Storm.objects.values("kind", "key", "ticket_count"))
+
+
+def test_a_burst_reaches_back_to_reports_close_before_its_tight_span():
+    from storms.services.detection import _Detection
+
+    start = T0 + timedelta(minutes=10)
+    gap = timedelta(minutes=1)  # the burst's mean gap
+
+    # 2 min before (≤ 2 gaps): taken in, then 1.5 min before that too; 5 min earlier still: left out.
+    earlier = [T0, start - timedelta(minutes=3.5), start - timedelta(minutes=2)]
+    assert _Detection._reach_back(earlier, start, gap) == start - timedelta(minutes=3.5)
+    assert _Detection._reach_back([start - timedelta(minutes=3)], start, gap) == start
+    assert _Detection._reach_back([], start, gap) == start

@@ -235,6 +235,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             # Agent queue search by requester: `requester_id = ANY(ARRAY(matching users)) AND status IN
             # (open)`, the requester branch of the search's BitmapOr (tickets.queue.filter_search).
             models.Index(fields=["requester"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_requester"),
+            # Storm detection (storms app): every ticket of the last hours, whatever its status, by
+            # `created_at` range; without it PostgreSQL walked ticket_requester_created (90 ms at 1 M).
+            models.Index(fields=["created_at"], name="ticket_created"),
         ]
 
     def __str__(self) -> str:
