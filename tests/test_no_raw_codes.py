@@ -23,6 +23,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import strip_tags
 
+from dispatch.models import HandlingStat, Skill
+from dispatch.services import forecasts_refresh
 from escalation.services import escalation_escalate
 from postmortem import services as postmortem_services
 from postmortem.models import MajorIncident, Postmortem
@@ -152,7 +154,14 @@ def history(cast, category):
             clock.shift(timedelta(minutes=2))
             storms_detect(ticket_ids=[make_ticket(requester=UserFactory(username=f"storm{i}"), category=wifi,
                                                   title="Plus de wifi au siège").pk])
-    return [ticket, critical, recurring]
+        # The dispatch: an N1 skill, a ticket given automatically (its reason in the timeline), and the
+        # breach forecast alerting the managers of a ticket that will miss its deadline.
+        Skill.objects.create(agent=n1, level="N1")
+        dispatched = make_ticket(requester=requester, category=category, title="Écran noir au démarrage",
+                                 urgency=Scale.HIGH)
+        HandlingStat.objects.create(level="N1", samples=10, handling_p50=9 * 3600, handling_p90=18 * 3600)
+        forecasts_refresh()
+    return [ticket, critical, recurring, dispatched]
 
 
 @pytest.fixture(params=["fr", "en"])
