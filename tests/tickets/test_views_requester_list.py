@@ -23,7 +23,7 @@ def _bulk(requester, count: int, *, organisation=None, prefix: str = "1999") -> 
     """`count` tickets of `requester`, one a minute back from now, written at once."""
     now = timezone.now()
     Ticket.objects.bulk_create([
-        Ticket(reference=f"{prefix}-{requester.pk:02d}{n:04d}", title=f"Ticket {n}", description="x",
+        Ticket(reference=f"{prefix}-{n:06d}", title=f"Ticket {n}", description="x",
                requester=requester, organisation=organisation, created_at=now - timedelta(minutes=n),
                updated_at=now, phase_started_at=now)
         for n in range(count)])
