@@ -30,6 +30,7 @@ from accounts.selectors import AGENTS, GROUP_MEMBERS
 from api.models import ApiToken
 from core.broker import publish
 from core.cache import invalidate
+from core.db import update_rows
 from core.exceptions import ActionRefused
 from tickets.models import (
     Attachment,
@@ -54,6 +55,7 @@ from .models import (
 )
 
 BATCH = 100
+WRITE_BATCH = 500
 AGENT_GROUPS = ("N1", "N2", "N3", "N4", "Manager")
 # Tables whose text is code, not people's words.
 SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "auth.group", "sessions.session"}
@@ -293,32 +295,64 @@ def _text_fields(model) -> list[models.Field]:
             and not f.choices]
 
 
-def _scrub_everywhere(people: Sequence[_Person], exclude_users: set[int]) -> int:
-    """Replace the people's strong identifiers in every text column of every model; rows changed."""
+def _mentions(people: Sequence[_Person], exclude_users: set[int]) -> dict[type, list[int]]:
+    """The rows of every model with a text column that contains one of the people's search terms
+    (case-insensitively): {model: [pk, …]}.
+
+    One pass over each table, whatever the number of people: the rows' text is read in chunks and
+    searched for every term at once by an Aho-Corasick automaton (linear in the text). An OR of one
+    ILIKE per term and column, or one regular expression of all the terms, costs rows × terms in the
+    database: hours for a batch of people at a million tickets (bench/retention.py)."""
+    import ahocorasick
+
     terms = _search_terms(people)
-    changed = 0
+    if not terms:
+        return {}
+    automaton = ahocorasick.Automaton()
+    for term in terms:
+        automaton.add_word(term.lower(), True)
+    automaton.make_automaton()
+    found: dict[type, list[int]] = {}
     user_model = get_user_model()
     for model in apps.get_models():
         if model._meta.label_lower in SKIPPED_MODELS or model._meta.proxy:
             continue
         fields = _text_fields(model)
-        if not fields or not terms:
+        if not fields:
             continue
-        query = models.Q()
-        annotations = {}
-        for f in fields:
-            name = f.name
-            if isinstance(f, models.JSONField):
-                name = f"_privacy_{f.name}"
-                annotations[name] = Cast(f.name, models.TextField())
-            for term in terms:
-                query |= models.Q(**{f"{name}__icontains": term})
-        rows = model._default_manager.annotate(**annotations).filter(query)
+        # JSON is read as its text (no decoding of millions of history rows to find a few).
+        names = {f.name: (Cast(f.name, models.TextField()) if isinstance(f, models.JSONField) else None)
+                 for f in fields}
+        rows = model._default_manager.annotate(**{f"_privacy_{n}": e for n, e in names.items() if e is not None})
         if model is user_model:
             rows = rows.exclude(pk__in=exclude_users)
-        for batch in _batches(rows.order_by("pk").iterator(chunk_size=BATCH), BATCH):
+        columns = [f"_privacy_{n}" if e is not None else n for n, e in names.items()]
+        hits = []
+        for pk, *values in rows.order_by().values_list("pk", *columns).iterator(chunk_size=10000):
+            text = "\n".join(value for value in values if value).lower()
+            if text:
+                for _match in automaton.iter(text):
+                    hits.append(pk)
+                    break
+        if hits:
+            found[model] = hits
+    return found
+
+
+def _scrub_everywhere(people: Sequence[_Person], exclude_users: set[int],
+                      mentions: dict[type, list[int]] | None = None) -> int:
+    """Replace the people's strong identifiers in every text column of every model; rows changed.
+
+    `mentions` (from `_mentions`, which finds them when not given) are the rows to read: a run of
+    retention finds them once for all its people, and each batch rewrites the rows with its own."""
+    if mentions is None:
+        mentions = _mentions(people, exclude_users)
+    changed = 0
+    for model, pks in mentions.items():
+        fields = _text_fields(model)
+        for chunk in _batches(pks, BATCH):
             dirty = []
-            for row in batch:
+            for row in model._default_manager.filter(pk__in=chunk).order_by("pk"):
                 touched = False
                 for f in fields:
                     value = getattr(row, f.attname)
@@ -334,6 +368,26 @@ def _scrub_everywhere(people: Sequence[_Person], exclude_users: set[int]) -> int
                 model._default_manager.bulk_update(dirty, [f.name for f in fields])
                 changed += len(dirty)
     return changed
+
+
+def _rewrite(rows: Iterable[models.Model], fields: Sequence[str], person_of: Callable) -> int:
+    """Replace the person's names (first and last alone too) in `fields` of their own rows; write the
+    changed rows only, WRITE_BATCH at a time (core.db.update_rows: one statement each); how many."""
+    changed = []
+    for row in rows:
+        person = person_of(row)
+        touched = False
+        for name in fields:
+            value = getattr(row, name)
+            new = person.scoped.sub(person.pseudonym, value) if value else value
+            if new != value:
+                setattr(row, name, new)
+                touched = True
+        if touched:
+            changed.append(row)
+    for batch in _batches(changed, WRITE_BATCH):
+        update_rows(batch, fields)
+    return len(changed)
 
 
 def _batches(iterable: Iterable, size: int):
@@ -371,8 +425,10 @@ class AnonymiseResult:
 
 
 @transaction.atomic
-def people_anonymise(*, users: Sequence, actor=None) -> AnonymiseResult:
-    """Replace each person by a stable pseudonym everywhere (set-based; a batch of people at once)."""
+def people_anonymise(*, users: Sequence, actor=None, mentions: dict[type, list[int]] | None = None) -> AnonymiseResult:
+    """Replace each person by a stable pseudonym everywhere (set-based; a batch of people at once).
+
+    `mentions`: the rows naming them elsewhere, when the caller found them already (`_mentions`)."""
     user_model = get_user_model()
     users = list(user_model.objects.select_for_update().filter(pk__in=[u.pk for u in users]).order_by("pk"))
     people = [_person(user) for user in users]
@@ -380,24 +436,17 @@ def people_anonymise(*, users: Sequence, actor=None) -> AnonymiseResult:
     emails = [user.email for user in users if user.email]
 
     # Their own tickets, with the first and last names alone too (a "Bonjour Alice" in a reply).
-    tickets = list(Ticket.objects.filter(requester_id__in=pks).order_by("pk"))
+    # Only the rows that change are written (most of a person's tickets never name them).
     by_requester = {person.user.pk: person for person in people}
-    for ticket in tickets:
-        person = by_requester[ticket.requester_id]
-        for name in ("title", "description", "solution", "root_cause"):
-            setattr(ticket, name, person.scoped.sub(person.pseudonym, getattr(ticket, name)))
-    Ticket.objects.bulk_update(tickets, ["title", "description", "solution", "root_cause"], batch_size=BATCH)
+    ticket_texts = ("title", "description", "solution", "root_cause")
+    # Whole rows: the history line recorded on each below hands them to the receivers of events_recorded.
+    tickets = list(Ticket.objects.filter(requester_id__in=pks).order_by("pk"))
+    _rewrite(tickets, ticket_texts, lambda ticket: by_requester[ticket.requester_id])
     ticket_owner = {ticket.pk: by_requester[ticket.requester_id] for ticket in tickets}
-    followups = list(Followup.objects.filter(ticket_id__in=ticket_owner).order_by("pk"))
-    for followup in followups:
-        person = ticket_owner[followup.ticket_id]
-        followup.body = person.scoped.sub(person.pseudonym, followup.body)
-    Followup.objects.bulk_update(followups, ["body"], batch_size=BATCH)
-    surveys = list(Survey.objects.filter(ticket_id__in=ticket_owner))
-    for survey in surveys:
-        person = ticket_owner[survey.ticket_id]
-        survey.comment = person.scoped.sub(person.pseudonym, survey.comment)
-    Survey.objects.bulk_update(surveys, ["comment"], batch_size=BATCH)
+    followups = Followup.objects.filter(ticket_id__in=ticket_owner).only("pk", "ticket_id", "body").order_by("pk")
+    _rewrite(followups, ("body",), lambda followup: ticket_owner[followup.ticket_id])
+    surveys = Survey.objects.filter(ticket_id__in=ticket_owner).only("pk", "ticket_id", "comment")
+    _rewrite(surveys, ("comment",), lambda survey: ticket_owner[survey.ticket_id])
 
     # Their mail: the raw message (headers, encoded parts) cannot be searched reliably, so it is
     # replaced by its scrubbed text; the address becomes an empty one.
@@ -428,7 +477,7 @@ def people_anonymise(*, users: Sequence, actor=None) -> AnonymiseResult:
     invalidate(GROUP_MEMBERS, AGENTS)  # bulk_update sends no signal: the cached people drop them now
     Profile.objects.filter(user_id__in=pks).update(phone="")
 
-    rewritten = _scrub_everywhere(people, exclude_users=set(pks))
+    rewritten = _scrub_everywhere(people, exclude_users=set(pks), mentions=mentions)
     Anonymisation.objects.bulk_create([Anonymisation(user=user) for user in users], ignore_conflicts=True)
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("personal data anonymised")
@@ -459,35 +508,48 @@ class RetentionStep:
         return f"rule {self.rule}: delete attachment {self.target} (ticket {self.ticket})"
 
 
-def _rule_tickets(rule: RetentionRule, now):
-    tickets = Ticket.objects.filter(closed_at__isnull=False, closed_at__lte=now - timedelta(days=rule.days))
+def _rule_scope(rule: RetentionRule, now) -> models.Q:
+    """The tickets a rule is about: closed for `days`, of its category and type if it names them."""
+    scope = models.Q(closed_at__isnull=False, closed_at__lte=now - timedelta(days=rule.days))
     if rule.category_id:
-        tickets = tickets.filter(category_id=rule.category_id)
+        scope &= models.Q(category_id=rule.category_id)
     if rule.ticket_type:
-        tickets = tickets.filter(ticket_type=rule.ticket_type)
-    return tickets
+        scope &= models.Q(ticket_type=rule.ticket_type)
+    return scope
+
+
+def _rule_tickets(rule: RetentionRule, now):
+    return Ticket.objects.filter(_rule_scope(rule, now))
 
 
 def retention_plan(*, now=None) -> list[RetentionStep]:
-    """What a run does now, in order; the same list the dry run prints."""
+    """What a run does now, in order; the same list the dry run prints.
+
+    Set-based: one query per rule. The anonymisation rule groups the tickets by requester in one pass
+    (a hash aggregate over the table): a requester is eligible when at least one of their tickets is in the
+    rule's scope and none is open or closed within the rule's days; the first ticket in scope (MIN(id)) is
+    the reason shown. Only requesters count (active, not staff, in no group, not anonymised yet)."""
     now = now or timezone.now()
+    user_model = get_user_model()
     steps, seen_users, seen_files = [], set(), set()
+    requesters = (user_model.objects.filter(is_active=True, is_staff=False)
+                  .exclude(models.Exists(user_model.groups.through.objects.filter(user_id=models.OuterRef("pk"))))
+                  .exclude(pk__in=Anonymisation.objects.values("user_id")).values("pk"))
     for rule in RetentionRule.objects.filter(is_active=True).order_by("pk"):
-        tickets = _rule_tickets(rule, now)
         if rule.action == RetentionAction.ANONYMISE_REQUESTERS:
-            recent = Ticket.objects.filter(models.Q(closed_at__isnull=True) |
-                                           models.Q(closed_at__gt=now - timedelta(days=rule.days)))
-            rows = (tickets.filter(requester__is_active=True, requester__is_staff=False,
-                                   requester__groups__isnull=True)
-                    .exclude(requester_id__in=recent.values("requester_id"))
-                    .exclude(requester_id__in=Anonymisation.objects.values("user_id"))
-                    .order_by("requester_id", "pk").values_list("requester_id", "reference"))
-            for user_id, reference in rows:
+            recent = models.Q(closed_at__isnull=True) | models.Q(closed_at__gt=now - timedelta(days=rule.days))
+            firsts = dict(Ticket.objects.filter(requester_id__in=requesters).values("requester_id")
+                          .annotate(first=models.Min("pk", filter=_rule_scope(rule, now)),
+                                    recent=models.Count("pk", filter=recent))
+                          .filter(first__isnull=False, recent=0).order_by("requester_id")
+                          .values_list("requester_id", "first"))
+            references = dict(Ticket.objects.filter(pk__in=firsts.values()).values_list("pk", "reference"))
+            for user_id, first in firsts.items():
                 if user_id not in seen_users:
                     seen_users.add(user_id)
-                    steps.append(RetentionStep(rule.pk, rule.action, user_id, reference))
+                    steps.append(RetentionStep(rule.pk, rule.action, user_id, references[first]))
         else:
-            rows = (Attachment.objects.filter(ticket__in=tickets).order_by("pk")
+            rows = (Attachment.objects.filter(ticket__in=_rule_tickets(rule, now)).order_by("pk")
                     .values_list("pk", "ticket__reference"))
             for pk, reference in rows:
                 if pk not in seen_files:
@@ -508,8 +570,13 @@ def retention_run(*, dry_run: bool = False, now=None) -> list[RetentionStep]:
     for batch in _batches(files, BATCH):
         with transaction.atomic():
             attachments_delete(Attachment.objects.filter(pk__in=batch))
-    for batch in _batches(users, BATCH):
-        people_anonymise(users=list(user_model.objects.filter(pk__in=batch)))
+    if users:
+        # Where else they are named: one pass over the tables for all of them, read before the batches
+        # (their own tickets are rewritten inside each batch's transaction, whatever this finds).
+        everyone = list(user_model.objects.filter(pk__in=users))
+        mentions = _mentions([_person(user) for user in everyone], exclude_users=set(users))
+        for batch in _batches(users, BATCH):
+            people_anonymise(users=list(user_model.objects.filter(pk__in=batch)), mentions=mentions)
     return steps
 
 

@@ -38,7 +38,7 @@ def get_attachment_for(user, reference: str, attachment_id: int) -> Attachment:
 
 
 def tickets_for_requester(user) -> QuerySet[Ticket]:
-    """The requester portal's list: newest first, by the (requester, -created_at) index."""
+    """The tickets a requester sees, newest first (the API's list; the web list reads tickets.portal)."""
     return (
         Ticket.objects.visible_to(user)
         .select_related("category", "assignee")

@@ -177,6 +177,7 @@ def test_requester_pages_meet_wcag_22_aa(live_server, browser: Browser, world):
         Check("knowledge base", "/kb/"),
         Check("knowledge base search", "/kb/?q=imprimante"),
         Check("article", article.get_absolute_url()),
+        Check("my personal data", "/privacy/me/"),
         Check("404", "/tickets/2000-000001/"),
     ])
     assert not found, _report(found)

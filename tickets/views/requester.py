@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,21 +19,22 @@ from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreate
 from ..middleware import keep_typed_text
 from ..models import Survey
 from ..panels import REQUESTER, panels_for
+from ..portal import requester_page
 from ..selectors import (
     get_attachment_for,
     get_ticket_for,
     ticket_attachments,
     ticket_timeline,
-    tickets_for_requester,
 )
 from ..surveys import SurveyLinkError, survey_from_token
 
 
 @login_required
 def ticket_list(request):
-    paginator = Paginator(tickets_for_requester(request.user), settings.HELPDESK_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "tickets/list.html", {"page": page, "tickets": page.object_list})
+    """Newest first, by keyset ("plus anciens" / "plus récents"), with a capped total (tickets.portal)."""
+    page = requester_page(request.user, older=request.GET.get("older"), newer=request.GET.get("newer"),
+                          size=settings.HELPDESK_PAGE_SIZE)
+    return render(request, "tickets/list.html", {"page": page, "tickets": page.tickets})
 
 
 @login_required
