@@ -28,7 +28,7 @@ import sys
 import time
 from datetime import timedelta
 
-from common import machine, setup_django, step, summary, timed
+from common import explain, machine, setup_django, step, summary, timed
 
 PAGE = 500
 WARMUP = 3
@@ -157,12 +157,6 @@ def page_query(queries: list[dict]) -> str | None:
     return None
 
 
-def explain(sql: str) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def measure(client, url: str, repeat: int) -> dict:

@@ -93,3 +93,14 @@ def machine() -> str:
     except (ValueError, OSError):
         memory = 0
     return f"{platform.node()}: {cores} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def explain(sql: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of `sql`, in a transaction rolled back (ANALYZE runs a write too)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan

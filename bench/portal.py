@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from common import machine, setup_django, step, summary, timed
+from common import explain, machine, setup_django, step, summary, timed
 
 TARGET_MS = 40.0
 ORGANISATION_TICKETS = 56_000
@@ -69,12 +69,6 @@ def prepare() -> tuple:
     return heavy, orgwide, profile.organisation
 
 
-def explain(sql: str) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def measure(client, url: str, repeat: int) -> dict:

@@ -29,6 +29,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from common import explain
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -347,14 +349,6 @@ def sweep_once(now: datetime, *, capture: bool) -> tuple[float, int, list[str], 
     return elapsed, len(queries) if capture else tally.total(), sqls, result, tally
 
 
-def explain(sql: str) -> str:
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        transaction.set_rollback(True)
-    return plan
 
 
 def measure(size: int, due_ids: list[int], *, now: datetime, repeat: int, capture: bool = True) -> dict:

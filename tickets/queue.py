@@ -19,8 +19,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, Lookup, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.people import user_display
@@ -28,6 +26,7 @@ from accounts.roles import Level, agent_level
 from accounts.selectors import agent_list, organisations
 from core.forms import CachedModelChoiceField
 
+from .html import select_html
 from .models import OPEN_STATUSES, Category, Channel, Priority, SlaState, Status, Ticket, TicketType
 from .selectors import all_categories
 
@@ -61,14 +60,6 @@ SORTS = {
 DATETIME_KEYS = {"created_at", "resolution_due_at", "updated_at"}
 
 
-def _attrs_html(attrs: dict) -> str:
-    """django/forms/widgets/attrs.html, in Python."""
-    return "".join(
-        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items() if value is not False
-    )
-
-
 class Select(forms.Select):
     """forms.Select that writes its HTML in Python: byte for byte what django/forms/widgets/select.html
     and select_option.html render, without one template include per option. The queue's filter form
@@ -77,18 +68,7 @@ class Select(forms.Select):
     CSS class from the widget's class name.)"""
 
     def _render(self, template_name, context, renderer=None):
-        widget = context["widget"]
-        html = [f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
-        for group_name, group_choices, _index in widget["optgroups"]:
-            if group_name:
-                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            for option in group_choices:
-                html.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                            f'{_attrs_html(option["attrs"])}>{conditional_escape(option["label"])}</option>\n')
-            if group_name:
-                html.append("\n  </optgroup>")
-        html.append("\n</select>")
-        return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
+        return select_html(context["widget"])
 
 
 class CachedChoiceFilter(django_filters.Filter):

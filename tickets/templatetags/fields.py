@@ -7,22 +7,16 @@ which on the queue, the workspace and the dashboard cost more than their queries
 from __future__ import annotations
 
 from django import forms, template
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+from tickets.html import select_html
 
 register = template.Library()
 
 # crispy-bootstrap5's class for each input: the widget's class name lowercased, then Bootstrap's.
 FAST_WIDGETS = (forms.Select, forms.TextInput, forms.DateInput, forms.NumberInput, forms.EmailInput,
                 forms.Textarea)
-
-
-def _attrs_html(attrs: dict) -> str:
-    """django/forms/widgets/attrs.html, in Python."""
-    return "".join(
-        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items() if value is not False and value is not None
-    )
 
 
 def _select(bound, classes: str) -> str:
@@ -33,17 +27,7 @@ def _select(bound, classes: str) -> str:
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
     context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
-    html = [f'<select name="{conditional_escape(context["name"])}"{_attrs_html(context["attrs"])}>']
-    for group_name, group_choices, _index in context["optgroups"]:
-        if group_name:
-            html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-        for option in group_choices:
-            html.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                        f'{_attrs_html(option["attrs"])}>{conditional_escape(option["label"])}</option>\n')
-        if group_name:
-            html.append("\n  </optgroup>")
-    html.append("\n</select>")
-    return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
+    return select_html(context)
 
 
 def _classes(widget) -> str:
