@@ -436,7 +436,11 @@ def main() -> None:
                     desk = build_desk()
                     results[policy] = Run(policy, world, desk, traveller, forecast=policy == "deadline_aware").run()
                     transaction.set_rollback(True)
-                print(f"  {policy}: {time_module.monotonic() - began:.0f} s", flush=True)
+                r = results[policy]
+                # Each policy's figures as soon as it ends: a run cut short keeps what it measured.
+                print(f"  {policy}: {time_module.monotonic() - began:.0f} s — breaches {r['breach_response']} + "
+                      f"{r['breach_resolution']}, first response p50/p90 {r['fr_p50']:.0f}/{r['fr_p90']:.0f} min, "
+                      f"Gini {r['gini']:.2f}", flush=True)
         print()
         print("| policy | breaches (response) | breaches (resolution) | total | first response p50 / p90 (min) "
               "| open per agent max | Gini (mean) | reassignments |")
