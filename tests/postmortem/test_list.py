@@ -50,7 +50,10 @@ def test_the_list_filters_by_state_overdue_and_period(client, requester, categor
 
 
 @pytest.mark.parametrize("count", [2, 20])
-def test_the_list_costs_the_same_queries_at_2_and_20_incidents(client, requester, category, agent_n1, count):
+def test_the_list_costs_the_same_queries_at_2_and_20_incidents(client, requester, category, agent_n1, count,
+                                                                settings):
+    # Sessions in the database, as on the embedded default (with Redis, cached_db reads no session row).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     make_incidents(count, requester=requester, category=category)
     client.force_login(agent_n1)
 
