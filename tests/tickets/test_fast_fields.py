@@ -59,3 +59,16 @@ def test_the_dashboard_filters_render_as_crispy_renders_them(reference_data):
     for name in form.fields:
         ours = str(field(form[name]))  # first: crispy adds its classes to the widget's own attributes
         assert parse_html(ours) == parse_html(str(as_crispy_field(form[name]))), name
+
+
+def test_what_a_user_typed_comes_back_escaped(reference_data):
+    """The fields written in Python mark their HTML safe: a typed value, an option's label and an error
+    (which repeats the value) must reach it escaped."""
+    form = QueueFilter({"q": "<script>alert(1)</script>", "created_after": "<img src=x onerror=alert(1)>"},
+                       agent=None, queryset=Ticket.objects.none()).form
+    form.is_valid()
+
+    html = str(form_fields(form))
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Acme &lt;&amp; Cie&gt;" in html  # an organisation's name among the options
