@@ -28,6 +28,8 @@ class Trigger(models.TextChoices):
     AWAY = "away", _("agent went away")
     REFUSED = "refused", _("refused by the previous agent")
     SWEEP = "sweep", _("agent became available")
+    OFF_DUTY = "off_duty", _("agent off duty")
+    REBALANCE = "rebalance", _("loads evened out")
 
 
 class LevelSetting(models.Model):

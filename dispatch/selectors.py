@@ -52,6 +52,8 @@ class QueuedTicket:
     resolution_due_at: datetime | None
     responded: bool
     work: timedelta  # expected working time still needed
+    started: bool = True  # taken by its agent (a new ticket can still be handed to someone else)
+    category_id: int | None = None
 
 
 @dataclass
@@ -140,7 +142,8 @@ def queued(row: dict, table: HandlingTable) -> QueuedTicket:
     key = row["resolution_due_at"] if responded else row["response_due_at"]
     return QueuedTicket(pk=row["pk"], key=key, response_due_at=row["response_due_at"],
                         resolution_due_at=row["resolution_due_at"], responded=responded,
-                        work=remaining_work(row, table))
+                        work=remaining_work(row, table), started=row["status"] != Status.NEW,
+                        category_id=row["category_id"])
 
 
 QUEUE_FIELDS = ("pk", "assignee_id", "status", "category_id", "level", "first_response_at", "response_due_at",

@@ -96,13 +96,24 @@ def _choose(policy: str, ticket: Ticket, candidates: list[tuple[AgentState, int 
     if policy == Policy.LEAST_LOADED:
         state, skill = min(candidates, key=lambda c: (c[0].open_count, _rotation(c[0])))
         return Choice(ticket, state, skill)
-    work, _p90 = table.handling(ticket.category_id, ticket.level)
-    scored = []
-    for state, skill in candidates:
-        margin = margin_with(state, ticket, work, at=at)
-        bucket = -(margin // MARGIN_TIE) if margin is not None else 0
-        scored.append(((bucket, state.open_count, _rotation(state)), state, skill, margin))
-    _order, state, skill, margin = min(scored, key=lambda s: s[0])
+    return _deadline_aware(ticket, candidates, at=at, table=table)
+
+
+def _deadline_aware(ticket: Ticket, candidates: list[tuple[AgentState, int | None]], *, at: datetime,
+                    table: HandlingTable) -> Choice:
+    """The agents whose queue leaves the ticket (and the tickets it would overtake) the margin it needs
+    are equally good: the least loaded of them, ties by rotation. The margin it needs is the spread of
+    its handling time (p90 − p50): the margin is computed with the median, so a smaller one is noise
+    away from a breach. Only when no queue leaves that much does the largest margin decide (by the
+    hour; within the hour the load, then the rotation): then the deadline is what is at stake."""
+    work, p90 = table.handling(ticket.category_id, ticket.level)
+    need = max(p90 - work, timedelta(0))
+    scored = [(margin_with(state, ticket, work, at=at), state, skill) for state, skill in candidates]
+    safe = [(margin, state, skill) for margin, state, skill in scored if margin is None or margin >= need]
+    if safe:
+        margin, state, skill = min(safe, key=lambda s: (s[1].open_count, _rotation(s[1])))
+    else:
+        margin, state, skill = min(scored, key=lambda s: (-(s[0] // MARGIN_TIE), s[1].open_count, _rotation(s[1])))
     return Choice(ticket, state, skill, margin)
 
 
@@ -180,6 +191,13 @@ def tickets_dispatch(*, tickets: Sequence[Ticket], trigger: str, now: datetime |
         choices.append(choice)
     choices = [c for c in choices if c.ticket.assignee_id != c.state.agent.pk]
     release = [t for t in unmatched if unassign_unmatched and t.assignee_id is not None]
+    return _apply(choices, release, settings=settings, trigger=trigger, now=now, refusal=refusal)
+
+
+def _apply(choices: list[Choice], release: list[Ticket], *, settings: dict, trigger: str, now: datetime,
+           refusal: dict | None = None) -> list[Assignment]:
+    """Give the chosen tickets (and hand the released ones back to their level) through tickets_assign,
+    with the explanations; log the choices and move the agents' rotation on."""
     if not choices and not release:
         return []
     assignees = {c.ticket.pk: c.state.agent for c in choices} | {t.pk: None for t in release}
@@ -204,9 +222,9 @@ def tickets_dispatch(*, tickets: Sequence[Ticket], trigger: str, now: datetime |
     return rows
 
 
-def _lock(pks) -> list[Ticket]:
-    return list(Ticket.objects.select_for_update(of=("self",)).select_related("assignee", "requester")
-                .filter(pk__in=list(pks)).order_by("pk"))
+def _lock(pks, *, skip_locked: bool = False) -> list[Ticket]:
+    return list(Ticket.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+                .select_related("assignee", "requester").filter(pk__in=list(pks)).order_by("pk"))
 
 
 def ticket_dispatch(*, ticket: Ticket, trigger: str, now: datetime | None = None) -> Assignment | None:
@@ -223,20 +241,127 @@ def ticket_dispatch(*, ticket: Ticket, trigger: str, now: datetime | None = None
 
 def dispatch_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
     """Beat: give the unassigned tickets (new, or escalated without an agent) of the levels that assign
-    automatically to the agents who can take them now (someone came back, a shift began, a load went down). Rows another sweep or a
-    person holds are skipped (SKIP LOCKED) and seen next time; a ticket no one can take stays."""
+    automatically to the agents who can take them now (someone came back, a shift began, a load went
+    down); hand on the unstarted tickets of agents off duty (`_off_duty_tickets`); at the levels that
+    assign by load, even the loads out (`_rebalance`). Rows another sweep or a person holds are skipped
+    (SKIP LOCKED) and seen next time; a ticket no one can take stays. Returns the assignments made."""
     from ..selectors import active_policy_levels
 
     levels = active_policy_levels()
     if not levels:
         return 0
+    now = now or timezone.now()
     with transaction.atomic():
         tickets = list(
             Ticket.objects.select_for_update(of=("self",), skip_locked=True).select_related("assignee", "requester")
             .filter(status__in=[Status.NEW, Status.IN_PROGRESS], assignee__isnull=True, level__in=levels)
             .order_by("response_due_at", "pk")[:batch]
         )
-        return len(tickets_dispatch(tickets=tickets, trigger=Trigger.SWEEP, now=now))
+        made = len(tickets_dispatch(tickets=tickets, trigger=Trigger.SWEEP, now=now))
+        holders = _off_duty_tickets(levels=levels, now=now)
+        if holders:
+            locked = [t for t in _lock(holders, skip_locked=True)
+                      if t.status == Status.NEW and t.assignee_id == holders[t.pk]]
+            made += len(tickets_dispatch(tickets=locked, trigger=Trigger.OFF_DUTY, now=now,
+                                         excluded={t.pk: {t.assignee_id} for t in locked}))
+        made += _rebalance(levels=levels, now=now)
+    return made
+
+
+def _off_duty_tickets(*, levels, now: datetime) -> dict[int, int]:
+    """The unstarted tickets held by agents who cannot receive any now, at a level where someone can,
+    and that would wait too long for them: the agent is away or absent, or will not be back in time to
+    meet the ticket's next deadline (a lunch break does not move a ticket due tomorrow). {ticket: agent}."""
+    states = agent_states(levels=levels, at=now, table=HandlingTable())
+    found: dict[int, int] = {}
+    for level_states in states.values():
+        if not any(s.can_receive for s in level_states):
+            continue
+        for state in level_states:
+            if state.can_receive or not state.queue:
+                continue
+            back = None
+            if state.available and not state.absent and state.calendar is not None:
+                back = add_working_time(now, timedelta(0), state.calendar)
+            for queued_ticket in state.queue:
+                if queued_ticket.started:
+                    continue
+                if back is None or queued_ticket.key is None or back + queued_ticket.work > queued_ticket.key:
+                    found[queued_ticket.pk] = state.agent.pk
+    return found
+
+
+# An agent with this many more unstarted tickets than a present colleague hands one over.
+REBALANCE_GAP = 2
+
+
+def _rebalance(*, levels, now: datetime) -> int:
+    """At the levels that assign by load (least-loaded, deadline-aware): while a present agent holds
+    REBALANCE_GAP more open tickets than a present colleague who has the skill, hand the colleague the
+    unstarted ticket the first would start last (the one that waits the longest), if the dispatch gave
+    it (a person's choice of agent is kept). A shift that begins receives its share of the waiting work
+    at once instead of waiting for new arrivals. Returns the tickets moved."""
+    settings = level_settings()
+    levels = [level for level in levels
+              if settings.get(level) and settings[level].policy in (Policy.LEAST_LOADED, Policy.DEADLINE_AWARE)]
+    if not levels:
+        return 0
+    table = HandlingTable()
+    states = agent_states(levels=levels, at=now, table=table)
+    present = {level: [s for s in level_states if s.can_receive] for level, level_states in states.items()}
+    unstarted = [q.pk for level_states in present.values() for s in level_states for q in s.queue if not q.started]
+    if not unstarted or not any(len(p) > 1 for p in present.values()):
+        return 0
+    automatic = set(Assignment.objects.filter(ticket_id__in=unstarted, refused_at__isnull=True)
+                    .values_list("ticket_id", "agent_id"))
+    tree = CategoryTree()
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    turn = max((s.rotation for level_states in states.values() for s in level_states), default=0)
+    moves: dict[int, tuple[AgentState, int | None, AgentState]] = {}
+    for level, agents in present.items():
+        max_open = settings[level].max_open
+        moved = True
+        while moved:
+            moved = False
+            for donor in sorted(agents, key=lambda s: (-s.open_count, _rotation(s))):
+                movable = sorted((q for q in donor.queue if not q.started and (q.pk, donor.agent.pk) in automatic),
+                                 key=lambda q: (q.key or far, q.pk), reverse=True)
+                for queued_ticket in movable:
+                    wanted = tree.ancestors(queued_ticket.category_id)
+                    receivers = []
+                    for state in agents:
+                        if state is donor or state.open_count > min(donor.open_count - REBALANCE_GAP, max_open - 1):
+                            continue
+                        skill = next((pk for pk in wanted if pk in state.skills), "none")
+                        if skill == "none" and None not in state.skills:
+                            continue
+                        receivers.append((state, None if skill == "none" else skill))
+                    if not receivers:
+                        continue
+                    state, skill = min(receivers, key=lambda r: (r[0].open_count, _rotation(r[0])))
+                    donor.queue.remove(queued_ticket)
+                    state.queue.append(queued_ticket)
+                    turn += 1
+                    state.rotation = turn
+                    moves[queued_ticket.pk] = (state, skill, donor)
+                    moved = True
+                    break
+                if moved:
+                    break
+    if not moves:
+        return 0
+    locked = [t for t in _lock(list(moves), skip_locked=True)
+              if t.status == Status.NEW and t.assignee_id == moves[t.pk][2].agent.pk]
+    choices = []
+    for ticket in locked:
+        state, skill, _donor = moves[ticket.pk]
+        work, _p90 = table.handling(ticket.category_id, ticket.level)
+        mine = [q for q in state.queue if q.pk != ticket.pk]
+        margin = margin_with(AgentState(agent=state.agent, calendar=state.calendar, available=True, absent=False,
+                                        present=True, until=state.until, rotation=state.rotation, queue=mine),
+                             ticket, work, at=now)
+        choices.append(Choice(ticket, state, skill, margin, open_count=len(mine)))
+    return len(_apply(choices, [], settings=settings, trigger=Trigger.REBALANCE, now=now))
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import MANAGER_GROUP
@@ -17,7 +18,7 @@ from accounts.selectors import active_members
 from sla.calendar import WorkingCalendar, add_working_time, working_time_between
 from sla.models import SlaPolicy
 from tickets import services as ticket_services
-from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 
 from ..models import AgentProfile, Forecast, HandlingStat
 from ..selectors import QUEUE_FIELDS, HandlingTable, agent_states, queued, working_calendar
@@ -37,29 +38,72 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
+def _worked_times(tickets: dict[int, dict], calendars: dict, default) -> dict[tuple, list[float]]:
+    """The time each agent actually worked on each ticket, from the history: a piece of work ends when
+    the agent resolves the ticket or moves it to another level, and began at the latest of the ticket's
+    arrival at that level, the agent taking it, and the end of the agent's previous piece of work (an
+    agent works one thing at a time: the hours a ticket waited behind others are not its handling).
+    In the agent's working hours (their calendar, else the default policy's). {(category, level): [s]}."""
+    events = (TicketEvent.objects.filter(ticket_id__in=list(tickets))
+              .filter(Q(kind=EventKind.LEVEL_CHANGED) | Q(kind=EventKind.TRANSITION,
+                                                          data__transition__in=["take", "resolve"]))
+              .order_by("created_at", "pk").values_list("ticket_id", "kind", "actor_id", "data", "created_at"))
+    arrival = {pk: row["created_at"] for pk, row in tickets.items()}
+    level: dict[int, str] = {}
+    taken: dict[int, tuple[int, object]] = {}  # ticket → (agent, when) since its arrival at its level
+    free_since: dict[int, object] = {}  # agent → end of their previous piece of work
+    worked: dict[tuple, list[float]] = defaultdict(list)
+    for pk, kind, actor_id, data, at in events.iterator(chunk_size=5000):
+        data = data or {}
+        finished_level = None
+        if kind == EventKind.TRANSITION and data.get("transition") == "take":
+            if actor_id:
+                taken[pk] = (actor_id, at)
+            continue
+        if kind == EventKind.TRANSITION:
+            finished_level = level.get(pk) or tickets[pk]["level"]
+        elif actor_id and taken.get(pk, (actor_id,))[0] == actor_id:
+            # A person moving the ticket to another level ends their work on it (a rule's move does not).
+            finished_level = data.get("from")
+        if finished_level and actor_id:
+            begin = max(d for d in (arrival[pk], taken.get(pk, (None, None))[1], free_since.get(actor_id))
+                        if d is not None)
+            seconds = working_time_between(begin, at, calendars.get(actor_id) or default).total_seconds()
+            for key in ((tickets[pk]["category_id"], finished_level), (None, finished_level)):
+                worked[key].append(seconds)
+            free_since[actor_id] = at
+        if kind == EventKind.LEVEL_CHANGED:
+            level[pk] = data.get("to") or tickets[pk]["level"]
+            arrival[pk] = at
+            taken.pop(pk, None)
+    return worked
+
+
 @transaction.atomic
 def handling_stats_recompute(*, now: datetime | None = None) -> int:
     """Beat: recompute the p50/p90 first-response and handling times per category × level and per
-    level from the tickets resolved in the last 90 days, in working time of the default SLA policy's
-    calendar (a night or a weekend between taking and resolving is not handling). Replaces the table;
-    returns its rows."""
+    level from the tickets resolved in the last 90 days. First response: creation → first response in
+    the default SLA policy's calendar. Handling: the time the agent actually worked (`_worked_times`),
+    not the elapsed time from the first response to the resolution, which counts the hours the ticket
+    waited while its agent worked on others. Replaces the table; returns its rows."""
     now = now or timezone.now()
     policy = SlaPolicy.objects.filter(is_default=True).select_related("calendar").first()
     calendar = policy.calendar.as_working_calendar() if policy else WorkingCalendar.twenty_four_seven()
     response: dict[tuple, list[float]] = defaultdict(list)
-    handling: dict[tuple, list[float]] = defaultdict(list)
-    rows = (Ticket.objects.filter(resolved_at__gte=now - HISTORY, first_response_at__isnull=False)
-            .values_list("category_id", "level", "created_at", "first_response_at", "resolved_at"))
-    for category_id, level, created, responded, resolved in rows.iterator(chunk_size=2000):
-        waited = working_time_between(created, responded, calendar).total_seconds()
-        worked = working_time_between(responded, resolved, calendar).total_seconds()
-        for key in ((category_id, level), (None, level)):
-            response[key].append(waited)
-            handling[key].append(worked)
+    tickets = {row["pk"]: row for row in Ticket.objects.filter(resolved_at__gte=now - HISTORY).values(
+        "pk", "category_id", "level", "created_at", "first_response_at")}
+    for row in tickets.values():
+        if row["first_response_at"]:
+            waited = working_time_between(row["created_at"], row["first_response_at"], calendar).total_seconds()
+            for key in ((row["category_id"], row["level"]), (None, row["level"])):
+                response[key].append(waited)
+    calendars = {profile.agent_id: working_calendar(profile.calendar)
+                 for profile in AgentProfile.objects.filter(calendar__isnull=False).select_related("calendar")}
+    handling = _worked_times(tickets, calendars, calendar) if tickets else {}
     stats = [
         HandlingStat(category_id=category_id, level=level, samples=len(handling[(category_id, level)]),
-                     response_p50=int(percentile(response[(category_id, level)], 0.5)),
-                     response_p90=int(percentile(response[(category_id, level)], 0.9)),
+                     response_p50=int(percentile(response.get((category_id, level), []), 0.5)),
+                     response_p90=int(percentile(response.get((category_id, level), []), 0.9)),
                      handling_p50=int(percentile(handling[(category_id, level)], 0.5)),
                      handling_p90=int(percentile(handling[(category_id, level)], 0.9)), computed_at=now)
         for category_id, level in handling

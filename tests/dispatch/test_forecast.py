@@ -36,6 +36,39 @@ def test_handling_stats_come_from_resolved_tickets_per_category_and_level(team, 
     assert stat.handling_p90 == 60 * 60
 
 
+def test_handling_is_the_time_worked_not_the_time_a_ticket_waited_behind_another(team, requester, erp, clock):
+    set_policy(Policy.OFF)
+    julien = team["julien"]
+    first = advance(make_ticket(requester=requester, category=erp), to="in_progress", agent=julien)
+    second = advance(make_ticket(requester=requester, category=erp), to="in_progress", agent=julien)
+    clock.shift(timedelta(minutes=40))
+    ticket_services.ticket_resolve(ticket=first, actor=julien, solution="ok")
+    clock.shift(timedelta(minutes=20))
+    ticket_services.ticket_resolve(ticket=second, actor=julien, solution="ok")
+    handling_stats_recompute()
+    stat = HandlingStat.objects.get(category=None, level="N1")
+    # Both taken at 10:00; the second was worked from 10:40, when the first was done: 40 and 20 minutes
+    # (not 40 and 60).
+    assert stat.samples == 2
+    assert (stat.handling_p50, stat.handling_p90) == (20 * 60, 40 * 60)
+
+
+def test_a_ticket_moved_to_another_level_counts_for_each_level_from_its_arrival(team, requester, erp, clock):
+    from .conftest import make_agent
+
+    set_policy(Policy.OFF)
+    specialist = make_agent("lea", "Léa", "Garnier", level="N2", categories=[erp])
+    ticket = advance(make_ticket(requester=requester, category=erp), to="in_progress", agent=team["julien"])
+    clock.shift(timedelta(minutes=30))
+    ticket_services.ticket_set_level(ticket=ticket, actor=team["julien"], level="N2", reason="skill_unavailable")
+    ticket.refresh_from_db()
+    clock.shift(timedelta(minutes=90))
+    ticket_services.ticket_resolve(ticket=ticket, actor=specialist, solution="ok")
+    handling_stats_recompute()
+    assert HandlingStat.objects.get(category=None, level="N1").handling_p50 == 30 * 60
+    assert HandlingStat.objects.get(category=None, level="N2").handling_p50 == 90 * 60
+
+
 def test_the_forecast_follows_the_agents_queue_earliest_deadline_first(team, requester, erp, clock):
     set_policy(Policy.OFF)
     HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
