@@ -1,56 +1,65 @@
-"""The requester's list, /tickets/, at any size (issue 23): keyset pagination, newest first.
+"""The requester's list, /tickets/, at any size (issue 23): open first, newest first, by keyset.
 
-A page is read from a cursor ("plus anciens": the rows after it, "plus récents": the rows before it), never
-with OFFSET nor a COUNT(*) of everything: its cost is the same for a requester with 10 tickets and one with
-100,000. "Mine or my organisation's" is not one query with an OR (PostgreSQL would gather every matching
-row of both, 56,000 for the largest organisation, and sort them) but two index range scans, one per side
-(indexes `ticket_requester_keyset` and `ticket_organisation_keyset`), each stopping after a page, merged
-here. The total shown is capped: counting stops at COUNT_CAP + 1 rows ("plus de 1 000").
+The list opens on the tickets still under way ("En cours": new, in progress, waiting, and resolved ones
+that wait for the requester's confirmation), with the closed ones in their own tab and every ticket in a
+third, as the portals of Zendesk or Freshdesk do ("Open requests" / "Solved requests"). A page is read from
+a cursor (core.keyset: "plus anciens", "plus récents"), never with OFFSET nor a COUNT(*) of everything: its
+cost is the same for a requester with 10 tickets and one with 100,000.
+
+"Mine or my organisation's" is not one query with an OR (PostgreSQL would gather every matching row of
+both, 56,000 for the largest organisation, and sort them) but two index range scans, one per side, each
+stopping after a page, merged in core.keyset. The indexes: `ticket_requester_keyset` and
+`ticket_organisation_keyset` (requester or organisation, -created_at, -id) for the closed tab and "all";
+their partial twins over the tickets under way, `ticket_requester_active` and `ticket_organisation_active`,
+for the default tab, so a requester with 100,000 closed tickets and 3 open ones reads 3 index entries, not
+100,000 filtered ones. The total shown is capped: counting stops at COUNT_CAP + 1 rows ("plus de 1 000").
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_agent
+from core.keyset import COUNT_CAP, capped_count, decode_cursor, encode_cursor, keyset_page
 
-from .models import Ticket
+from .models import ACTIVE_STATUSES, Status, Ticket
 
-COUNT_CAP = 1000
+__all__ = ["COUNT_CAP", "TABS", "PortalPage", "decode_cursor", "requester_page", "requester_sides", "ticket_cursor"]
 
-
-def encode_cursor(ticket: Ticket) -> str:
-    raw = json.dumps([ticket.created_at.isoformat(), ticket.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """(created_at, id) of a cursor, or None for a missing or forged one (the first page)."""
-    if not cursor:
-        return None
-    try:
-        created, pk = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        created = parse_datetime(created) if isinstance(created, str) else None
-    except (ValueError, TypeError, binascii.Error):
-        return None
-    if created is None or created.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool):
-        return None
-    return created, pk
+# tab code → (label, statuses or None for every ticket). The first is the default.
+TABS = {
+    "active": (_("Under way"), ACTIVE_STATUSES),
+    "closed": (_("Closed"), (Status.CLOSED,)),
+    "all": (_("All"), None),
+}
+DEFAULT_TAB = "active"
 
 
-def _sides(user) -> list[Q]:
+def ticket_cursor(ticket: Ticket) -> str:
+    """The cursor that points at `ticket` in the list (its page after it)."""
+    return encode_cursor(ticket.created_at, ticket.pk)
+
+
+def _conditions(user) -> list[Q]:
     """The conditions whose union the requester sees (Ticket.objects.visible_to, split for the indexes)."""
+    if is_agent(user):
+        return [Q(requester_id=user.pk)]
     sides = [Q(requester_id=user.pk)]
     profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
     if profile is not None and profile.organisation_id and profile.organisation.share_tickets:
         sides.append(Q(organisation_id=profile.organisation_id))
+    return sides
+
+
+def requester_sides(user, *, statuses=None) -> list[QuerySet[Ticket]]:
+    """One queryset per side of what `user` sees as a requester ("mine", "my organisation's"), each served
+    by its own index; `statuses` narrows each. The web list and the API's requester list read these."""
+    sides = [Ticket.objects.filter(condition) for condition in _conditions(user)]
+    if statuses is not None:
+        sides = [side.filter(status__in=list(statuses)) for side in sides]
     return sides
 
 
@@ -59,59 +68,21 @@ class PortalPage:
     tickets: list[Ticket]
     older: str | None  # cursor of the "plus anciens" link
     newer: str | None  # cursor of the "plus récents" link
-    count: int  # capped at COUNT_CAP + 1
+    count: int  # capped at COUNT_CAP
     capped: bool
+    tab: str = DEFAULT_TAB
 
 
-def _slice(queryset: QuerySet, position: tuple[datetime, int] | None, *, newer: bool, size: int) -> list[Ticket]:
-    """Up to `size` rows of `queryset` after (older) or before (newer) `position`, in reading order
-    of the scan: newest first for older pages, oldest first for newer pages."""
-    if position is not None:
-        created, pk = position
-        if newer:
-            queryset = queryset.filter(Q(created_at__gt=created) | Q(created_at=created, id__gt=pk),
-                                       created_at__gte=created)
-        else:
-            # The redundant bound lets the index scan start at the cursor (tickets.queue._after).
-            queryset = queryset.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk),
-                                       created_at__lte=created)
-    order = ("created_at", "id") if newer else ("-created_at", "-id")
-    return list(queryset.order_by(*order)[:size])
-
-
-def requester_page(user, *, older: str | None = None, newer: str | None = None, size: int) -> PortalPage:
-    """One page of the tickets `user` sees as a requester, newest first.
+def requester_page(user, *, tab: str = DEFAULT_TAB, older: str | None = None, newer: str | None = None,
+                   size: int) -> PortalPage:
+    """One page of the tab's tickets `user` sees as a requester, newest first.
 
     Queries: one range scan and one capped count per side (a member of an organisation that shares its
     tickets has two sides), whatever the number of tickets."""
-    base = Ticket.objects.select_related("category")
-    sides = [base.filter(side) for side in _sides(user)] if not is_agent(user) else [base.filter(requester_id=user.pk)]
-    going_newer = decode_cursor(newer) is not None and decode_cursor(older) is None
-    position = decode_cursor(newer) if going_newer else decode_cursor(older)
-    merged: dict[int, Ticket] = {}
-    for queryset in sides:
-        for ticket in _slice(queryset, position, newer=going_newer, size=size + 1):
-            merged[ticket.pk] = ticket
-    rows = sorted(merged.values(), key=lambda t: (t.created_at, t.pk), reverse=not going_newer)[: size + 1]
-    more = len(rows) > size
-    rows = rows[:size]
-    if going_newer:
-        rows.reverse()
-    has_older = more if not going_newer else bool(rows)
-    has_newer = (more if going_newer else position is not None) and bool(rows)
-    conditions = _sides(user) if not is_agent(user) else [Q(requester_id=user.pk)]
-    if len(conditions) == 1:
-        count = Ticket.objects.filter(conditions[0]).order_by()[: COUNT_CAP + 1].count()
-    else:
-        # Up to COUNT_CAP + 1 ids from each side's index (a COUNT over the OR would read every row of both).
-        ids: set[int] = set()
-        for condition in conditions:
-            ids.update(Ticket.objects.filter(condition).order_by().values_list("id", flat=True)[: COUNT_CAP + 1])
-        count = len(ids)
-    return PortalPage(
-        tickets=rows,
-        older=encode_cursor(rows[-1]) if has_older and rows else None,
-        newer=encode_cursor(rows[0]) if has_newer and rows else None,
-        count=min(count, COUNT_CAP),
-        capped=count > COUNT_CAP,
-    )
+    tab = tab if tab in TABS else DEFAULT_TAB
+    sides = requester_sides(user, statuses=TABS[tab][1])
+    page = keyset_page([side.select_related("category") for side in sides], field="created_at",
+                       after=older, before=newer, size=size)
+    count = capped_count(sides)
+    return PortalPage(tickets=page.rows, older=page.next, newer=page.previous, count=min(count, COUNT_CAP),
+                      capped=count > COUNT_CAP, tab=tab)

@@ -67,7 +67,7 @@ def test_thirty_tickets_are_split_into_two_pages_of_25_and_5(client, requester, 
     assert len(_references(first)) == 25 and first.context["page"].newer is None
     assert len(_references(second)) == 5 and second.context["page"].older is None
     assert set(_references(first)) | set(_references(second)) == {t.reference for t in tickets}
-    assert f'href="?older={older}"' in first.content.decode() and "Plus anciens" in first.content.decode()
+    assert f'href="?tab=active&amp;older={older}"' in first.content.decode() and "Plus anciens" in first.content.decode()
     back = client.get("/tickets/", {"newer": second.context["page"].newer})
     assert _references(back) == _references(first)
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.models import Profile
 from tests.factories import OrganisationFactory, UserFactory
 from tickets.models import Ticket
-from tickets.portal import COUNT_CAP, decode_cursor, encode_cursor
+from tickets.models import Status
+from tickets.portal import COUNT_CAP, decode_cursor, ticket_cursor
 
 
 @pytest.fixture(autouse=True)
@@ -19,12 +20,12 @@ def _page_size(settings):
     settings.HELPDESK_PAGE_SIZE = 25
 
 
-def _bulk(requester, count: int, *, organisation=None, prefix: str = "1999") -> list[Ticket]:
-    """`count` tickets of `requester`, one a minute back from now, written at once."""
+def _bulk(requester, count: int, *, organisation=None, prefix: str = "1999", status: str = Status.NEW) -> list[Ticket]:
+    """`count` tickets of `requester` in `status`, one a minute back from now, written at once."""
     now = timezone.now()
     Ticket.objects.bulk_create([
         Ticket(reference=f"{prefix}-{n:06d}", title=f"Ticket {n}", description="x",
-               requester=requester, organisation=organisation, created_at=now - timedelta(minutes=n),
+               requester=requester, organisation=organisation, created_at=now - timedelta(minutes=n), status=status,
                updated_at=now, phase_started_at=now)
         for n in range(count)])
     return list(Ticket.objects.filter(requester=requester).order_by("-created_at", "-id"))
@@ -34,15 +35,15 @@ def _references(response) -> list[str]:
     return [ticket.reference for ticket in response.context["tickets"]]
 
 
-def _walk(client) -> list[str]:
-    """Every reference, following the "Plus anciens" links from the first page."""
-    seen, params = [], {}
+def _walk(client, tab: str = "") -> list[str]:
+    """Every reference of the tab, following the "Plus anciens" links from the first page."""
+    seen, params = [], {"tab": tab} if tab else {}
     while True:
         response = client.get("/tickets/", params)
         seen += _references(response)
         if not response.context["page"].older:
             return seen
-        params = {"older": response.context["page"].older}
+        params = {**params, "older": response.context["page"].older}
 
 
 @pytest.mark.parametrize("count", [10, 1000])
@@ -107,7 +108,7 @@ def test_another_requester_sees_nothing_of_mine_on_any_page(client, requester, o
     walked = _walk(client)
     assert len(walked) == 2 and not set(walked) & {t.reference for t in mine}
     # A cursor taken from my list shows them nothing of mine either.
-    response = client.get("/tickets/", {"older": encode_cursor(mine[0])})
+    response = client.get("/tickets/", {"older": ticket_cursor(mine[0])})
     assert not set(_references(response)) & {t.reference for t in mine}
     assert client.get(f"/tickets/{mine[0].reference}/").status_code == 404
 
@@ -139,10 +140,89 @@ def test_an_organisation_that_shares_shows_mine_and_colleagues_merged_newest_fir
     assert walked == expected and len(walked) == 40
 
 
-@pytest.mark.parametrize("cursor", ["", "garbage", "eyJ4IjoxfQ", encode_cursor.__name__])
+@pytest.mark.parametrize("cursor", ["", "garbage", "eyJ4IjoxfQ", ticket_cursor.__name__])
 def test_a_forged_cursor_is_the_first_page_never_an_error(client, requester, cursor):
     _bulk(requester, 30)
     client.force_login(requester)
     response = client.get("/tickets/", {"older": cursor})
     assert response.status_code == 200 and len(_references(response)) == 25
     assert decode_cursor(cursor) is None
+
+
+# --- Open first: the tickets under way by default, the closed ones in their own tab, every one in "all"
+
+
+def _statuses(requester) -> dict[str, str]:
+    """Mixed statuses on 12 tickets, newest first: under way (new, in progress, waiting, resolved) or closed."""
+    cycle = [Status.NEW, Status.CLOSED, Status.IN_PROGRESS, Status.CLOSED, Status.WAITING, Status.RESOLVED]
+    tickets = _bulk(requester, 12)
+    for ticket, status in zip(tickets, cycle * 2, strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(status=status)
+    return {ticket.reference: status for ticket, status in zip(tickets, cycle * 2, strict=True)}
+
+
+def test_the_list_opens_on_the_tickets_under_way_newest_first(client, requester, settings):
+    settings.HELPDESK_PAGE_SIZE = 3
+    statuses = _statuses(requester)
+    client.force_login(requester)
+    response = client.get("/tickets/")
+    assert response.context["page"].tab == "active"
+    walked = _walk(client)
+    assert walked == [ref for ref, status in statuses.items() if status != Status.CLOSED]
+    assert "8 tickets" in response.content.decode()  # the tab's own total
+
+
+def test_the_closed_tab_shows_only_closed_tickets_across_pages(client, requester, settings):
+    settings.HELPDESK_PAGE_SIZE = 3
+    statuses = _statuses(requester)
+    client.force_login(requester)
+    assert _walk(client, "closed") == [ref for ref, status in statuses.items() if status == Status.CLOSED]
+    assert _walk(client, "all") == list(statuses)
+
+
+def test_the_page_links_keep_the_tab(client, requester, settings):
+    settings.HELPDESK_PAGE_SIZE = 3
+    _statuses(requester)
+    client.force_login(requester)
+    page = client.get("/tickets/", {"tab": "closed"}).content.decode()
+    assert 'href="?tab=closed&amp;older=' in page
+    assert 'aria-current="page" href="?tab=closed">Clos</a>' in page
+
+
+def test_an_unknown_tab_is_the_default_one(client, requester):
+    _statuses(requester)
+    client.force_login(requester)
+    response = client.get("/tickets/", {"tab": "<script>"})
+    assert response.status_code == 200 and response.context["page"].tab == "active"
+    assert "<script>" not in response.content.decode().split('data-testid="ticket-tabs"')[1]
+
+
+def test_a_requester_with_only_closed_tickets_is_told_where_they_are(client, requester):
+    _bulk(requester, 2, status=Status.CLOSED)
+    client.force_login(requester)
+    page = client.get("/tickets/").content.decode()
+    assert "Aucun ticket en cours." in page and 'href="?tab=all"' in page
+
+
+@pytest.mark.parametrize("tab", ["active", "closed"])
+@pytest.mark.parametrize("count", [10, 1000])
+def test_each_tab_costs_the_same_queries_for_10_and_1000_tickets(client, requester, tab, count,
+                                                                 django_assert_max_num_queries):
+    _bulk(requester, count // 2)
+    _bulk(requester, count - count // 2, status=Status.CLOSED, prefix="1998")
+    client.force_login(requester)
+    # session, user, profile, groups, the page (one index range scan), the capped count, the navigation's
+    # role checks.
+    with django_assert_max_num_queries(8):
+        first = client.get("/tickets/", {"tab": tab})
+    assert len(_references(first)) == min(25, count // 2)
+    with django_assert_max_num_queries(8):
+        client.get("/tickets/", {"tab": tab, "older": first.context["page"].older or ""})
+
+
+def test_another_requester_sees_none_of_my_tickets_in_any_tab(client, requester, other_requester):
+    mine = {t.reference for t in _bulk(requester, 4)} | {t.reference for t in _bulk(requester, 4, status=Status.CLOSED,
+                                                                                   prefix="1998")}
+    client.force_login(other_requester)
+    for tab in ("active", "closed", "all"):
+        assert not set(_walk(client, tab)) & mine

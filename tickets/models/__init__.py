@@ -1,6 +1,7 @@
 """The ticket, what is said on it and its append-only history, by module (docs/architecture.md)."""
 
 from .choices import (
+    ACTIVE_STATUSES,
     OPEN_STATUSES,
     PRIORITY_MATRIX,
     Channel,
@@ -28,7 +29,7 @@ from .history import Notification, TicketEvent, TicketEventManager, TicketEventQ
 from .ticket import Category, ChecklistItem, Ticket, TicketLink, TicketQuerySet, TicketSequence, can_take_over
 
 __all__ = [
-    "OPEN_STATUSES", "PRIORITY_MATRIX", "Attachment", "CannedReply", "Category", "Channel", "ChecklistItem",
+    "ACTIVE_STATUSES", "OPEN_STATUSES", "PRIORITY_MATRIX", "Attachment", "CannedReply", "Category", "Channel", "ChecklistItem",
     "EventKind", "Followup", "InboundEmail", "InboundStatus", "LinkKind", "Notification", "Phase", "Priority",
     "SavedView", "Scale", "SlaState", "Status", "Survey", "Ticket", "TicketEvent", "TicketEventManager",
     "TicketEventQuerySet", "TicketLink", "TicketQuerySet", "TicketSequence", "TicketType", "attachment_path",

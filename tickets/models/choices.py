@@ -15,6 +15,9 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
+# What a requester still follows: open, or resolved and waiting for their confirmation (the default tab
+# of /tickets/, tickets.portal).
+ACTIVE_STATUSES = (*OPEN_STATUSES, Status.RESOLVED)
 
 
 class Phase(models.TextChoices):

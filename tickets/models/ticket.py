@@ -14,6 +14,7 @@ from accounts.models import Organisation
 from accounts.roles import Level, group_names, is_agent
 
 from .choices import (
+    ACTIVE_STATUSES,
     OPEN_STATUSES,
     Channel,
     LinkKind,
@@ -207,6 +208,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             # from its cursor by one index range scan (tickets.portal: two scans merged, not an OR).
             models.Index(fields=["requester", "-created_at", "-id"], name="ticket_requester_keyset"),
             models.Index(fields=["organisation", "-created_at", "-id"], name="ticket_organisation_keyset"),
+            # Its default tab, the tickets under way (open, or resolved awaiting confirmation): the same two
+            # orders over those rows only, so a requester with 100,000 closed tickets and 3 open ones reads 3
+            # index entries instead of filtering 100,000 (a few percent of the rows: small to keep).
+            models.Index(fields=["requester", "-created_at", "-id"], condition=Q(status__in=ACTIVE_STATUSES),
+                         name="ticket_requester_active"),
+            models.Index(fields=["organisation", "-created_at", "-id"], condition=Q(status__in=ACTIVE_STATUSES),
+                         name="ticket_organisation_active"),
             # Agent queue: open tickets by status, then newest; and the assignee's own queue.
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),

@@ -19,7 +19,7 @@ from ..forms import ConfirmForm, ReasonForm, ReplyForm, SurveyForm, TicketCreate
 from ..middleware import keep_typed_text
 from ..models import Survey
 from ..panels import REQUESTER, panels_for
-from ..portal import requester_page
+from ..portal import DEFAULT_TAB, TABS, requester_page
 from ..selectors import (
     get_attachment_for,
     get_ticket_for,
@@ -31,10 +31,12 @@ from ..surveys import SurveyLinkError, survey_from_token
 
 @login_required
 def ticket_list(request):
-    """Newest first, by keyset ("plus anciens" / "plus récents"), with a capped total (tickets.portal)."""
-    page = requester_page(request.user, older=request.GET.get("older"), newer=request.GET.get("newer"),
-                          size=settings.HELPDESK_PAGE_SIZE)
-    return render(request, "tickets/list.html", {"page": page, "tickets": page.tickets})
+    """The tickets under way first (tabs: under way, closed, all), newest first, by keyset ("plus anciens" /
+    "plus récents"), with a capped total (tickets.portal)."""
+    page = requester_page(request.user, tab=request.GET.get("tab") or DEFAULT_TAB, older=request.GET.get("older"),
+                          newer=request.GET.get("newer"), size=settings.HELPDESK_PAGE_SIZE)
+    tabs = [(code, label) for code, (label, _statuses) in TABS.items()]
+    return render(request, "tickets/list.html", {"page": page, "tickets": page.tickets, "tabs": tabs})
 
 
 @login_required
