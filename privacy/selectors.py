@@ -2,16 +2,18 @@
 
 Only the person's own data: their profile, the tickets they requested with what they were shown (public
 replies, public history, their survey), what they wrote or uploaded elsewhere, their knowledge-base votes
-and deflections, their API tokens' names and dates, the history lines they caused. Nobody else's name,
+and deflections, their API tokens' names and dates, the incidents they follow ("me too"), the history lines they caused. Nobody else's name,
 address or private note: the other people on a ticket appear as "support" or "system".
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from api.models import ApiToken
 from kb.models import ArticleVote, Deflection
+from postmortem.models import IncidentFollower
 from tickets.models import Attachment, Followup, Survey, Ticket, TicketEvent
 
 SCHEMA = "helpdesk-personal-data/1"
@@ -104,6 +106,16 @@ def personal_data(user) -> dict:
         "kb_deflections": [
             {"article": deflection.article.title, "query": deflection.query, "at": _at(deflection.created_at)}
             for deflection in Deflection.objects.filter(user=user).select_related("article").order_by("pk")
+        ],
+        # The incidents they follow instead of filing a ticket ("me too"): what the status page shows them
+        # (its subject is the incident's category, never another requester's title), what they typed.
+        "incidents_followed": [
+            {"incident": follow.incident_id, "about": follow.incident.ticket.category.name
+             if follow.incident.ticket.category_id else None,
+             "query": follow.query, "followed_at": _at(follow.created_at),
+             "status_page": reverse("postmortem:status", args=[follow.incident_id])}
+            for follow in IncidentFollower.objects.filter(user=user)
+            .select_related("incident__ticket__category").order_by("created_at", "pk")
         ],
         # Names and dates only: never the hash nor the prefix of the secret.
         "api_tokens": [

@@ -32,6 +32,7 @@ from core.broker import publish
 from core.cache import invalidate
 from core.db import update_rows
 from core.exceptions import ActionRefused
+from postmortem.models import IncidentFollower
 from tickets.models import (
     Attachment,
     EventKind,
@@ -447,6 +448,9 @@ def people_anonymise(*, users: Sequence, actor=None, mentions: dict[type, list[i
     _rewrite(followups, ("body",), lambda followup: ticket_owner[followup.ticket_id])
     surveys = Survey.objects.filter(ticket_id__in=ticket_owner).only("pk", "ticket_id", "comment")
     _rewrite(surveys, ("comment",), lambda survey: ticket_owner[survey.ticket_id])
+    # What they typed when they followed an incident ("me too"): their own words, like a ticket's title.
+    follows = IncidentFollower.objects.filter(user_id__in=pks).only("pk", "user_id", "query").order_by("pk")
+    _rewrite(follows, ("query",), lambda follow: by_requester[follow.user_id])
 
     # Their mail: the raw message (headers, encoded parts) cannot be searched reliably, so it is
     # replaced by its scrubbed text; the address becomes an empty one.

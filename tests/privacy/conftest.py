@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Profile
 from api.services import api_token_create
 from kb import services as kb_services
+from postmortem.models import MajorIncident
+from postmortem.services import incident_follow
 from tests.factories import OrganisationFactory, advance, make_ticket
 from tests.kb.factories import make_article
 from tickets import services
@@ -66,4 +68,8 @@ def world(alice, bob, agent_n1, category, settings):
     kb_services.article_vote(article=article, user=alice, helpful=True)
     kb_services.deflection_record(article=article, user=alice, query="imprimante")
     api_token_create(user=alice, name="mon script")
-    return {"ticket": ticket, "bobs": bobs}
+    # Bob's P1 opens a major incident; Alice follows it ("me too") instead of filing a ticket.
+    outage = make_ticket(requester=bob, category=category, title="BOB-SECRET-OUTAGE", urgency="high", impact="high")
+    incident_follow(incident=MajorIncident.objects.get(ticket=outage), user=alice,
+                    query="Imprimante en panne, Alice")
+    return {"ticket": ticket, "bobs": bobs, "outage": outage}

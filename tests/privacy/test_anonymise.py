@@ -10,6 +10,7 @@ from django.db.models.functions import Cast
 from dashboard.periods import period_from
 from dashboard.selectors import dashboard_data
 from dashboard.services import rollups_rebuild
+from postmortem.models import IncidentFollower
 from privacy.models import Anonymisation
 from privacy.services import pseudonym_code
 from tickets.models import Attachment, InboundEmail, Notification, Survey, Ticket, TicketEvent
@@ -72,6 +73,8 @@ def test_the_person_becomes_a_stable_pseudonym_who_cannot_log_in(world, alice, d
     ticket = Ticket.objects.get(pk=world["ticket"].pk)
     assert f"Demandeur #{code}" in ticket.title
     assert Survey.objects.get(ticket=ticket).comment == f"Merci, Demandeur #{code} ici"
+    # What she typed to follow an incident ("me too") loses her first name alone, as her tickets do.
+    assert IncidentFollower.objects.get(user=alice).query == f"Imprimante en panne, Demandeur #{code}"
     event = TicketEvent.objects.filter(ticket=ticket).last()
     assert event.data["reason"] == "données personnelles anonymisées" and not event.is_public
 

@@ -38,9 +38,15 @@ def test_the_export_holds_everything_about_the_person(world, alice, tmp_path):
     assert [v["helpful"] for v in data["kb_votes"]] == [True]
     assert [d["query"] for d in data["kb_deflections"]] == ["imprimante"]
     assert [t["name"] for t in data["api_tokens"]] == ["mon script"]
+    [follow] = data["incidents_followed"]
+    incident = world["outage"].major_incident
+    assert (follow["incident"], follow["about"], follow["query"], follow["status_page"]) == (
+        incident.pk, world["outage"].category.name, "Imprimante en panne, Alice",
+        f"/postmortems/incidents/{incident.pk}/status/")
     assert data["audit"] and {row["ticket"] for row in data["audit"]} == {t["reference"] for t in data["tickets"]}
     assert "summary.html" in archive.namelist()
     assert "Imprimante d&#x27;Alice Martin" in archive.read("summary.html").decode()
+    assert "Imprimante en panne, Alice" in archive.read("summary.html").decode()
 
 
 def test_nothing_of_anyone_else_nor_the_agents_private_notes(world, tmp_path):
