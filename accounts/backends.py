@@ -18,6 +18,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db.models import Aggregate, CharField, OuterRef, Subquery
 
+from core.db import objects_compiled_once
+
 SEPARATOR = "\x1f"  # never in a group name
 
 
@@ -36,15 +38,24 @@ class GroupNames(Aggregate):
 def user_in_one_query(user_id):
     """The active user of this id with their profile, organisation and group names, in one query; None
     when there is none (what every backend's get_user answers, the directory ones included)."""
-    names = (Group.objects.filter(user=OuterRef("pk")).order_by().values("user")
-             .annotate(names=GroupNames("name")).values("names"))
-    user = (get_user_model()._default_manager.select_related("profile__organisation")
-            .annotate(helpdesk_group_names=Subquery(names)).filter(pk=user_id).first())
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None  # a session's id that is no number (ModelBackend: pk.to_python fails, nobody)
+    found = objects_compiled_once("accounts.request_user", _user_with_groups, user_id)
+    user = found[0] if found else None
     if user is None or not user.is_active:
         return None
     joined = user.helpdesk_group_names
     user._helpdesk_groups = frozenset(joined.split(SEPARATOR)) if joined else frozenset()
     return user
+
+
+def _user_with_groups(user_id):
+    names = (Group.objects.filter(user=OuterRef("pk")).order_by().values("user")
+             .annotate(names=GroupNames("name")).values("names"))
+    return (get_user_model()._default_manager.select_related("profile__organisation")
+            .annotate(helpdesk_group_names=Subquery(names)).filter(pk=user_id))
 
 
 class HelpdeskBackend(ModelBackend):

@@ -4,10 +4,11 @@ CASE branch per row and field (bulk_update). PostgreSQL in production; SQLite â‰
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
+from django.db.models.query import get_related_populators
 
 
 def insert_rows(objects: Sequence[Model]) -> list[Model]:
@@ -59,3 +60,47 @@ def update_rows(objects: Sequence[Model], fields: Iterable[str], *, increment: I
            f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.id")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# A value no query of ours ever has: where it lands in the compiled parameters, the real value goes.
+_PLACEHOLDER = -730_001_337
+
+
+def objects_compiled_once(key: str, build: Callable[[int], QuerySet], value: int) -> list[Model]:
+    """The objects of `build(value)`, with the SQL compiled once per database connection (so per thread).
+
+    Django compiles a queryset's SQL anew at each evaluation: for a query every request runs (the
+    request's user with its profile, organisation and groups), compiling costs ten times what the
+    database does. `build(placeholder)` must return the same queryset for any value, the value being
+    one of its parameters; the objects are built by Django's own code (`from_db`, select_related
+    populators, annotations), as iterating the queryset would. `key` names the query.
+    """
+    compiled = getattr(connection, "_helpdesk_compiled", None)
+    if compiled is None:
+        compiled = {}
+        connection._helpdesk_compiled = compiled  # the proxy sets it on this thread's connection
+    entry = compiled.get(key)
+    if entry is None:
+        queryset = build(_PLACEHOLDER)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        if _PLACEHOLDER not in params:
+            raise ValueError(f"{key}: the value is not a parameter of the query")
+        klass_info = compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in compiler.select[start:end]]
+        entry = compiled[key] = (sql, tuple(params), compiler, klass_info["model"], names, start, end,
+                                 get_related_populators(klass_info, compiler.select, queryset.db), queryset.db)
+    sql, params, compiler, model, names, start, end, populators, db = entry
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value if param == _PLACEHOLDER else param for param in params])
+        rows = cursor.fetchall()
+    objects = []
+    for row in compiler.results_iter(results=[rows]):
+        obj = model.from_db(db, names, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
+from django_fsm import FSMFieldMixin, can_proceed
 
 from .exceptions import TransitionRefused
 
@@ -34,3 +34,40 @@ def apply_transition(instance, name: str, *, actor, label: str, not_from: Callab
         raise TransitionRefused(guard(), ticket=about)
     method()
     return source, getattr(instance, field_name)
+
+
+class ThreadSafeRefreshMixin:
+    """`refresh_from_db()` for a model with a protected django-fsm field, safe with threads.
+
+    django-fsm's FSMModelMixin (inside ConcurrentTransitionMixin) reloads by switching each protected
+    field's `protected` flag off and on again; the flag belongs to the field, shared by the whole process,
+    so under threads (gunicorn gthread) another thread may assign the state directly meanwhile, and a
+    refresh that overlaps another finds the flag back on and fails with "Direct status modification is not
+    allowed". The field's descriptor only refuses an assignment when the value is already in the
+    instance's `__dict__`: here the instance being reloaded drops its own protected values just before
+    Django reloads them (and reports them as loaded meanwhile, so Django still selects them); nothing
+    shared is touched. Put it first in the bases: `class Ticket(ThreadSafeRefreshMixin,
+    ConcurrentTransitionMixin, models.Model)`. Deferred loading (`.only()`) goes through here too.
+    """
+
+    def _get_protected_fsm_fields(self) -> set[str]:
+        return set()  # FSMModelMixin.refresh_from_db flips the shared flag of these: of none
+
+    def get_deferred_fields(self) -> set[str]:
+        return super().get_deferred_fields() - self.__dict__.get("_fsm_reloading", set())
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        # Every protected value the instance holds, whatever `fields` asks: ConcurrentTransitionMixin reads
+        # the state when Django builds the fresh copy, so Django reloads it in any case.
+        reloaded = {
+            field.attname for field in self._meta.concrete_fields
+            if isinstance(field, FSMFieldMixin) and field.protected and field.attname in self.__dict__
+        }
+        kept = {name: self.__dict__.pop(name) for name in reloaded}
+        self.__dict__["_fsm_reloading"] = reloaded
+        try:
+            super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        finally:
+            del self.__dict__["_fsm_reloading"]
+            for name, value in kept.items():  # not reloaded (the row is gone, not selected): as it was
+                self.__dict__.setdefault(name, value)

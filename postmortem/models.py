@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
 from accounts.roles import is_agent, is_manager
+from core.fsm import ThreadSafeRefreshMixin
 from tickets.models import Category, Ticket
 
 # The template: "Postmortem: analyse à froid dans les 48h".
@@ -74,8 +75,9 @@ def _has_analysis(postmortem: Postmortem) -> bool:
     return bool(postmortem.root_cause.strip() and postmortem.lessons_learned.strip())
 
 
-# ConcurrentTransitionMixin includes django-fsm's FSMModelMixin (refresh_from_db with a protected field).
-class MajorIncident(ConcurrentTransitionMixin, models.Model):
+# ConcurrentTransitionMixin includes django-fsm's FSMModelMixin (refresh_from_db with a protected field);
+# ThreadSafeRefreshMixin makes that refresh safe with threads (core.fsm).
+class MajorIncident(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
     """A P1/P2 ticket handled by the major-incident procedure. Created once per ticket."""
 
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="major_incident",
@@ -259,7 +261,7 @@ class PostmortemQuerySet(models.QuerySet):
         return self.filter(condition, state=PostmortemState.PUBLISHED).distinct()
 
 
-class Postmortem(ConcurrentTransitionMixin, models.Model):
+class Postmortem(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
     """The template's postmortem of a major incident, due 48 h after its resolution."""
 
     incident = models.OneToOneField(MajorIncident, on_delete=models.CASCADE, related_name="postmortem",

@@ -49,3 +49,34 @@ def test_a_group_joined_after_login_counts_on_the_next_request(client, db):
     user.groups.add(Group.objects.get_or_create(name="N2")[0])
 
     assert client.get("/agent/").status_code == 200
+
+
+def test_the_users_query_is_compiled_once_and_reads_the_row_afresh_each_time(db, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    organisation = OrganisationFactory(name="Acme")
+    user = UserFactory(username="nadia", groups=["N1"], organisation=organisation)
+    expected = (type(user)._default_manager.select_related("profile__organisation").get(pk=user.pk))
+    HelpdeskBackend().get_user(user.pk)  # this connection compiles it (perhaps already done)
+    compiled = []
+    original = SQLCompiler.as_sql
+
+    def get_user(user_id):
+        monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+        try:
+            return HelpdeskBackend().get_user(user_id)
+        finally:
+            monkeypatch.setattr(SQLCompiler, "as_sql", original)
+
+    first = get_user(user.pk)
+    type(user)._default_manager.filter(pk=user.pk).update(first_name="Nadège")
+    user.groups.add(Group.objects.get_or_create(name="N2")[0])
+    second = get_user(user.pk)
+
+    assert compiled == []
+    assert [(f.attname, getattr(first, f.attname)) for f in first._meta.concrete_fields] == [
+        (f.attname, getattr(expected, f.attname)) for f in expected._meta.concrete_fields]
+    assert first.profile.organisation == organisation and first._state.adding is False
+    assert (second.first_name, group_names(second)) == ("Nadège", frozenset({"N1", "N2"}))
+    assert HelpdeskBackend().get_user(str(user.pk)) == user
+    assert HelpdeskBackend().get_user("pas un nombre") is None

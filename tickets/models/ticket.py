@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
 from accounts.roles import Level, group_names, is_agent
+from core.fsm import ThreadSafeRefreshMixin
 
 from .choices import (
     ACTIVE_STATUSES,
@@ -126,7 +127,7 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
-class Ticket(ConcurrentTransitionMixin, models.Model):
+class Ticket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
     """A support ticket. Its status changes only through tickets.services (docs/architecture.md, "Services")."""
 
     reference = models.CharField(_("reference"), max_length=11, unique=True, editable=False)
