@@ -5,7 +5,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from .roles import is_agent, is_manager
+from .roles import is_agent, is_manager, is_privacy_officer
 
 
 def _role_required(check):
@@ -26,3 +26,4 @@ def _role_required(check):
 
 agent_required = _role_required(is_agent)
 manager_required = _role_required(is_manager)
+privacy_officer_required = _role_required(is_privacy_officer)

@@ -17,9 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .models import DirectoryOrganisationMapping, DirectoryRoleMapping
-from .roles import AGENT_GROUPS, MANAGER_GROUP, Role
+from .roles import AGENT_GROUPS, DPO_GROUP, MANAGER_GROUP, Role
 
-REQUESTER, MANAGER, ADMIN = Role.REQUESTER.value, Role.MANAGER.value, Role.ADMIN.value
+REQUESTER, MANAGER, ADMIN, DPO = Role.REQUESTER.value, Role.MANAGER.value, Role.ADMIN.value, Role.DPO.value
 ROLES = tuple(Role.values)
 
 
@@ -85,8 +85,9 @@ def roles_for(identity: DirectoryIdentity) -> set[str]:
 
 
 def groups_for(roles: set[str]) -> set[str]:
-    """The Django groups (accounts.roles) the roles give: N1–N4 and Manager."""
-    return {role for role in roles if role in AGENT_GROUPS} | ({MANAGER_GROUP} if MANAGER in roles else set())
+    """The Django groups (accounts.roles) the roles give: N1–N4, Manager and DPO."""
+    return ({role for role in roles if role in AGENT_GROUPS} | ({MANAGER_GROUP} if MANAGER in roles else set())
+            | ({DPO_GROUP} if DPO in roles else set()))
 
 
 def organisation_name_for(identity: DirectoryIdentity) -> str:

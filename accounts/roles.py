@@ -14,6 +14,8 @@ class Level(models.TextChoices):
 
 
 MANAGER_GROUP = "Manager"
+# The data protection officer: the privacy tools and the audit log, no agent rights on tickets.
+DPO_GROUP = "DPO"
 AGENT_GROUPS = tuple(Level.values)
 
 
@@ -26,6 +28,7 @@ class Role(models.TextChoices):
     N3 = "N3", Level.N3.label
     N4 = "N4", Level.N4.label
     MANAGER = "manager", _("Manager")
+    DPO = "dpo", _("Data protection officer")
     ADMIN = "admin", _("Administrator")
 
 
@@ -42,6 +45,17 @@ def group_names(user) -> frozenset[str]:
 
 def is_manager(user) -> bool:
     return bool(getattr(user, "is_superuser", False)) or MANAGER_GROUP in group_names(user)
+
+
+def is_dpo(user) -> bool:
+    """The data protection officer (the DPO group): the privacy tools and the audit log, not tickets."""
+    return DPO_GROUP in group_names(user)
+
+
+def is_privacy_officer(user) -> bool:
+    """Who may export or anonymise anyone, run retention and read the audit log: managers (superusers
+    included) and the DPO."""
+    return is_manager(user) or is_dpo(user)
 
 
 def is_agent(user) -> bool:

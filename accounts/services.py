@@ -10,6 +10,7 @@ from django.db import transaction
 
 from .directory import (
     ADMIN,
+    DPO,
     MANAGER,
     DirectoryAccessDenied,
     DirectoryIdentity,
@@ -18,11 +19,11 @@ from .directory import (
     roles_for,
 )
 from .models import Organisation, Profile
-from .roles import AGENT_GROUPS, MANAGER_GROUP
+from .roles import AGENT_GROUPS, DPO_GROUP, MANAGER_GROUP
 
 logger = logging.getLogger(__name__)
 
-MANAGED_GROUPS = (*AGENT_GROUPS, MANAGER_GROUP)
+MANAGED_GROUPS = (*AGENT_GROUPS, MANAGER_GROUP, DPO_GROUP)
 
 
 def _find_user(identity: DirectoryIdentity):
@@ -50,8 +51,8 @@ def directory_user_sync(*, identity: DirectoryIdentity):
     """Provision or update the account of a person the directory has just authenticated, and return it.
 
     Applied at every login: the roles the mapping gives (accounts.directory.roles_for) replace the user's
-    N1–N4 and Manager groups (other groups are left alone), admin makes a superuser and manager a staff
-    member, and nothing else does; the organisation the mapping names (created if new) replaces the
+    N1–N4, Manager and DPO groups (other groups are left alone), admin makes a superuser and manager or dpo
+    a staff member, and nothing else does; the organisation the mapping names (created if new) replaces the
     profile's, while a person it names none for keeps theirs; name and email follow the directory. A new
     account gets an unusable password: only the directory signs it in. Raises DirectoryAccessDenied, and
     changes nothing, for a person with no role, without an email (OpenID Connect), whose email several
@@ -78,7 +79,7 @@ def directory_user_sync(*, identity: DirectoryIdentity):
         user.first_name = identity.first_name[:150] or user.first_name
         user.last_name = identity.last_name[:150] or user.last_name
         user.is_superuser = ADMIN in roles
-        user.is_staff = bool(roles & {ADMIN, MANAGER})
+        user.is_staff = bool(roles & {ADMIN, MANAGER, DPO})  # the admin site: the privacy tools
         user.save()
 
         wanted = groups_for(roles)

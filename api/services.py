@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import Action, AuditEntry
 from core.exceptions import ActionRefused
 
 from .models import ApiToken, Scope, hash_token
@@ -44,12 +45,17 @@ def api_token_create(*, user, name: str, scope: str = Scope.READ, expires_at: da
             )
     except IntegrityError:
         raise ActionRefused(_("You already have a token named “%(name)s”.") % {"name": name}) from None
+    # The token's id and scope: never its name (typed text), its prefix nor its hash.
+    AuditEntry.objects.record(Action.TOKEN_CREATED, actor=created_by or user, subject=user, obj=token,
+                              details={"scope": token.scope})
     return NewToken(token=token, raw=raw)
 
 
+@transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
     """Revoke a token at once (its owner, or an admin); revoking twice changes nothing."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        AuditEntry.objects.record(Action.TOKEN_REVOKED, actor=actor, subject=token.user_id, obj=token)
     token.refresh_from_db(fields=["revoked_at"])
     return token
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.roles import MANAGER_GROUP, Level
+from accounts.roles import DPO_GROUP, MANAGER_GROUP, Level
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (the specification)
 
@@ -51,6 +51,9 @@ USERS = (
              role="manager"),
     DemoUser("admin", "Marc", "Lambert", "marc.lambert@example.org", is_staff=True, is_superuser=True,
              role="administrator"),
+    # The data protection officer: the privacy tools and the audit log, no tickets (docs/gdpr.md).
+    DemoUser("dpo", "Léa", "Girard", "lea.girard@example.org", groups=(DPO_GROUP,), is_staff=True,
+             role="data protection officer"),
     # Requesters of the month of routine tickets (demo.month).
     DemoUser("erobert", "Emma", "Robert", "emma.robert@example.org", organisation="Boulangerie Martin",
              role="requester, Boulangerie Martin"),
@@ -59,7 +62,7 @@ USERS = (
     DemoUser("lmercier", "Lucas", "Mercier", "lucas.mercier@example.org",
              organisation="Cabinet Garnier Architectes", role="requester, Cabinet Garnier Architectes"),
 )
-GROUPS = (*Level.values, MANAGER_GROUP)
+GROUPS = (*Level.values, MANAGER_GROUP, DPO_GROUP)
 
 # Parent: children. Leaf names are unique, so stories name their category by its own name.
 CATEGORIES = {

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "bootstrap",
     "axes",
     "accounts",
+    # The audit log (docs/gdpr.md): low in the import graph, every app above accounts may record into it.
+    "audit",
     "tickets",
     "sla",
     "escalation",
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who acts, from where, for the audit log's entries recorded during the request (audit.context).
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -391,6 +395,9 @@ HELPDESK_RATE_SURVEY = os.environ.get("HELPDESK_RATE_SURVEY", "20/h")
 HELPDESK_RATE_LOGIN = os.environ.get("HELPDESK_RATE_LOGIN", "30/h")
 # Exports of one's own personal data asked for from /privacy/me/ (besides one in flight at a time).
 HELPDESK_RATE_PERSONAL_DATA_EXPORT = os.environ.get("HELPDESK_RATE_PERSONAL_DATA_EXPORT", "5/d")
+# Days the audit log keeps an entry; the retention run (privacy.services.retention_run) purges older ones,
+# the only deletion of the log (docs/gdpr.md, "Audit log"). 0 keeps every entry.
+HELPDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("HELPDESK_AUDIT_RETENTION_DAYS", "365"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("account/api-tokens/", include("api.web_urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("privacy/audit/", include("audit.urls")),
     path("privacy/", include("privacy.urls")),
     path("dispatch/", include("dispatch.urls")),
 ]

@@ -7,7 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.roles import is_manager
+from accounts.roles import is_privacy_officer
+from audit.models import Action, AuditEntry
 
 from . import services
 from .models import Anonymisation, Person, RetentionRule
@@ -15,8 +16,28 @@ from .models import Anonymisation, Person, RetentionRule
 
 @admin.register(RetentionRule)
 class RetentionRuleAdmin(admin.ModelAdmin):
+    """Managers (their permissions) and the DPO (the role) keep the retention rules."""
+
     list_display = ("action", "days", "category", "ticket_type", "is_active")
     list_filter = ("action", "is_active")
+
+    def _dpo(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff and is_privacy_officer(request.user)
+
+    def has_module_permission(self, request):
+        return self._dpo(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._dpo(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._dpo(request) or super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._dpo(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._dpo(request) or super().has_delete_permission(request, obj)
 
 
 @admin.register(Anonymisation)
@@ -37,6 +58,7 @@ def export_personal_data(modeladmin, request, queryset):
         modeladmin.message_user(request, _("Select exactly one user to export."), messages.WARNING)
         return None
     user = users[0]
+    AuditEntry.objects.record(Action.EXPORT, subject=user, details={"via": "admin"})
     response = HttpResponse(services.personal_data_export(user=user), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="personal-data-{user.pk}.zip"'
     return response
@@ -62,6 +84,8 @@ def export_link(name: str) -> str:
 def export_personal_data_link(modeladmin, request, queryset):
     for user in queryset[:20]:
         name = services.personal_data_export_to_media(user=user)
+        AuditEntry.objects.record(Action.EXPORT, subject=user, obj=name.removeprefix("exports/")[:40],
+                                  details={"via": "link"})
         modeladmin.message_user(request, format_html(_("Export of user {pk}: <a href=\"{url}\">download</a> "
                                                        "(valid one day)."), pk=user.pk, url=export_link(name)))
 
@@ -78,7 +102,7 @@ class PersonAdmin(admin.ModelAdmin):
     actions = [export_personal_data, export_personal_data_link, anonymise_personal_data]
 
     def _allowed(self, request) -> bool:
-        return request.user.is_active and (request.user.is_superuser or is_manager(request.user))
+        return request.user.is_active and is_privacy_officer(request.user)
 
     def has_module_permission(self, request):
         return self._allowed(request)
@@ -108,5 +132,7 @@ class PersonAdmin(admin.ModelAdmin):
             raise Http404 from error
         if "/" in name.removeprefix("exports/") or not default_storage.exists(name):
             raise Http404
+        AuditEntry.objects.record(Action.EXPORT_DOWNLOADED, obj=name.removeprefix("exports/")[:40],
+                                  details={"via": "link"})
         return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename="personal-data.zip",
                             content_type="application/zip")

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from api.models import ApiToken
+from audit.models import AuditEntry
 from kb.models import ArticleVote, Deflection
 from postmortem.models import IncidentFollower
 from tickets.models import Attachment, Followup, Survey, Ticket, TicketEvent
@@ -130,4 +131,18 @@ def personal_data(user) -> dict:
             for reference, kind, created_at in TicketEvent.objects.filter(actor=user)
             .order_by("created_at", "pk").values_list("ticket__reference", "kind", "created_at")
         ],
+        # The audit log's entries about them (sign-ins, exports, group changes…): who acted as "you",
+        # "support" or "system", and the address and browser only of what they did themselves.
+        "audit_log": [_audit_row(entry, user) for entry in AuditEntry.objects.about(user).order_by("at", "pk")],
     }
+
+
+AUDIT_DETAIL_KEYS = ("group", "via", "kinds", "is_active", "is_staff", "is_superuser", "backend")
+
+
+def _audit_row(entry: AuditEntry, user) -> dict:
+    own = entry.actor_id == user.pk
+    return {"at": _at(entry.at), "action": entry.action, "label": str(entry.get_action_display()),
+            "by": _who(entry.actor_id, user), "ip": entry.ip if own else None,
+            "user_agent": entry.user_agent if own else "",
+            "details": {key: entry.details[key] for key in AUDIT_DETAIL_KEYS if key in (entry.details or {})}}

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Profile
 from accounts.selectors import AGENTS, GROUP_MEMBERS
 from api.models import ApiToken
+from audit.models import Action, AuditEntry
 from core.broker import publish
 from core.cache import invalidate
 from core.db import update_rows
@@ -58,8 +59,10 @@ from .models import (
 BATCH = 100
 WRITE_BATCH = 500
 AGENT_GROUPS = ("N1", "N2", "N3", "N4", "Manager")
-# Tables whose text is code, not people's words.
-SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "auth.group", "sessions.session"}
+# Tables whose text is code, not people's words. The audit log holds ids, codes and counts only (its user
+# agent is the browser's own header) and is append-only: its entries keep pointing at the pseudonym.
+SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "auth.group", "sessions.session",
+                  "audit.auditentry"}
 
 
 # --- Export (right of access) ---------------------------------------------------------------------
@@ -133,6 +136,7 @@ def personal_data_export_request(*, user, requested_by=None) -> PersonalDataExpo
                                          created_at__gt=now - EXPORT_STALE_AFTER).exists():
         raise ActionRefused(_("An export of your data is already being prepared. Wait until it is ready."))
     export = PersonalDataExport.objects.create(user=user, requested_by=requested_by or user, created_at=now)
+    AuditEntry.objects.record(Action.EXPORT_REQUESTED, actor=requested_by or user, subject=user, obj=export)
     transaction.on_commit(lambda: _publish_export(export.pk))
     return export
 
@@ -488,6 +492,8 @@ def people_anonymise(*, users: Sequence, actor=None, mentions: dict[type, list[i
     if tickets:
         TicketEvent.objects.record_many([(ticket, EventKind.NOTE, {"reason": reason, "privacy": "anonymised"})
                                          for ticket in tickets], actor=actor, public=False)
+    AuditEntry.objects.record_many(AuditEntry.objects.entry(Action.ANONYMISED, actor=actor, subject=pk, obj=user)
+                                   for pk, user in zip(pks, users, strict=True))
     return AnonymiseResult(users=pks, rows_rewritten=rewritten, attachments_deleted=deleted,
                            notifications_deleted=notifications)
 
@@ -562,11 +568,34 @@ def retention_plan(*, now=None) -> list[RetentionStep]:
     return steps
 
 
+def audit_purge_cutoff(now=None):
+    """Audit entries older than this go at the next retention run; None when they are kept for ever
+    (HELPDESK_AUDIT_RETENTION_DAYS = 0)."""
+    days = settings.HELPDESK_AUDIT_RETENTION_DAYS
+    return (now or timezone.now()) - timedelta(days=days) if days > 0 else None
+
+
+def audit_purge_count(now=None) -> int:
+    cutoff = audit_purge_cutoff(now)
+    return 0 if cutoff is None else AuditEntry.objects.filter(at__lt=cutoff).count()
+
+
+def _record_retention_run(steps: Sequence[RetentionStep], *, dry_run: bool, purged: int) -> None:
+    """The run's one audit entry, with its counts (a dry run's too: what it would do)."""
+    counts = {"dry_run": dry_run,
+              "people_anonymised": sum(s.action == RetentionAction.ANONYMISE_REQUESTERS for s in steps),
+              "attachments_deleted": sum(s.action == RetentionAction.DELETE_ATTACHMENTS for s in steps),
+              "audit_entries_purged": purged}
+    AuditEntry.objects.record(Action.RETENTION_RUN, actor=None, details=counts)
+
+
 def retention_run(*, dry_run: bool = False, now=None) -> list[RetentionStep]:
     """Apply the rules in batches of BATCH people or files (one transaction and a bounded number of
-    statements each); the steps done (or, dry, to do)."""
+    statements each), then purge the audit entries older than HELPDESK_AUDIT_RETENTION_DAYS (the only
+    deletion of the audit log) and record the run in it; the steps done (or, dry, to do)."""
     steps = retention_plan(now=now)
     if dry_run:
+        _record_retention_run(steps, dry_run=True, purged=audit_purge_count(now))
         return steps
     users = [s.target for s in steps if s.action == RetentionAction.ANONYMISE_REQUESTERS]
     files = [s.target for s in steps if s.action == RetentionAction.DELETE_ATTACHMENTS]
@@ -581,6 +610,10 @@ def retention_run(*, dry_run: bool = False, now=None) -> list[RetentionStep]:
         mentions = _mentions([_person(user) for user in everyone], exclude_users=set(users))
         for batch in _batches(users, BATCH):
             people_anonymise(users=list(user_model.objects.filter(pk__in=batch)), mentions=mentions)
+    cutoff = audit_purge_cutoff(now)
+    with transaction.atomic(savepoint=False):
+        purged = AuditEntry.objects.purge_before(cutoff) if cutoff is not None else 0
+        _record_retention_run(steps, dry_run=False, purged=purged)
     return steps
 
 
@@ -618,6 +651,8 @@ def ticket_redact(*, ticket: Ticket, actor, target: str) -> list[str]:
             reason = _("personal data masked")
         TicketEvent.objects.record(ticket=ticket, kind=EventKind.NOTE, actor=actor, public=False,
                                    data={"reason": reason, "privacy": "redacted", "kinds": kinds})
+        AuditEntry.objects.record(Action.REDACTED, actor=actor, subject=ticket.requester_id, obj=ticket,
+                                  details={"target": target, "kinds": kinds})
     return kinds
 
 

@@ -10,8 +10,9 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import agent_required
 from accounts.models import Profile
-from accounts.roles import is_manager
+from accounts.roles import is_privacy_officer
 from accounts.views import rate
+from audit.models import Action, AuditEntry
 from core.exceptions import ActionRefused
 from tickets.selectors import get_ticket_for
 
@@ -102,10 +103,10 @@ def my_data_export(request):
 
 
 def get_export_for(user, pk: int) -> PersonalDataExport:
-    """An export the user may download: their own, or anyone's for a manager; ready and not expired.
-    Anything else is a 404 (nobody learns that someone else's export exists)."""
+    """An export the user may download: their own, or anyone's for a manager or the DPO; ready and not
+    expired. Anything else is a 404 (nobody learns that someone else's export exists)."""
     export = PersonalDataExport.objects.filter(pk=pk).first()
-    if export is None or not (export.user_id == user.pk or is_manager(user)) or not export.is_available():
+    if export is None or not (export.user_id == user.pk or is_privacy_officer(user)) or not export.is_available():
         raise Http404
     return export
 
@@ -118,5 +119,6 @@ def export_download(request, pk: int):
         handle = default_storage.open(export.file, "rb")
     except FileNotFoundError as error:  # purged by the nightly task
         raise Http404 from error
+    AuditEntry.objects.record(Action.EXPORT_DOWNLOADED, subject=export.user_id, obj=export)
     return FileResponse(handle, as_attachment=True, content_type="application/zip",
                         filename=f"donnees-personnelles-{export.created_at:%Y%m%d}.zip")

@@ -80,7 +80,7 @@ def advance(ticket, *, to: str, agent, requester=None):
 
 def restore_reference_data() -> None:
     """Put back the rows the data migrations create: the default SLA policy and its calendars, the
-    escalation rules. A transactional test ends with a flush that empties them, and with --reuse-db
+    escalation rules, the DPO group. A transactional test ends with a flush that empties them, and with --reuse-db
     the next session starts from that empty state. Both functions are idempotent (get_or_create)."""
     import importlib
 
@@ -89,3 +89,4 @@ def restore_reference_data() -> None:
     importlib.import_module("sla.migrations.0002_default_policy").create_defaults(apps, None)
     importlib.import_module("escalation.migrations.0002_default_rules").create_rules(apps, None)
     importlib.import_module("dispatch.migrations.0002_default_settings").create_settings(apps, None)
+    importlib.import_module("accounts.migrations.0003_dpo_role").create_dpo_group(apps, None)

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import Action, AuditEntry
 from privacy.services import personal_data_export
 
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {username!r}.")
         Path(output).write_bytes(personal_data_export(user=user))
+        AuditEntry.objects.record(Action.EXPORT, actor=None, subject=user, details={"via": "command"})
         self.stdout.write(f"Wrote {output}")
