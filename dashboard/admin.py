@@ -6,7 +6,8 @@ from django.contrib import admin
 
 from tickets.admin import ReadOnlyAdminMixin
 
-from .models import DailyAgentStat, DailyResolutionStat, DailyTicketStat, RollupState
+from .models import (DailyAgentStat, DailyResolutionStat, DailyTicketStat, OrgMonthAgentStat, OrgMonthStat,
+                     OrgWeekResolutionStat, OrgWeekStat, RollupState)
 
 
 @admin.register(RollupState)
@@ -36,3 +37,35 @@ class DailyResolutionStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("priority", "level")
     date_hierarchy = "day"
     list_select_related = ("category",)
+
+
+@admin.register(OrgMonthStat)
+class OrgMonthStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("day", "organisation", "priority", "level", "category", "total", "resolved", "reopened")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("organisation", "category")
+
+
+@admin.register(OrgMonthAgentStat)
+class OrgMonthAgentStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("day", "organisation", "assignee", "priority", "level", "total", "resolved")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("organisation", "assignee")
+
+
+@admin.register(OrgWeekStat)
+class OrgWeekStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("day", "organisation", "priority", "level", "total", "resolved", "csat_count")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("organisation",)
+
+
+@admin.register(OrgWeekResolutionStat)
+class OrgWeekResolutionStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("day", "organisation", "priority", "level", "resolved")
+    list_filter = ("priority", "level")
+    date_hierarchy = "day"
+    list_select_related = ("organisation",)

@@ -1,4 +1,5 @@
-"""Daily rollups of the tickets, so that the dashboard reads a few thousand rows instead of a million.
+"""Daily rollups of the tickets, so that the dashboard reads a few thousand rows instead of a million;
+monthly and weekly ones per organisation, for an organisation filter.
 
 Every column is additive (counts, and sums of microseconds or seconds): the figures of
 dashboard.metrics are recomputed exactly from their sums over any set of days (dashboard.rollups).
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation
 from tickets.models import Category
 
 
@@ -96,6 +98,80 @@ class DailyResolutionStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.priority} {self.level} {self.category_id}: {self.resolved}"
+
+
+class OrgMonthStat(CohortSums):
+    """Tickets created in a calendar month, per organisation, priority, level and category: every table
+    of the dashboard but the agents' and the trend, under an organisation filter (with any filter on
+    priority, level and category). `day` is the first of the month; only months wholly before
+    RollupState.complete_until have rows (the edges of a period are read live, by the organisation's
+    index)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("monthly organisation statistics")
+        verbose_name_plural = _("monthly organisation statistics")
+        constraints = [models.UniqueConstraint(fields=["organisation", "day", "priority", "level", "category"],
+                                               name="org_month_stat_grain")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} {self.organisation_id} {self.priority} {self.level} {self.category_id}: {self.total}"
+
+
+class OrgMonthAgentStat(CohortSums):
+    """Tickets created in a calendar month, per organisation, assignee, priority and level: the agents'
+    table under an organisation filter (live with a category filter, as DailyAgentStat)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("monthly organisation agent statistics")
+        verbose_name_plural = _("monthly organisation agent statistics")
+        constraints = [models.UniqueConstraint(fields=["organisation", "day", "assignee", "priority", "level"],
+                                               name="org_month_agent_stat_grain")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} {self.organisation_id} {self.assignee_id} {self.priority} {self.level}: {self.total}"
+
+
+class OrgWeekStat(CohortSums):
+    """Tickets created in a week (Monday to Sunday), per organisation, priority and level: the trend's
+    weekly buckets under an organisation filter (live with a category filter). `day` is the Monday;
+    only weeks wholly before RollupState.complete_until have rows."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("weekly organisation statistics")
+        verbose_name_plural = _("weekly organisation statistics")
+        constraints = [models.UniqueConstraint(fields=["organisation", "day", "priority", "level"],
+                                               name="org_week_stat_grain")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organisation_id} {self.priority} {self.level}: {self.total}"
+
+
+class OrgWeekResolutionStat(models.Model):
+    """Tickets resolved in a week (their current resolved_at), per organisation, priority and level: the
+    'resolved' line of the weekly trend under an organisation filter."""
+
+    day = models.DateField(_("day"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    priority = models.CharField(_("priority"), max_length=2)
+    level = models.CharField(_("support level"), max_length=2)
+    resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("weekly organisation resolution statistics")
+        verbose_name_plural = _("weekly organisation resolution statistics")
+        constraints = [models.UniqueConstraint(fields=["organisation", "day", "priority", "level"],
+                                               name="org_week_resolution_stat_grain")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organisation_id} {self.priority} {self.level}: {self.resolved}"
 
 
 class RollupState(models.Model):

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DateField, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from tickets.models import Priority, Status, Ticket
@@ -49,12 +49,23 @@ def _as_int(value) -> int:
     return int(value)
 
 
-def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "created_at") -> list[dict]:
-    """SUMS of `tickets` grouped by `fields`; the field "day" is the local calendar day of `day_of`."""
+def local_bucket(field: str, grain: str = "day"):
+    """The local calendar day of `field`, or the first day of its week (Monday) or month."""
+    tz = timezone.get_default_timezone()
+    if grain == "day":
+        return TruncDate(field, tzinfo=tz)
+    trunc = {"week": TruncWeek, "month": TruncMonth}[grain]
+    return trunc(field, output_field=DateField(), tzinfo=tz)
+
+
+def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "created_at",
+                grain: str = "day") -> list[dict]:
+    """SUMS of `tickets` grouped by `fields`; the field "day" is the local calendar day of `day_of`, or
+    the first day of its week or month (`grain`)."""
     queryset = tickets.order_by()
     fields = list(fields)
     if "day" in fields:
-        queryset = queryset.annotate(day=TruncDate(day_of, tzinfo=timezone.get_default_timezone()))
+        queryset = queryset.annotate(day=local_bucket(day_of, grain))
     rows = []
     for row in queryset.values(*fields).annotate(**SUMS):
         rows.append({**row, **{name: _as_int(row[name]) for name in SUM_FIELDS}})
@@ -124,6 +135,15 @@ def phase_sums(totals: dict) -> dict:
 
 def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def all_tickets():

@@ -108,7 +108,7 @@ def test_a_category_filter_reads_the_agents_live_and_the_rest_from_rollups(manag
     assert shown(page(manager_client, params).context) == live
 
 
-def test_agent_and_organisation_filters_stay_live(manager_client, history, agent_n1):
+def test_agent_filters_stay_live(manager_client, history, agent_n1):
     rollups_refresh()
 
     assert page(manager_client, {"period": "7d", "agent": agent_n1.pk}).context["as_of"] is None

@@ -1,0 +1,227 @@
+"""With an organisation filter, the dashboard reads the organisation's monthly and weekly rollups plus
+the edges of the period live, and shows exactly the figures of the live aggregation."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.models import OrgMonthAgentStat, OrgMonthStat, OrgWeekResolutionStat, OrgWeekStat, RollupState
+from dashboard.services import rollups_rebuild, rollups_refresh
+from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, advance, make_ticket
+from tickets import services
+from tickets.models import Scale, Survey, Ticket
+
+from .test_rollups import shown
+
+pytestmark = pytest.mark.django_db
+
+DAYS = 78  # two whole months at least, whatever today is, and about ten whole weeks (a multiple of 6)
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def acme(db):
+    return OrganisationFactory(name="Acme")
+
+
+@pytest.fixture
+def globex(db):
+    return OrganisationFactory(name="Globex")
+
+
+@pytest.fixture
+def network(category):
+    return category
+
+
+@pytest.fixture
+def printers(db):
+    return CategoryFactory(name="Imprimantes")
+
+
+@pytest.fixture
+def org_history(acme, globex, agent_n1, agent_n2, network, printers):
+    """Tickets over the last DAYS days and today for two organisations and none: P1 and P3, two
+    categories, two agents, N1 and N2, resolved the same day, the next day or a week later (across
+    weeks and months), closed, waiting, reopened, surveys answered."""
+    alice = UserFactory(username="alice_acme", organisation=acme)
+    bob = UserFactory(username="bob_globex", organisation=globex)
+    carol = UserFactory(username="carol_alone")
+    now = timezone.now()
+    made = []
+    for i, days_ago in enumerate(range(DAYS, -1, -6)):
+        with time_machine.travel(now - timedelta(days=days_ago, hours=2), tick=False) as clock:
+            p1 = make_ticket(requester=alice, category=network, urgency=Scale.HIGH, impact=Scale.HIGH)
+            p3 = make_ticket(requester=alice if i % 2 else bob, category=printers if i % 4 else network)
+            other = make_ticket(requester=carol if i % 3 else bob, category=printers) if i % 4 != 3 else None
+            clock.shift(timedelta(minutes=30))
+            agent = agent_n1 if i % 2 else agent_n2
+            if days_ago:
+                p1 = advance(p1, to="closed" if i % 3 else "resolved", agent=agent)
+                clock.shift(timedelta(days=(0, 1, 8)[i % 3], hours=1))
+                p3 = advance(p3, to=("resolved", "waiting", "closed", "in_progress")[i % 4], agent=agent)
+                if other and i % 3 == 0:
+                    advance(other, to="closed", agent=agent_n1)
+            made.append((days_ago, p1, p3))
+    for i, (days_ago, p1, _p3) in enumerate(made):
+        survey = Survey.objects.filter(ticket=p1, answered_at__isnull=True).first()
+        if survey and i % 5 != 1:
+            services.survey_answer(survey=survey, score=i % 5 + 1, comment="")
+        if 30 <= days_ago <= 50 and p1.status == "resolved":
+            services.ticket_reopen(ticket=p1, actor=p1.requester, reason="Toujours en panne")
+    return made
+
+
+def page(client, params):
+    response = client.get(reverse("dashboard:index"), params)
+    assert response.status_code == 200
+    return response
+
+
+def _cases(acme, globex, network):
+    today = timezone.localdate()
+    month_start = (today - timedelta(days=DAYS - 10)).replace(day=1)
+    for organisation in (acme.pk, globex.pk):
+        yield {"period": "30d", "organisation": organisation}
+        yield {"period": "quarter", "organisation": organisation}  # weekly trend
+        yield {"period": "7d", "organisation": organisation}
+        yield {"period": "today", "organisation": organisation}
+        yield {"period": "custom", "start": (today - timedelta(days=DAYS)).isoformat(), "end": today.isoformat(),
+               "organisation": organisation}
+    # A period starting on the first of a month and ending before today; another on a Monday, in the past.
+    yield {"period": "custom", "start": month_start.isoformat(), "end": (today - timedelta(days=3)).isoformat(),
+           "organisation": acme.pk}
+    monday = today - timedelta(days=today.weekday() + 63)
+    yield {"period": "custom", "start": monday.isoformat(), "end": (monday + timedelta(days=62)).isoformat(),
+           "organisation": acme.pk}
+    yield {"period": "custom", "start": monday.isoformat(), "end": (monday + timedelta(days=69)).isoformat(),
+           "organisation": acme.pk}
+    # The organisation filter combined with the others.
+    yield {"period": "quarter", "organisation": acme.pk, "priority": "P1"}
+    yield {"period": "quarter", "organisation": acme.pk, "priority": "P3", "level": "N1"}
+    yield {"period": "quarter", "organisation": acme.pk, "level": "N1"}
+    yield {"period": "quarter", "organisation": acme.pk, "category": network.pk}
+    yield {"period": "30d", "organisation": acme.pk, "priority": "P1", "category": network.pk}
+
+
+def test_organisation_rollups_give_the_live_figures(manager_client, org_history, acme, globex, network):
+    cases = list(_cases(acme, globex, network))
+    live = [shown(page(manager_client, params).context) for params in cases]
+
+    rollups_refresh()
+
+    assert OrgMonthStat.objects.filter(organisation=acme).values("day").distinct().count() >= 2
+    assert OrgWeekStat.objects.filter(organisation=acme).values("day").distinct().count() >= 9
+    for params, expected in zip(cases, live, strict=True):
+        response = page(manager_client, params)
+        assert response.context["as_of"] is not None
+        assert shown(response.context) == expected, params
+    # The cases are not empty: the figures compared are real ones.
+    assert [params for figures, params in zip(live, cases, strict=True) if not figures["overall"]["total"] and params["period"] != "today"] == []
+    assert any(figures["overall"]["reopened"] for figures in live)
+    assert any(figures["overall"]["csat_count"] for figures in live)
+
+
+def test_the_organisations_rollups_hold_only_their_tickets(org_history, acme, globex):
+    rollups_refresh()
+    today = timezone.localdate()
+
+    rolled = sum(OrgMonthStat.objects.filter(organisation=acme).values_list("total", flat=True))
+    first_month = OrgMonthStat.objects.order_by("day").values_list("day", flat=True).first()
+    tickets = Ticket.objects.filter(organisation=acme, created_at__gte=_midnight(first_month),
+                                    created_at__lt=_midnight(today.replace(day=1))).count()
+    assert rolled == tickets > 0
+    assert not OrgMonthStat.objects.filter(organisation__isnull=True).exists()
+    assert not OrgMonthStat.objects.filter(day__gte=today.replace(day=1)).exists()
+    assert not OrgWeekStat.objects.filter(day__gt=today - timedelta(days=7)).exists()
+
+
+def _midnight(day):
+    from dashboard.periods import midnight
+
+    return midnight(day)
+
+
+def rows():
+    return [sorted(model.objects.values_list(*[f.attname for f in model._meta.concrete_fields if f.name != "id"]))
+            for model in (OrgMonthStat, OrgMonthAgentStat, OrgWeekStat, OrgWeekResolutionStat)]
+
+
+def test_refreshing_twice_or_rebuilding_changes_nothing(org_history):
+    rollups_refresh()
+    first = rows()
+
+    rollups_refresh()
+    assert rows() == first
+    rollups_rebuild()
+    assert rows() == first
+    assert all(first)
+
+
+def test_a_change_to_a_ticket_of_a_whole_month_is_picked_up_by_the_next_refresh(manager_client, org_history, acme):
+    rollups_refresh()
+    params = {"period": "custom", "start": (timezone.localdate() - timedelta(days=DAYS)).isoformat(),
+              "end": timezone.localdate().isoformat(), "organisation": acme.pk}
+    stale = shown(page(manager_client, params).context)
+    old = timezone.now() - timedelta(days=45)
+    survey = Survey.objects.filter(ticket__organisation=acme, ticket__created_at__lt=old, answered_at__isnull=True).first()
+    services.survey_answer(survey=survey, score=2, comment="")
+    taken = Ticket.objects.get(organisation=acme, created_at__lt=old, status="in_progress")
+    services.ticket_resolve(ticket=taken, actor=taken.assignee, solution="Fait.")
+
+    rollups_refresh()
+    fresh = shown(page(manager_client, params).context)
+    RollupState.objects.all().delete()
+    live = shown(page(manager_client, params).context)
+
+    assert fresh == live
+    assert fresh["overall"]["csat_count"] == stale["overall"]["csat_count"] + 1
+    assert fresh["overall"]["resolved"] == stale["overall"]["resolved"] + 1
+
+
+def test_months_and_weeks_that_became_whole_are_rolled_up(manager_client, manager, org_history, acme):
+    rollups_refresh()
+    later = timezone.now() + timedelta(days=35)
+    params = {"period": "quarter", "organisation": acme.pk}
+    with time_machine.travel(later, tick=False):
+        manager_client.force_login(manager)
+        live = shown(page(manager_client, {**params}).context)
+        months = OrgMonthStat.objects.values("day").distinct().count()
+        rollups_refresh()
+        assert OrgMonthStat.objects.values("day").distinct().count() == months + 1
+        assert shown(page(manager_client, params).context) == live
+
+
+def test_the_migration_leaves_a_rebuild_to_the_next_refresh(org_history):
+    import importlib
+
+    from django.apps import apps
+
+    rollups_refresh()
+    importlib.import_module("dashboard.migrations.0002_organisation_rollups").forget_rollup_state(apps, None)
+
+    assert rollups_refresh().rebuilt is True
+    assert OrgMonthStat.objects.exists()
+
+
+def test_query_count_with_an_organisation_does_not_grow_with_the_period(manager_client, org_history, acme,
+                                                                         django_assert_max_num_queries):
+    rollups_refresh()
+    today = timezone.localdate()
+    # session, user, groups (3); rollup state (1); the edges live, the months by priority/level/category,
+    # their categories' names (3); the agents' months, edges and names (3); the weeks, their resolutions,
+    # the edges' resolutions (3); backlog (3); escalations (3); incidents (5); deflections (1); the
+    # filter form's agents, categories and organisations (3).
+    for days in (40, DAYS):
+        start = today - timedelta(days=days)
+        with django_assert_max_num_queries(28):
+            page(manager_client, {"period": "custom", "start": start.isoformat(), "end": today.isoformat(),
+                                  "organisation": acme.pk})
