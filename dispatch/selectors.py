@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.paginator import Paginator
+from django.db.models import F
 from django.utils import timezone
 
 from core.cache import reference
@@ -215,13 +215,10 @@ def active_policy_levels() -> list[str]:
     return list(LevelSetting.objects.exclude(policy=Policy.OFF).values_list("level", flat=True))
 
 
-def at_risk_page(*, page: int | str | None, per_page: int = 25):
-    """The "À risque" view: open tickets whose forecast passes a deadline, least margin first
-    (served by the partial index forecast_at_risk); one COUNT and one SELECT per page."""
-    forecasts = (Forecast.objects.filter(at_risk=True, ticket__status__in=OPEN_STATUSES)
-                 .select_related("ticket", "ticket__assignee", "ticket__requester", "ticket__category")
-                 .order_by("margin_seconds", "ticket_id"))
-    return Paginator(forecasts, per_page).get_page(page)
+def at_risk_queue(queryset, agent):
+    """The queue's "À risque" view (tickets.queue_views): open tickets whose forecast passes a deadline,
+    with their margin to sort on, least first (a join, no query of its own)."""
+    return queryset.filter(forecast__at_risk=True).annotate(risk_margin=F("forecast__margin_seconds"))
 
 
 def forecast_for(ticket: Ticket) -> Forecast | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -71,12 +72,8 @@ def refuse(request, reference):
 @require_GET
 @agent_required
 def at_risk(request):
-    from .selectors import at_risk_page
-
-    page = at_risk_page(page=request.GET.get("page"))
-    for forecast in page.object_list:
-        forecast.margin_text = duration_text(forecast.margin_seconds or 0)
-    return render(request, "dispatch/at_risk.html", {"page": page})
+    """The former page of its own: "À risque" is now a view of the agent queue."""
+    return redirect(reverse("agent:queue") + "?view=at_risk")
 
 
 def workspace_panel(request, ticket, bound):

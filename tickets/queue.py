@@ -26,6 +26,7 @@ from accounts.roles import Level, agent_level
 from accounts.selectors import agent_list, organisations
 from core.forms import CachedModelChoiceField
 
+from . import queue_views
 from .html import select_html
 from .models import OPEN_STATUSES, Category, Channel, Priority, SlaState, Status, Ticket, TicketType
 from .selectors import all_categories
@@ -43,11 +44,18 @@ BUILT_IN_VIEWS = [
 BREACHING_WINDOW = timedelta(hours=1)
 
 
+def view_choices() -> list[tuple[str, str]]:
+    """The built-in views, then those other apps registered (tickets.queue_views)."""
+    return BUILT_IN_VIEWS + [(view.code, view.label) for view in queue_views.registered()]
+
+
 @dataclass(frozen=True)
 class Sort:
     label: str
     # (field, descending) pairs; the last one is unique (id) so the keyset is total.
     keys: tuple[tuple[str, bool], ...]
+    # Keys that are annotations (a registered view's) and may be NULL; Ticket's own fields say it themselves.
+    nullable: frozenset[str] = frozenset()
 
 
 SORTS = {
@@ -157,6 +165,7 @@ class QueueFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, agent=None, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.agent = agent
+        self.filters["view"].extra["choices"] = view_choices()
 
     @property
     def qs(self):
@@ -215,6 +224,9 @@ class QueueFilter(django_filters.FilterSet):
                 Q(first_response_at__isnull=True, response_due_at__lte=soon)
                 | (Q(resolution_due_at__lte=soon) & ~Q(status=Status.WAITING))
             )
+        registered = queue_views.get(value)
+        if registered is not None:
+            return registered.filter(queryset, agent)
         return queryset
 
 
@@ -246,8 +258,8 @@ def decode_cursor(cursor: str, sort: Sort) -> list | None:
     return decoded
 
 
-def _nullable(field: str) -> bool:
-    return Ticket._meta.get_field(field).null
+def _nullable(field: str, sort: Sort) -> bool:
+    return field in sort.nullable or Ticket._meta.get_field(field).null
 
 
 def _after(sort: Sort, values: list) -> Q:
@@ -266,12 +278,12 @@ def _after(sort: Sort, values: list) -> Q:
             equal &= Q(**{f"{field}__isnull": True})
             continue
         beyond = Q(**{f"{field}__{'lt' if descending else 'gt'}": value})
-        if _nullable(field):
+        if _nullable(field, sort):
             beyond |= Q(**{f"{field}__isnull": True})
         condition |= equal & beyond
         equal &= Q(**{field: value})
     (first, descending), value = sort.keys[0], values[0]
-    if value is not None and not _nullable(first):
+    if value is not None and not _nullable(first, sort):
         condition = Q(**{f"{first}__{'lte' if descending else 'gte'}": value}) & condition
     return condition
 
@@ -281,10 +293,19 @@ def order_by(sort: Sort) -> list:
     changes nothing in the order but stops PostgreSQL from reading the order off a plain B-tree
     index (whose descending order puts NULLs first), forcing a sort of every matching row."""
     return [
-        (F(field).desc(nulls_last=_nullable(field) or None) if descending
-         else F(field).asc(nulls_last=_nullable(field) or None))
+        (F(field).desc(nulls_last=_nullable(field, sort) or None) if descending
+         else F(field).asc(nulls_last=_nullable(field, sort) or None))
         for field, descending in sort.keys
     ]
+
+
+def sort_for(view: str | None, sort_key: str | None) -> Sort:
+    """The order of a page: the one a registered view imposes (the dispatch's "À risque": riskiest
+    first), else the sort chosen."""
+    registered = queue_views.get(view)
+    if registered is not None and registered.sort_keys:
+        return Sort(registered.label, registered.sort_keys, nullable=registered.nullable)
+    return SORTS.get(sort_key or "") or SORTS["newest"]
 
 
 @dataclass
@@ -294,9 +315,10 @@ class QueuePage:
     has_previous: bool
 
 
-def queue_page(queryset: QuerySet, *, sort_key: str, cursor: str | None, size: int) -> QueuePage:
+def queue_page(queryset: QuerySet, *, sort_key: str, cursor: str | None, size: int,
+               view: str | None = None) -> QueuePage:
     """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow."""
-    sort = SORTS.get(sort_key) or SORTS["newest"]
+    sort = sort_for(view, sort_key)
     queryset = queryset.order_by(*order_by(sort))
     values = decode_cursor(cursor, sort) if cursor else None
     if values is not None:

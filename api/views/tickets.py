@@ -72,7 +72,8 @@ def _agent_rows(request, size):
     if params and not filterset.is_valid():
         raise invalid(filterset.form)
     rows = ticket_queue_for_agent(agent=request.user, filters=params)
-    return queue_page(rows, sort_key=params.get("sort") or "newest", cursor=params.get("after"), size=size)
+    return queue_page(rows, sort_key=params.get("sort") or "newest", cursor=params.get("after"), size=size,
+                      view=params.get("view"))
 
 
 def _requester_rows(request, size):

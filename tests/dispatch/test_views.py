@@ -67,38 +67,65 @@ def test_the_requester_sees_only_the_expected_first_response(client, requester, 
     assert client.get(ticket.get_absolute_url()).status_code == 404
 
 
-def test_the_at_risk_page_lists_the_riskiest_first(client, requester, team, erp, clock, agent_n1):
+def _at_risk_world(requester, team, erp, count):
+    """`count` P2 tickets in Julien's queue with two hours of work each: all but the first are late."""
     from dispatch.models import HandlingStat
     from tickets import services as ticket_services
 
     set_policy(Policy.OFF)
     HandlingStat.objects.create(category=None, level="N1", samples=10, handling_p50=2 * 3600, handling_p90=4 * 3600)
-    tickets = [make_ticket(requester=requester, category=erp, urgency="high", title=f"Panne {i}") for i in range(3)]
+    tickets = [make_ticket(requester=requester, category=erp, urgency="high", title=f"Panne {i:02d}")
+               for i in range(count)]
     for ticket in tickets:
         ticket_services.ticket_assign(ticket=ticket, actor=team["julien"], assignee=team["julien"])
     forecasts_refresh()
+    return tickets
+
+
+def test_the_queue_has_an_at_risk_view_riskiest_first(client, requester, team, erp, clock, agent_n1):
+    _at_risk_world(requester, team, erp, 3)
     login(client, agent_n1)
-    page = client.get("/dispatch/at-risk/").content.decode()
-    assert page.index("Panne 2") < page.index("Panne 1")
-    assert "Panne 0" not in page
+    page = client.get("/agent/").content.decode()
+    assert "?view=at_risk" in page  # the view's tab, next to the built-in ones
+    page = client.get("/agent/?view=at_risk&sort=newest").content.decode()
+    # The view imposes its order whatever the sort chosen: the least margin first.
+    assert page.index("Panne 02") < page.index("Panne 01")
+    assert "Panne 00" not in page
     assert Forecast.objects.filter(at_risk=True).count() == 2
 
 
-def test_the_at_risk_page_has_a_fixed_budget(client, requester, team, erp, clock, agent_n1, django_assert_max_num_queries):
-    from dispatch.models import HandlingStat
-    from tickets import services as ticket_services
-
-    set_policy(Policy.OFF)
-    HandlingStat.objects.create(category=None, level="N1", samples=10, handling_p50=2 * 3600, handling_p90=4 * 3600)
-    for i in range(12):
-        ticket = make_ticket(requester=requester, category=erp, urgency="high", title=f"Panne {i}")
-        ticket_services.ticket_assign(ticket=ticket, actor=team["julien"], assignee=team["julien"])
-    forecasts_refresh()
+def test_the_at_risk_view_pages_by_keyset_in_risk_order(client, requester, team, erp, clock, agent_n1, settings):
+    settings.HELPDESK_PAGE_SIZE = 2
+    _at_risk_world(requester, team, erp, 6)
     login(client, agent_n1)
-    # session, user, groups; the COUNT and the page of forecasts with tickets, agents and requesters.
-    with django_assert_max_num_queries(6):
-        response = client.get("/dispatch/at-risk/")
-    assert response.status_code == 200
+    seen = []
+    url = "/agent/?view=at_risk"
+    while url:
+        response = client.get(url)
+        seen += [t.title for t in response.context["tickets"]]
+        cursor = response.context["page"].next_cursor
+        url = f"/agent/?view=at_risk&after={cursor}" if cursor else None
+    assert seen == [f"Panne {i:02d}" for i in range(5, 0, -1)]
+
+
+def test_the_at_risk_view_keeps_the_queues_budget(client, requester, team, erp, clock, agent_n1,
+                                                  django_assert_max_num_queries, settings):
+    from tests.tickets.test_query_budgets import AGENT_QUEUE
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    _at_risk_world(requester, team, erp, 12)
+    login(client, agent_n1)
+    client.get("/agent/?view=at_risk")
+    # The queue's own budget: the forecast is joined to the page's query, not read per row.
+    with django_assert_max_num_queries(AGENT_QUEUE):
+        response = client.get("/agent/?view=at_risk")
+    assert response.status_code == 200 and len(response.context["tickets"]) == 11
+
+
+def test_the_former_at_risk_page_leads_to_the_queue_view(client, team):
+    login(client, team["julien"])
+    response = client.get("/dispatch/at-risk/")
+    assert response.status_code == 302 and response["Location"] == "/agent/?view=at_risk"
 
 
 def test_the_toggle_without_htmx_never_redirects_off_site(client, team):

@@ -37,7 +37,7 @@ from ..middleware import keep_typed_text
 from ..models import CannedReply, Phase, SavedView, Status, Ticket, can_take_over
 from ..panels import panels_for
 from ..presence import presence_touch
-from ..queue import BUILT_IN_VIEWS, QueueFilter, queue_page
+from ..queue import QueueFilter, queue_page, view_choices
 from ..selectors import (
     canned_replies,
     get_ticket_for,
@@ -67,7 +67,7 @@ def queue(request):
         filterset = QueueFilter(params, agent=request.user, queryset=Ticket.objects.all())
     rows = ticket_queue_for_agent(agent=request.user, filters=params)
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
-                      size=settings.HELPDESK_PAGE_SIZE)
+                      size=settings.HELPDESK_PAGE_SIZE, view=params["view"])
     query = params.copy()
     query.pop("after", None)
     context = {
@@ -79,7 +79,7 @@ def queue(request):
         "saved_views": SavedView.objects.filter(agent=request.user),
         "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
         "bulk_form": BulkActionForm(),
-        "built_in_views": BUILT_IN_VIEWS,
+        "built_in_views": view_choices(),
         # Each row links to /agent/tickets/<reference>/: one reverse() for the page, not two per row.
         "ticket_url_prefix": _ticket_url_prefix(),
     }
