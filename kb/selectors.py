@@ -30,6 +30,12 @@ MIN_QUERY_LENGTH = 2
 MAX_QUERY_WORDS = 8
 WORD_SIMILARITY_THRESHOLD = 0.45
 RANK_CANDIDATES = 500
+# The search page shows the best SEARCH_CAP results at most, a page at a time (kb.views): a capped "top N"
+# read with an OFFSET of at most SEARCH_CAP, not a keyset. A relevance rank is no stable key (bm25 moves
+# with the index's statistics as articles change; PostgreSQL ranks a bounded set of candidates anyway), and
+# past the first pages people refine their words rather than read on. Kept within RANK_CANDIDATES so every
+# page shown is ranked exactly as the first.
+SEARCH_CAP = 200
 # SQLite: the snippet's length in words (tokens), about PostgreSQL's headline (max_words=30).
 SNIPPET_TOKENS = 24
 # SQLite: a misspelt word is searched as at most this many words of the index one typo away.
@@ -157,7 +163,8 @@ class _WordSimilar(Func):
     output_field = BooleanField()
 
 
-def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, match_any: bool) -> list[SearchHit]:
+def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, match_any: bool,
+                       offset: int = 0) -> list[SearchHit]:
     # websearch syntax: words are ANDed, "quoted phrases", -excluded; "or" between words for suggestions.
     text = (" or ".join(_words(query)) or query) if match_any else query
     search = SearchQuery(text, search_type="websearch", config="french") | SearchQuery(
@@ -176,7 +183,7 @@ def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, matc
             headline=SearchHeadline("body", search, config="french", start_sel=START_SEL, stop_sel=STOP_SEL,
                                     max_words=30, min_words=12, max_fragments=2, fragment_delimiter=" … "),
         )
-        .order_by("-rank", "-updated_at", "-id")[:limit]
+        .order_by("-rank", "-updated_at", "-id")[offset:offset + limit]
     )
     hits = [SearchHit(article=a, snippet=snippet_from_headline(a.headline), rank=a.rank) for a in ranked]
     if hits:
@@ -191,7 +198,7 @@ def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, matc
         .annotate(similarity=TrigramWordSimilarity(query, "title"),
                   headline=SearchHeadline("body", search, config="french", max_words=30, min_words=12,
                                           start_sel=START_SEL, stop_sel=STOP_SEL))
-        .order_by("-similarity", "-updated_at", "-id")[:limit]
+        .order_by("-similarity", "-updated_at", "-id")[offset:offset + limit]
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
@@ -200,23 +207,25 @@ def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, matc
     return [SearchHit(article=a, snippet=snippet_from_headline(a.headline), rank=a.similarity) for a in similar]
 
 
-def _search_sqlite(queryset: QuerySet[Article], query: str, limit: int, match_any: bool) -> list[SearchHit]:
+def _search_sqlite(queryset: QuerySet[Article], query: str, limit: int, match_any: bool,
+                   offset: int = 0) -> list[SearchHit]:
     """The FTS5 index (kb/fts.py): every word (search page) or any word (suggestions), accents and case
     folded, each matched as the prefix of its stem; ranked by bm25, title first. If nothing matches,
     each word may also be any word of the index one typo away from it, and the search runs once more."""
     terms = fts.terms(_words(query) or [query])
     if not terms:
         return []
-    hits = _fts_hits(queryset, fts.match_expression(terms, match_any=match_any), limit)
+    hits = _fts_hits(queryset, fts.match_expression(terms, match_any=match_any), limit, offset)
     if hits:
         return hits
     alternatives = _one_typo_alternatives(terms)
     if not alternatives:
         return []
-    return _fts_hits(queryset, fts.match_expression(terms, match_any=match_any, alternatives=alternatives), limit)
+    return _fts_hits(queryset, fts.match_expression(terms, match_any=match_any, alternatives=alternatives), limit,
+                     offset)
 
 
-def _fts_hits(queryset: QuerySet[Article], expression: str, limit: int) -> list[SearchHit]:
+def _fts_hits(queryset: QuerySet[Article], expression: str, limit: int, offset: int = 0) -> list[SearchHit]:
     # One query: the index joined to the articles the reader may see. SQLite walks the matches in rank
     # order (FTS5 sorts them itself: ORDER BY rank is consumed by the virtual table), checks each one's
     # visibility by primary key and stops at `limit`; snippet() runs on those rows only. Unlike
@@ -233,7 +242,7 @@ def _fts_hits(queryset: QuerySet[Article], expression: str, limit: int) -> list[
             where=[f"{fts.FTS_TABLE}.rowid = {Article._meta.db_table}.id", f"{fts.FTS_TABLE} MATCH %s"],
             params=[expression],
         )
-        .order_by("fts_rank")[:limit]
+        .order_by("fts_rank")[offset:offset + limit]
     )
     # bm25 is lower for better matches: negated, a higher rank is better, as on PostgreSQL.
     return [SearchHit(article=a, snippet=snippet_from_headline(a.fts_snippet), rank=-a.fts_rank) for a in ranked]
@@ -264,28 +273,31 @@ def _words(query: str) -> list[str]:
     return [word for word in words if len(word) >= MIN_QUERY_LENGTH and word not in STOP_WORDS][:MAX_QUERY_WORDS]
 
 
-def _search(queryset: QuerySet[Article], query: str, limit: int, *, match_any: bool = False) -> list[SearchHit]:
+def _search(queryset: QuerySet[Article], query: str, limit: int, *, match_any: bool = False,
+            offset: int = 0) -> list[SearchHit]:
     query = _clean_query(query)
     if len(query) < MIN_QUERY_LENGTH:
         return []
     queryset = queryset.select_related("category")
     if connection.vendor == "postgresql":
-        return _search_postgresql(queryset, query, limit, match_any)
-    return _search_sqlite(queryset, query, limit, match_any)
+        return _search_postgresql(queryset, query, limit, match_any, offset)
+    return _search_sqlite(queryset, query, limit, match_any, offset)
 
 
-def article_search(*, user, query: str, limit: int = 20, category_id: int | None = None) -> list[SearchHit]:
+def article_search(*, user, query: str, limit: int = 20, category_id: int | None = None,
+                   offset: int = 0) -> list[SearchHit]:
     """Articles `user` can see that match `query`, best first, each with a highlighted snippet.
 
     PostgreSQL: websearch syntax over the French and English stems (title A, body B), ranked by
     ts_rank; if nothing matches, trigram similarity on the title forgives a misspelling. SQLite: the
     FTS5 index, accents and case folded, words matched by the prefix of their stem, ranked by bm25
     (title first); if nothing matches, one typo per word is forgiven through the index's vocabulary
-    (two more queries). Either way the cost does not grow with the number of articles read one by one."""
+    (two more queries). Either way the cost does not grow with the number of articles read one by one.
+    `offset` skips the best ones: a later page of the search page, at most SEARCH_CAP (see there)."""
     queryset = articles_visible_to(user)
     if category_id is not None:
         queryset = queryset.filter(category_id=category_id)
-    return _search(queryset, query, limit)
+    return _search(queryset, query, limit, offset=min(max(offset, 0), SEARCH_CAP))
 
 
 def article_suggestions(*, query: str, limit: int = 5) -> list[SearchHit]:

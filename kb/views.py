@@ -3,15 +3,17 @@ history, publishing and the ticket links for agents only (a 404 for others)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import agent_required
+from core.keyset import keyset_page
 from tickets.middleware import keep_typed_text
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
@@ -29,6 +31,7 @@ from .forms import (
 )
 from .models import ArticleVote
 from .selectors import (
+    SEARCH_CAP,
     article_history,
     article_revision_number,
     article_search,
@@ -43,10 +46,23 @@ SUGGESTIONS = 5
 SEARCH_RESULTS = 20
 
 
+def _search_page(request) -> int:
+    """The search page asked for, 1 to the last page within SEARCH_CAP; 1 for anything else."""
+    try:
+        number = int(request.GET.get("page", 1))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), SEARCH_CAP // SEARCH_RESULTS)
+
+
 @login_required
 @require_GET
 def index(request):
-    """Search box, categories with their counts, and either the results or the latest articles."""
+    """Search box, categories with their counts, and either the results or the latest articles.
+
+    Results: the best SEARCH_CAP at most, SEARCH_RESULTS a page (a capped top N: kb.selectors.SEARCH_CAP
+    says why not a keyset); one more is read to know whether another page follows. The latest articles:
+    newest first by keyset on (updated_at, id) (core.keyset), no count."""
     form = SearchForm(request.GET or None)
     query, category_id = "", None
     if form.is_valid():
@@ -54,12 +70,28 @@ def index(request):
     context = {"form": form, "query": query, "category_id": category_id,
                "categories": category_counts(user=request.user)}
     if query:
-        context["hits"] = article_search(user=request.user, query=query, limit=SEARCH_RESULTS,
-                                         category_id=category_id)
+        number = _search_page(request)
+        hits = article_search(user=request.user, query=query, limit=SEARCH_RESULTS + 1,
+                              offset=(number - 1) * SEARCH_RESULTS, category_id=category_id)
+        more = len(hits) > SEARCH_RESULTS
+        last = number * SEARCH_RESULTS >= SEARCH_CAP
+        params = {"q": query, **({"category": category_id} if category_id is not None else {})}
+        context.update({
+            "hits": hits[:SEARCH_RESULTS],
+            "search_page": {
+                "number": number, "first": (number - 1) * SEARCH_RESULTS + 1,
+                "last": (number - 1) * SEARCH_RESULTS + len(hits[:SEARCH_RESULTS]),
+                "previous": urlencode({**params, "page": number - 1}) if number > 1 else "",
+                "next": urlencode({**params, "page": number + 1}) if more and not last else "",
+                "capped": more and last, "cap": SEARCH_CAP,
+            },
+        })
     else:
-        paginator = Paginator(articles_for_browse(user=request.user, category_id=category_id),
-                              settings.HELPDESK_PAGE_SIZE)
-        context["page"] = paginator.get_page(request.GET.get("page"))
+        page = keyset_page(articles_for_browse(user=request.user, category_id=category_id), field="updated_at",
+                           after=request.GET.get("older"), before=request.GET.get("newer"),
+                           size=settings.HELPDESK_PAGE_SIZE)
+        context["page"] = page
+        context["articles"] = page.rows
         context["querystring"] = f"category={category_id}" if category_id is not None else ""
         context["current_category"] = next((c for c in context["categories"] if c.category_id == category_id
                                             and category_id is not None), None)

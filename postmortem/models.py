@@ -164,6 +164,8 @@ class LinkedTicket(models.Model):
         ordering = ["linked_at", "id"]
         verbose_name = _("linked ticket")
         verbose_name_plural = _("linked tickets")
+        # The war room's list of linked tickets, by keyset (postmortem.selectors.incident_links_page).
+        indexes = [models.Index(fields=["incident", "linked_at", "id"], name="linkedticket_incident_keyset")]
 
     def __str__(self) -> str:
         return f"{self.incident_id} ← {self.ticket_id}"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
+from core.keyset import KeysetPage, capped_count, keyset_page
 from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
 
@@ -203,10 +204,36 @@ def postmortem_readers(postmortem: Postmortem) -> list:
 
 
 def incidents_for_list() -> QuerySet[MajorIncident]:
-    """The /postmortems/ list: newest incidents first, each with its ticket and postmortem (one query)."""
+    """The /postmortems/ list: newest incidents first, each with its ticket and postmortem (one query a
+    page: the view reads it by keyset on (declared_at, id), core.keyset)."""
     return MajorIncident.objects.select_related(
         "ticket", "declared_by", "postmortem__owner"
     ).order_by("-declared_at", "-id")
+
+
+LINKS_PAGE = 50
+
+
+@dataclass
+class LinksPage:
+    """A page of an incident's linked tickets, first linked first, and how many there are (capped)."""
+
+    page: KeysetPage
+    count: int  # capped at core.keyset.COUNT_CAP + 1
+
+    @property
+    def links(self) -> list[LinkedTicket]:
+        return self.page.rows
+
+
+def incident_links_page(*, incident: MajorIncident, after: str | None = None, before: str | None = None,
+                        size: int = LINKS_PAGE) -> LinksPage:
+    """The war room's linked tickets by keyset on (linked_at, id): a storm may link thousands of tickets,
+    and the page reads `size` of them by the index (incident, linked_at, id) plus a count that stops at
+    1,001 (2 queries, whatever the number)."""
+    links = LinkedTicket.objects.filter(incident=incident).select_related("ticket__assignee")
+    page = keyset_page(links, field="linked_at", after=after, before=before, size=size, descending=False)
+    return LinksPage(page=page, count=capped_count(LinkedTicket.objects.filter(incident=incident)))
 
 
 # --- The war-room timeline

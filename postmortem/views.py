@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import agent_required
 from accounts.roles import is_agent
+from core.keyset import keyset_page
 from tickets.middleware import keep_typed_text
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
@@ -40,6 +40,7 @@ from .selectors import (
     get_incident_for,
     get_postmortem_for,
     incident_for_ticket,
+    incident_links_page,
     incident_notice_for_requester,
     incidents_for_list,
     postmortem_for_requester,
@@ -102,12 +103,15 @@ def declare(request, reference: str):
 @agent_required
 @require_GET
 def incident_list(request):
+    """Newest first by keyset on (declared_at, id) ("plus anciens" / "plus récents"), no count."""
     filterset = IncidentFilter(request.GET or None, queryset=incidents_for_list())
-    page = Paginator(filterset.qs, settings.HELPDESK_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(filterset.qs, field="declared_at", after=request.GET.get("older"),
+                       before=request.GET.get("newer"), size=settings.HELPDESK_PAGE_SIZE)
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("older", "newer", "page"):
+        query.pop(cursor, None)
     return render(request, "postmortem/list.html", {
-        "filter": filterset, "page": page, "incidents": page.object_list, "querystring": query.urlencode(),
+        "filter": filterset, "page": page, "incidents": page.rows, "querystring": query.urlencode(),
     })
 
 
@@ -117,14 +121,15 @@ def incident_list(request):
 def _render_war_room(request, incident, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
     participants = list(incident.participants.order_by("last_name", "first_name", "username"))
-    links = list(incident.links.select_related("ticket__assignee").order_by("linked_at", "id"))
+    links = incident_links_page(incident=incident, after=request.GET.get("links_after"),
+                                before=request.GET.get("links_before"))
     context = {
         "incident": incident,
         "ticket": incident.ticket,
         "states": [(state.value, state.label) for state in PROCEDURE_STATES],
         "state_index": PROCEDURE_STATES.index(incident.state) if incident.state in PROCEDURE_STATES else -1,
         "is_dismissed": incident.state == IncidentState.DISMISSED,
-        "can_dismiss": _can_dismiss(incident, request.user, has_links=bool(links)),
+        "can_dismiss": _can_dismiss(incident, request.user, has_links=bool(links.count)),
         "dismiss_form": bound.get("dismiss") or DismissForm(initial={"origin": "war_room"}),
         "postmortem": getattr(incident, "postmortem", None),
         "timeline": war_room_timeline(incident=incident),

@@ -37,15 +37,6 @@ def get_attachment_for(user, reference: str, attachment_id: int) -> Attachment:
     return attachment
 
 
-def tickets_for_requester(user) -> QuerySet[Ticket]:
-    """The tickets a requester sees, newest first (the API's list; the web list reads tickets.portal)."""
-    return (
-        Ticket.objects.visible_to(user)
-        .select_related("category", "assignee")
-        .order_by("-created_at", "-id")
-    )
-
-
 def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[TicketEvent]:
     """The ticket's history as shown to `user`, oldest first: requesters see public events only.
 

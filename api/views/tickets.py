@@ -16,17 +16,18 @@ from rest_framework.views import APIView
 
 from accounts.roles import is_agent
 from accounts.views import rate
+from core.keyset import keyset_page
 from sla.models import SlaClock
 from tickets import services
 from tickets.forms import ReplyForm, TicketCreateForm
 from tickets.models import Attachment, Scale, Status, Ticket, TicketType
-from tickets.queue import SORTS, QueueFilter, queue_page
+from tickets.portal import requester_sides
+from tickets.queue import SORTS, QueueFilter, QueuePage, queue_page
 from tickets.selectors import (
     get_attachment_for,
     get_ticket_for,
     ticket_queue_for_agent,
     ticket_timeline,
-    tickets_for_requester,
 )
 
 from ..serializers import (
@@ -77,16 +78,18 @@ def _agent_rows(request, size):
 
 
 def _requester_rows(request, size):
-    rows = tickets_for_requester(request.user).select_related("requester", "organisation")
+    """The requester's tickets as /tickets/ reads them (tickets.portal): "mine" and "my organisation's" each
+    by its own index, merged by keyset (core.keyset), never an OR over both nor a COUNT; newest first."""
     status_value = request.query_params.get("status")
-    if status_value:
-        if status_value not in Status.values:
-            raise exceptions.ValidationError({"status": [_("Unknown status.")]})
-        rows = rows.filter(status=status_value)
+    if status_value and status_value not in Status.values:
+        raise exceptions.ValidationError({"status": [_("Unknown status.")]})
+    sides = requester_sides(request.user, statuses=[status_value] if status_value else None)
     query = request.query_params.get("q", "").strip()
     if query:
-        rows = rows.filter(Q(reference__startswith=query) | Q(title__icontains=query))
-    return queue_page(rows, sort_key="newest", cursor=request.query_params.get("after"), size=size)
+        sides = [side.filter(Q(reference__startswith=query) | Q(title__icontains=query)) for side in sides]
+    sides = [side.select_related("category", "assignee", "requester", "organisation") for side in sides]
+    page = keyset_page(sides, field="created_at", after=request.query_params.get("after"), size=size)
+    return QueuePage(tickets=page.rows, next_cursor=page.next, has_previous=page.previous is not None)
 
 
 class TicketListView(APIView):
