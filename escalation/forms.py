@@ -6,12 +6,14 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.people import PersonChoiceField, PersonChoiceFilter
+from accounts.people import PersonChoiceFilter, user_display
 from accounts.roles import Level
+from accounts.selectors import group_members
+from core.forms import CachedModelChoiceField
 from tickets.selectors import agents
 
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason
-from .services import MIN_FOLLOWUP_LENGTH, level_members
+from .services import MIN_FOLLOWUP_LENGTH
 
 
 class HandoverForm(forms.Form):
@@ -24,14 +26,17 @@ class HandoverForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What was tried, what was found, what is expected. Private: the requester does not see it."),
     )
-    assignee = PersonChoiceField(label=_("Hand to"), queryset=None, required=False,
-                                 empty_label=_("the whole group of that level"),
-                                 help_text=_("Handed to the whole group, the ticket has no assignee any more "
-                                             "until one of them takes it."))
+    # The level's members from the reference cache (accounts.selectors.group_members): the workspace shows
+    # this form on every open ticket, and a queryset cost a query per page.
+    assignee = CachedModelChoiceField(label=_("Hand to"), objects=list, required=False,
+                                      label_from_instance=user_display,
+                                      empty_label=_("the whole group of that level"),
+                                      help_text=_("Handed to the whole group, the ticket has no assignee any "
+                                                  "more until one of them takes it."))
 
     def __init__(self, *args, to_level: str | None, down: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = level_members(to_level) if to_level else level_members("none")
+        self.fields["assignee"].objects = lambda: group_members(to_level) if to_level else []
         if down:
             del self.fields["reason"]
             self.fields["followup"].help_text = _("Why the ticket goes back down, and what is left to do.")

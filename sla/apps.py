@@ -7,4 +7,9 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels (SLA)")
 
     def ready(self) -> None:
+        from tickets.panels import register_queue_sla_cell
+
         from . import receivers  # noqa: F401 - connects the signal receivers
+        from .templatetags.sla_tags import sla_badges
+
+        register_queue_sla_cell(lambda ticket: sla_badges(ticket, compact=True))

@@ -39,3 +39,17 @@ def panels_for(request, ticket, bound: dict | None = None, *, page: str = WORKSP
         if context is not None:
             rendered.append({"name": panel.name, "template": panel.template, "context": context})
     return rendered
+
+
+# The queue's SLA column, one cell per row: the sla app registers its compact badges (a function of the
+# ticket returning safe HTML) in its AppConfig.ready(); the rows are written in Python
+# (tickets.templatetags.rows), so the cell cannot be a template tag of the sla app.
+_queue_sla_cell: list[Callable] = []
+
+
+def register_queue_sla_cell(render: Callable) -> None:
+    _queue_sla_cell[:] = [render]
+
+
+def queue_sla_cell(ticket) -> str:
+    return _queue_sla_cell[0](ticket) if _queue_sla_cell else ""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.formats import date_formatter
 from tickets.templatetags.ticket_tags import duration_short
 
 from ..models import Target
@@ -71,9 +71,10 @@ def sla_badges(ticket, compact=False):
     sla/partials/badges.html renders (tests/sla/test_badges_markup.py holds them equal)."""
     rows = badge_rows(ticket, compact=compact)["rows"]
     due_word = gettext("due")
+    write_date = date_formatter("SHORT_DATETIME_FORMAT") if rows else None
     parts = []
     for row in rows:
-        due = date_format(timezone.localtime(row["due_at"]), "SHORT_DATETIME_FORMAT")
+        due = write_date(row["due_at"])
         if compact:
             text = format_html("{} {}", row["short"],
                                duration_short(row["remaining_seconds"]) if row["remaining"] else row["compact_label"])

@@ -159,8 +159,8 @@ def test_the_htmx_queue_table_has_a_fixed_budget(client, agent_n1, world, django
 # 16. links to this ticket
 # 17. the canned replies
 # 18. the SLA clocks
-# 19. the agents, for the assign form
-# 20. the agents of the next level, for the escalation panel's handover form
+# 19. the agents, for the assign form (the reference cache in production, with Redis)
+# 20. the members of the next level, for the escalation panel's handover form (the reference cache in production)
 # 21. the ticket's breach forecast (dispatch's panel)
 # 22. its latest automatic assignment, with its agent (dispatch's panel)
 WORKSPACE = 22

@@ -1,0 +1,33 @@
+"""core.formats writes dates as Django's `date` filter does (date_format after localtime), in both languages,
+for the formats the pages use and for every letter whatever the hour, the month or a change of clocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+
+from core.formats import date_formatter
+
+# Every hour of a day (midnight and noon included), every month, both changes of clocks in Paris.
+MOMENTS = (
+    [datetime(2026, 3, 10, hour, minute, 7, tzinfo=UTC) for hour in range(24) for minute in (0, 5, 30)]
+    + [datetime(2026, month, 1 + month, 11, 0, tzinfo=UTC) for month in range(1, 13)]
+    + [datetime(2026, 3, 29, 0, 30, tzinfo=UTC) + timedelta(minutes=20 * n) for n in range(9)]
+    + [datetime(2026, 10, 25, 0, 10, tzinfo=UTC) + timedelta(minutes=20 * n) for n in range(9)]
+    + [datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+)
+FORMATS = ["DATETIME_FORMAT", "SHORT_DATETIME_FORMAT", "DATE_FORMAT", "SHORT_DATE_FORMAT", "TIME_FORMAT",
+           "d/m H:i", "c", r"\l\e j F Y à H\hi", "aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ"]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "UTC"])
+@pytest.mark.parametrize("name", FORMATS)
+def test_the_fast_formatter_writes_what_the_date_filter_writes(language, zone, name):
+    with translation.override(language), timezone.override(zone):
+        write = date_formatter(name)
+        for moment in MOMENTS:
+            assert write(moment) == date_format(timezone.localtime(moment), name), moment

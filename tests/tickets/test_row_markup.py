@@ -1,0 +1,142 @@
+"""The queue's rows and the timeline's entries written in Python (tickets.templatetags.rows) render what their
+reference templates render (tickets/agent/partials/queue_row.html, tickets/partials/timeline_entry.html): the
+same elements, attributes and text, whitespace aside, for every kind of row and event, in both languages; and
+they escape everything a user typed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
+from django.test.html import parse_html
+from django.utils import timezone, translation
+
+from privacy.services import ticket_redact
+from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, advance, make_ticket
+from tests.test_no_raw_codes import cast, history  # noqa: F401 - fixtures: every event kind, through the services
+from tickets import services
+from tickets.models import EventKind, Ticket
+from tickets.selectors import ticket_queue_for_agent, ticket_timeline
+from tickets.templatetags.rows import queue_row, queue_rows, timeline_entries, timeline_entry
+
+PREFIX = "/agent/tickets/"
+HOSTILE = '<script>alert("x")</script>&amp;\'"'
+
+
+def _row_both(ticket):
+    reference = render_to_string("tickets/agent/partials/queue_row.html",
+                                 {"ticket": ticket, "ticket_url_prefix": PREFIX})
+    return parse_html(str(queue_row(ticket, PREFIX))), parse_html(reference)
+
+
+def _entry_both(event):
+    reference = render_to_string("tickets/partials/timeline_entry.html", {"event": event})
+    return parse_html(str(timeline_entry(event))), parse_html(reference)
+
+
+@pytest.fixture(params=["fr", "en"])
+def language(request):
+    with translation.override(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def queue_tickets(requester, category, agent_n1, agent_n2):
+    """Rows of every look: VIP and recurring flags, assigned or not, without a category, each status, each
+    priority, SLA badges running, met, paused and breached."""
+    vip = UserFactory(username="vip", organisation=OrganisationFactory(name="Banque <VIP>", is_vip=True))
+    make_ticket(requester=vip, category=category, title="Écran noir", urgency="high", impact="high")
+    recurring = make_ticket(requester=requester, category=category, title="Imprimante, encore")
+    Ticket.objects.filter(pk=recurring.pk).update(is_recurring=True)
+    advance(make_ticket(requester=requester, category=category, title="En cours", urgency="low"),
+            to="in_progress", agent=agent_n1)
+    advance(make_ticket(requester=requester, category=category, title="En attente", impact="low"),
+            to="waiting", agent=agent_n2)
+    advance(make_ticket(requester=requester, category=category, title="Résolu"), to="resolved", agent=agent_n1)
+    no_category = make_ticket(requester=UserFactory(username="anonyme", first_name="", last_name=""),
+                              category=category, title="Sans catégorie")
+    Ticket.objects.filter(pk=no_category.pk).update(category=None)
+    return [*ticket_queue_for_agent(agent=agent_n1, filters={"view": "all"}),
+            *ticket_queue_for_agent(agent=agent_n1, filters={"view": "all", "status": "resolved"})]
+
+
+@pytest.mark.parametrize("moment", [timedelta(0), timedelta(hours=3), timedelta(days=30)],
+                         ids=["now", "warning", "breached"])
+def test_every_queue_row_renders_as_the_template(queue_tickets, language, moment):
+    assert len(queue_tickets) == 6
+    with time_machine.travel(timezone.now() + moment, tick=False):
+        for ticket in queue_tickets:
+            ours, theirs = _row_both(ticket)
+            assert ours == theirs, ticket.title
+
+
+def test_the_rows_of_a_page_are_each_row(queue_tickets):
+    html = str(queue_rows(queue_tickets, PREFIX))
+
+    assert parse_html(html) == parse_html("".join(str(queue_row(ticket, PREFIX)) for ticket in queue_tickets))
+    assert html.count("<tr ") == len(queue_tickets)
+
+
+def test_every_timeline_entry_renders_as_the_template(history, agent_n1, requester, language):  # noqa: F811
+    kinds = set()
+    for ticket in history:
+        for user in (agent_n1, requester):  # the requester's page shows public events only
+            for event in ticket_timeline(ticket=ticket, user=user):
+                kinds.add(event.kind)
+                ours, theirs = _entry_both(event)
+                assert ours == theirs, (event.kind, event.data)
+    assert kinds == set(EventKind.values)
+
+
+@pytest.fixture
+def conversation(requester, category, agent_n1):
+    """Public replies and private notes with files, a system event, a redaction."""
+    ticket = advance(make_ticket(requester=requester, category=category), to="in_progress", agent=agent_n1)
+    services.followup_add(ticket=ticket, author=agent_n1, body="Voici le journal.\nDeux lignes.",
+                          attachments=[SimpleUploadedFile("journal.txt", b"log\n", "text/plain"),
+                                       SimpleUploadedFile("étapes.txt", b"1. ouvrir\n", "text/plain")])
+    services.followup_add(ticket=ticket, author=agent_n1, body="Note interne", is_public=False,
+                          attachments=[SimpleUploadedFile("interne.txt", b"x\n", "text/plain")])
+    result = services.followup_add(ticket=ticket, author=requester, body="Ma carte 4111 1111 1111 1111 ne passe pas")
+    ticket_redact(ticket=ticket, actor=agent_n1, target=f"followup:{result.followup.pk}")
+    return ticket
+
+
+def test_entries_with_files_private_notes_and_redactions_render_as_the_template(conversation, agent_n1,
+                                                                                 language):
+    events = ticket_timeline(ticket=conversation, user=agent_n1)
+    assert any(event.followup and not event.followup.is_public for event in events)
+    assert any((event.data or {}).get("privacy") == "redacted" for event in events)
+    for event in events:
+        ours, theirs = _entry_both(event)
+        assert ours == theirs, (event.kind, event.data)
+    html = str(timeline_entries(events))
+    assert html.count('class="bi bi-paperclip') == 3
+    assert "4111 1111 1111 1111" not in html
+
+
+def test_the_rows_and_entries_escape_what_people_typed(agent_n1):
+    organisation = OrganisationFactory(name=HOSTILE, is_vip=True)
+    person = UserFactory(username="hostile", first_name=HOSTILE, last_name=HOSTILE, organisation=organisation)
+    agent = UserFactory(username="hostile_agent", first_name=HOSTILE, last_name="", groups=["N1"])
+    category = CategoryFactory(name=HOSTILE)
+    ticket = make_ticket(requester=person, category=category, title=HOSTILE, description=HOSTILE)
+    ticket = advance(ticket, to="in_progress", agent=agent)
+    assert ticket.assignee_id == agent.pk
+    ticket = services.ticket_change_priority(ticket=Ticket.objects.get(pk=ticket.pk), actor=agent, priority="P1",
+                                             reason=HOSTILE)
+    services.followup_add(ticket=ticket, author=agent, body=HOSTILE,
+                          attachments=[SimpleUploadedFile(f"{HOSTILE}.txt".replace("/", ""), b"x", "text/plain")])
+    [row] = [t for t in ticket_queue_for_agent(agent=agent_n1, filters={"view": "all"}) if t.pk == ticket.pk]
+
+    html = str(queue_rows([row], PREFIX)) + str(timeline_entries(ticket_timeline(ticket=ticket, user=agent_n1)))
+
+    assert "<script>" not in html
+    assert '"x")' not in html and "'\"" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;" in html
+    # The title, the requester, the assignee, the category (twice each where it is an attribute too), the
+    # priority change's reason, the reply and the file's name.
+    assert html.count("&lt;script&gt;") >= 9

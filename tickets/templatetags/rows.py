@@ -1,0 +1,142 @@
+"""The queue's rows and the timeline's entries written in Python: `{% queue_rows tickets ticket_url_prefix %}`
+and `{% timeline_entries timeline %}`.
+
+A row of the queue (25 per page) and an entry of a timeline (up to 50 on the workspace, every event on the
+requester's page) went through a dozen template variables, filters and tags each, which cost more than the
+rest of the page (bench/RESULTS.md, issue 16). These functions write the markup of
+tickets/agent/partials/queue_row.html and tickets/partials/timeline_entry.html, which stay as the reference:
+tests/tickets/test_row_markup.py renders both ways and holds them equal. Everything a user typed goes
+through format_html's escaping; only our own markup (icons, the SLA badges the sla app registers in tickets.panels) is passed as safe.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from accounts.people import user_display
+from core.formats import date_formatter
+
+from ..models import Priority, Status
+from ..panels import queue_sla_cell
+from .icons import icon
+from .ticket_tags import actor_name, describe_event, event_detail
+
+register = template.Library()
+
+# The same separators as the templates, so that the page's inline whitespace does not change.
+_ROW = (
+    '<tr data-href="{prefix}{reference}/" role="row">\n'
+    '<td role="cell" class="q-check"><input type="checkbox" class="form-check-input" name="tickets" '
+    'value="{reference}" aria-label="{reference}"></td>\n'
+    '<td role="cell" class="q-ref text-nowrap"><a href="{prefix}{reference}/">{reference}</a></td>\n'
+    '<td role="cell" class="q-prio"><span class="badge badge-priority-{priority}" title="{priority_label}">'
+    '{priority}</span></td>\n'
+    '<td role="cell" class="queue-flags q-flags text-nowrap">{flags}</td>\n'
+    '<td role="cell" class="queue-title q-title" title="{title}">{title}</td>\n'
+    '<td role="cell" class="q-status"><span class="badge badge-status-{status}" data-testid="status">'
+    '{status_label}</span></td>\n'
+    '<td role="cell" class="q-level">{level}</td>\n'
+    '<td role="cell" class="queue-person q-requester">{requester}</td>\n'
+    '<td role="cell" class="queue-person q-assignee">{assignee}</td>\n'
+    '<td role="cell" class="queue-category q-category" title="{category}">{category_or_dash}</td>\n'
+    '<td role="cell" class="queue-sla q-sla">{sla}</td>\n'
+    '<td role="cell" class="q-created text-nowrap"><time datetime="{created_iso}" title="{created_long}">'
+    '{created_short}</time></td>\n'
+    '</tr>\n'
+)
+_NOBODY = mark_safe('<span class="text-muted">—</span>')
+
+
+class _QueuePage:
+    """What every row of a page shares, built once: the flag icons, the labels of the priorities and
+    statuses in the reader's language (get_FOO_display() hashes every lazy label of the choices on each
+    call), and the date writer."""
+
+    def __init__(self) -> None:
+        self.vip = icon("star-fill", gettext("Priority customer (VIP)"), "text-vip")
+        self.recurring = icon("arrow-repeat", gettext("Recurring problem"), "text-recurring ms-1")
+        self.priorities = {value: str(label) for value, label in Priority.choices}
+        self.statuses = {value: str(label) for value, label in Status.choices}
+        self.short_datetime = date_formatter("SHORT_DATETIME_FORMAT")
+        self.zone = timezone.get_current_timezone()
+
+
+def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None) -> SafeString:
+    """One row of the queue's table (tickets/agent/partials/queue_row.html)."""
+    page = page or _QueuePage()
+    organisation = ticket.organisation
+    flags = page.vip if organisation is not None and organisation.is_vip else ""
+    if ticket.is_recurring:
+        flags += page.recurring
+    category = ticket.category
+    category_name = category.name if category is not None else ""
+    created = ticket.created_at.astimezone(page.zone)
+    return format_html(
+        _ROW,
+        prefix=url_prefix, reference=ticket.reference, priority=ticket.priority,
+        priority_label=page.priorities.get(ticket.priority, ticket.priority),
+        flags=mark_safe(flags),  # noqa: S308 - our icons
+        title=ticket.title, status=ticket.status, status_label=page.statuses.get(ticket.status, ticket.status),
+        level=ticket.level, requester=user_display(ticket.requester),
+        assignee=user_display(ticket.assignee) if ticket.assignee is not None else _NOBODY,
+        category=category_name, category_or_dash=category_name or "—",
+        sla=queue_sla_cell(ticket),
+        created_iso=created.isoformat(), created_long=page.short_datetime(created),
+        created_short=f"{created:%d/%m %H:%M}",
+    )
+
+
+@register.simple_tag
+def queue_rows(tickets, url_prefix: str) -> SafeString:
+    page = _QueuePage()
+    return mark_safe("".join(  # noqa: S308 - each row is format_html's
+        queue_row(ticket, url_prefix, page) for ticket in tickets))
+
+
+_ENTRY_HEAD = (
+    '<li class="event-{}" id="event-{}">\n<div class="small">\n<strong>{}</strong> {}\n{}\n'
+    '<span class="text-muted ms-1" title="{}">· {}</span>\n</div>\n'
+)
+
+
+class _Timeline:
+    """What every entry shares, built once per timeline."""
+
+    def __init__(self) -> None:
+        self.internal = format_html('<span class="badge text-bg-warning ms-1">{}</span>', gettext("internal"))
+        self.paperclip = icon("paperclip")
+        self.long = date_formatter("DATETIME_FORMAT")
+        self.short = date_formatter("SHORT_DATETIME_FORMAT")
+
+
+def timeline_entry(event, timeline: _Timeline | None = None) -> SafeString:
+    """One entry of a timeline (tickets/partials/timeline_entry.html): who, what, when; a followup's text and
+    files, or the event's free text (a reason, a solution)."""
+    timeline = timeline or _Timeline()
+    parts = [format_html(_ENTRY_HEAD, event.kind, event.pk, actor_name(event), describe_event(event),
+                         "" if event.is_public else timeline.internal, timeline.long(event.created_at),
+                         timeline.short(event.created_at))]
+    followup = event.followup
+    if followup is not None:
+        parts.append(format_html('<div class="message mt-1 p-2 rounded {}">{}</div>\n',
+                                 "bg-white border" if followup.is_public else "note", followup.body))
+        for attachment in followup.attachments.all():
+            parts.append(format_html('<a class="small d-inline-block mt-1 me-2" href="{}">{} {}</a>\n',
+                                     attachment.get_absolute_url(), timeline.paperclip, attachment.original_name))
+    else:
+        detail = event_detail(event)
+        if detail:
+            parts.append(format_html('<div class="message mt-1 p-2 rounded bg-white border">{}</div>\n', detail))
+    parts.append("</li>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - each part is format_html's
+
+
+@register.simple_tag
+def timeline_entries(events) -> SafeString:
+    timeline = _Timeline()
+    return mark_safe("".join(  # noqa: S308 - each entry is format_html's
+        timeline_entry(event, timeline) for event in events))
