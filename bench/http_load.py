@@ -352,10 +352,27 @@ def start(env: dict, port: int, log: Path, gunicorn: list[str]):
                                stdout=subprocess.DEVNULL, stderr=log.open("w"))
     try:
         live.wait_for_port(port, timeout=30)
-    except RuntimeError:
+        # The port listens before the workers have imported the project: on a busy machine the first
+        # requests (the logins) would time out waiting for them.
+        live.wait_until(lambda: answers(f"http://127.0.0.1:{port}/"), timeout=300,
+                        explain=lambda: log.read_text()[-3000:])
+    except (RuntimeError, AssertionError):
         live.stop(process)
         raise RuntimeError(log.read_text()[-3000:]) from None
     return process
+
+
+def answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=60).close()  # noqa: S310 - our own server on 127.0.0.1
+    except urllib.error.HTTPError:
+        return True  # an answer, whatever its status
+    except OSError:
+        return False
+    return True
 
 
 def measure(args, fx: dict, base: str, floor_base: str) -> None:
