@@ -33,4 +33,5 @@ RUN SECRET_KEY=build-only DEBUG=0 python manage.py compilemessages -v0 \
     && SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput -v0
 
 EXPOSE 8000
-CMD ["gunicorn", "helpdesk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Threaded workers, one process per core: see README.md, "Production with docker-compose".
+CMD ["gunicorn", "helpdesk.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "4"]

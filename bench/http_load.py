@@ -237,12 +237,22 @@ def submit_request(base: str, categories: list[int]):
     """Each request in the next category: an ordinary ticket, as most are (a requester's third ticket in one
     category within 30 days is flagged recurring, which costs five more statements)."""
     def request(client, n):
-        return client.request("/tickets/new/", {
+        answer = client.request("/tickets/new/", {
             "csrfmiddlewaretoken": client.token, "ticket_type": "incident", "category": categories[n % len(categories)],
             "title": f"Charge {n} : imprimante hors service", "description": "Rien ne répond depuis ce matin.",
             "urgency": "medium", "impact": "low"}, headers={"Referer": base + "/tickets/new/"})
+        # A browser follows the redirect, whose page shows (and so consumes) the success message; this
+        # client does not, so forget it here: kept, unread messages pile up in the cookie, then in the
+        # session, whose every request would then write it.
+        forget_cookie(client.cookies, "messages")
+        return answer
 
     return request
+
+
+def forget_cookie(jar, name: str) -> None:
+    for cookie in [cookie for cookie in jar if cookie.name == name]:
+        jar.clear(cookie.domain, cookie.path, cookie.name)
 
 
 def floor_insert_request(client, n):
@@ -342,10 +352,27 @@ def start(env: dict, port: int, log: Path, gunicorn: list[str]):
                                stdout=subprocess.DEVNULL, stderr=log.open("w"))
     try:
         live.wait_for_port(port, timeout=30)
-    except RuntimeError:
+        # The port listens before the workers have imported the project: on a busy machine the first
+        # requests (the logins) would time out waiting for them.
+        live.wait_until(lambda: answers(f"http://127.0.0.1:{port}/"), timeout=300,
+                        explain=lambda: log.read_text()[-3000:])
+    except (RuntimeError, AssertionError):
         live.stop(process)
         raise RuntimeError(log.read_text()[-3000:]) from None
     return process
+
+
+def answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=60).close()  # noqa: S310 - our own server on 127.0.0.1
+    except urllib.error.HTTPError:
+        return True  # an answer, whatever its status
+    except OSError:
+        return False
+    return True
 
 
 def measure(args, fx: dict, base: str, floor_base: str) -> None:

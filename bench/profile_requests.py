@@ -5,9 +5,12 @@ settings, the bench database and a Redis of this script's own as the cache).
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_perf \
         .venv/bin/python bench/profile_requests.py [--repeat 50] [--case submit] [--pyinstrument]
 
-For each case: warm-up requests, then `--repeat` requests under cProfile; printed are the CPU time per
-request (process_time, so waiting on PostgreSQL or Redis is not counted), the statements per request
-(CaptureQueriesContext), and the functions with the most cumulative and own time per request. With
+For each case: warm-up requests, then `--repeat` requests without a profiler (the CPU time per request:
+process_time, so waiting on PostgreSQL or Redis or for the shared cores is not counted; the median of
+five rounds), then `--repeat` requests under cProfile, whose clock is the process's CPU time as well (a
+busy machine's waits would otherwise fill the profile: a socket send that waited for a core looks like
+work); printed are the statements per request (CaptureQueriesContext) and the functions with the most
+cumulative and own time per request. With
 --pyinstrument, one pyinstrument tree per case as well. Needs a database seeded by bench/seed_scale.py.
 """
 
@@ -18,6 +21,7 @@ import cProfile
 import io
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -80,6 +84,10 @@ def main() -> None:
     parser.add_argument("--case", action="append", help="only these cases (default: all)")
     parser.add_argument("--pyinstrument", action="store_true")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--dump", help="also write each case's cProfile stats to DUMP.<case>.prof")
+    parser.add_argument("--drop-messages", action="store_true",
+                        help="forget the messages cookie after each request, as a browser that follows the "
+                             "redirect does (without it, unread success messages pile up in the cookie)")
     args = parser.parse_args()
 
     from tests import live
@@ -115,6 +123,8 @@ def run(args) -> None:
         def once(client=client, method=method, url=url, data=data):
             response = getattr(client, method)(url, data() if data else None)
             assert response.status_code in (200, 302), (url, response.status_code)
+            if args.drop_messages:
+                client.cookies.pop("messages", None)
 
         for _ in range(5):
             once()
@@ -122,7 +132,13 @@ def run(args) -> None:
         with CaptureQueriesContext(connection) as captured:
             once()
         statements = list(captured.captured_queries)  # a view of the log, which the next request resets
-        profiler = cProfile.Profile()
+        rounds = []
+        for _ in range(5):
+            started_cpu = time.process_time()
+            for _ in range(args.repeat):
+                once()
+            rounds.append((time.process_time() - started_cpu) * 1000 / args.repeat)
+        profiler = cProfile.Profile(time.process_time)
         started_cpu, started = time.process_time(), time.perf_counter()
         profiler.enable()
         for _ in range(args.repeat):
@@ -131,10 +147,13 @@ def run(args) -> None:
         cpu = (time.process_time() - started_cpu) * 1000 / args.repeat
         wall = (time.perf_counter() - started) * 1000 / args.repeat
         print(f"\n## {label}: {method.upper()} {url}\n")
-        print(f"CPU {cpu:.1f} ms per request (wall {wall:.1f} ms, under cProfile); "
-              f"{len(statements)} statements:")
+        print(f"CPU {statistics.median(rounds):.2f} ms per request without a profiler (median of 5 rounds of "
+              f"{args.repeat}: {', '.join(f'{r:.2f}' for r in rounds)}); under cProfile {cpu:.1f} ms "
+              f"(wall {wall:.1f} ms); {len(statements)} statements:")
         for number, query in enumerate(statements, 1):
             print(f"  {number:>2}. {query['sql'][:150]}")
+        if args.dump:
+            profiler.dump_stats(f"{args.dump}.{label}.prof")
         for sort in ("cumulative", "tottime"):
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)

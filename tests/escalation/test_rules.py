@@ -233,6 +233,19 @@ def test_tickets_older_than_the_window_do_not_count_as_recurring(requester):
     assert not third.is_recurring
 
 
+def test_tickets_just_inside_the_window_count_as_recurring(requester):
+    category = CategoryFactory(name="Imprimantes")
+    with time_machine.travel(timezone.now() - timedelta(days=29, hours=23), tick=False):
+        make_ticket(requester=requester, category=category)
+        make_ticket(requester=requester, category=category)
+
+    third = make_ticket(requester=requester, category=category)
+
+    third.refresh_from_db()
+    assert third.is_recurring
+    assert third.events.get(kind="flagged").data["count"] == 3
+
+
 def test_rules_never_touch_closed_tickets(ticket, agent_n1):
     closed = advance(ticket, to="closed", agent=agent_n1)
 

@@ -385,10 +385,9 @@ def test_two_sweeps_at_once_record_each_event_exactly_once(requester, category, 
                                                            django_capture_on_commit_callbacks):
     if connection.vendor != "postgresql":
         pytest.skip("row locks and concurrent transactions need PostgreSQL (CI runs on it)")
-    # Breaches are not escalated here: escalating refreshes the ticket, and django-fsm's refresh_from_db
-    # switches the status field's `protected` flag off and on for the whole process, so two threads
-    # escalating at once fail with "Direct status modification is not allowed" (workers are processes
-    # in production). Escalation once per breach is tested above and in tests/escalation.
+    # Breaches are not escalated here: this test is about the clocks' events. Escalation once per breach
+    # is tested above and in tests/escalation; reloading tickets from threads at once is safe
+    # (core.fsm.ThreadSafeRefreshMixin, tests/test_fsm_refresh_threads.py).
     EscalationRule.objects.filter(code="sla_breach").update(is_active=False)
     with time_machine.travel(T0, tick=False):
         tickets = [make_ticket(requester=requester, category=category, title=f"Poste {i}") for i in range(6)]
