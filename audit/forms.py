@@ -4,7 +4,6 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,10 +31,14 @@ class AuditFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         if data.get("action"):
             queryset = queryset.filter(action=data["action"])
+        users = get_user_model()._default_manager
         username = get_user_model().USERNAME_FIELD
         for name in ("actor", "subject"):
             if data.get(name):
-                queryset = queryset.filter(Q(**{f"{name}__{username}__iexact": data[name].strip()}))
+                # By id, found first (one small query), so that the planner reads the (actor, at) or
+                # (subject, at) index newest first instead of joining the whole log (bench/audit_log.py).
+                people = list(users.filter(**{f"{username}__iexact": data[name].strip()}).values_list("pk", flat=True))
+                queryset = queryset.filter(**{f"{name}_id__in": people})
         # Bounds on the indexed column itself, midnight to midnight in the site's time zone.
         if data.get("since"):
             queryset = queryset.filter(at__gte=_midnight(data["since"]))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import privacy_officer_required
 
 from .forms import AuditFilterForm
+from .models import Action
 from .selectors import audit_page, entries
 
 CSV_COLUMNS = ("at", "action", "action_label", "actor", "subject", "object_type", "object", "ip", "user_agent",
@@ -54,9 +55,9 @@ def _username(user) -> str:
     return user.get_username() if user is not None else ""
 
 
-def _row(entry) -> list[str]:
+def _row(entry, labels: dict[str, str]) -> list[str]:
     return [safe_cell(cell) for cell in (
-        timezone.localtime(entry.at).isoformat(), entry.action, entry.get_action_display(),
+        timezone.localtime(entry.at).isoformat(), entry.action, labels.get(entry.action, entry.action),
         _username(entry.actor), _username(entry.subject),
         entry.content_type.model if entry.content_type else "", entry.object_id, entry.ip or "", entry.user_agent,
         json.dumps(entry.details, ensure_ascii=False, sort_keys=True) if entry.details else "")]
@@ -68,11 +69,13 @@ def audit_csv(request):
     """Every entry the filters select, newest first, streamed (read in chunks: no page limit)."""
     rows = _filter_form(request).filter(entries()).order_by("-at", "-id").iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
+    # The labels once (get_action_display() hashes every translated choice on each call).
+    labels = {value: str(label) for value, label in Action.choices}
 
     def lines():
         yield writer.writerow(CSV_COLUMNS)
         for entry in rows:
-            yield writer.writerow(_row(entry))
+            yield writer.writerow(_row(entry, labels))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="journal-audit-{timezone.localdate():%Y%m%d}.csv"'

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from api.models import ApiToken
-from audit.models import AuditEntry
+from audit.models import Action, AuditEntry
 from kb.models import ArticleVote, Deflection
 from postmortem.models import IncidentFollower
 from tickets.models import Attachment, Followup, Survey, Ticket, TicketEvent
@@ -66,6 +66,7 @@ def personal_data(user) -> dict:
             {"kind": event.kind, "by": _who(event.actor_id, user), "at": _at(event.created_at), "data": data})
     surveys = {survey.ticket_id: survey for survey in Survey.objects.filter(ticket_id__in=ids)}
     attachments = export_attachments(user)
+    labels = {value: str(label) for value, label in Action.choices}
 
     def ticket_row(ticket: Ticket) -> dict:
         survey = surveys.get(ticket.pk)
@@ -133,16 +134,17 @@ def personal_data(user) -> dict:
         ],
         # The audit log's entries about them (sign-ins, exports, group changes…): who acted as "you",
         # "support" or "system", and the address and browser only of what they did themselves.
-        "audit_log": [_audit_row(entry, user) for entry in AuditEntry.objects.about(user).order_by("at", "pk")],
+        "audit_log": [_audit_row(entry, user, labels)
+                      for entry in AuditEntry.objects.about(user).order_by("at", "pk")],
     }
 
 
 AUDIT_DETAIL_KEYS = ("group", "via", "kinds", "is_active", "is_staff", "is_superuser", "backend")
 
 
-def _audit_row(entry: AuditEntry, user) -> dict:
+def _audit_row(entry: AuditEntry, user, labels: dict[str, str]) -> dict:
     own = entry.actor_id == user.pk
-    return {"at": _at(entry.at), "action": entry.action, "label": str(entry.get_action_display()),
+    return {"at": _at(entry.at), "action": entry.action, "label": labels.get(entry.action, entry.action),
             "by": _who(entry.actor_id, user), "ip": entry.ip if own else None,
             "user_agent": entry.user_agent if own else "",
             "details": {key: entry.details[key] for key in AUDIT_DETAIL_KEYS if key in (entry.details or {})}}

@@ -79,6 +79,8 @@ def test_the_export_holds_the_entries_about_the_person_and_nothing_about_others(
     assert log[2]["details"] == {"is_active": True} and log[2]["ip"] is None
     assert log[1]["label"] == "Connexion"
     assert "other_requester" not in json.dumps(log) and "manager" not in json.dumps(log)
+    summary = zipfile.ZipFile(tmp_path / "x.zip").read("summary.html").decode()
+    assert "Entrées du journal d’audit vous concernant (3)" in summary and "Connexion" in summary
 
 
 def test_anonymising_records_it_keeps_the_entries_and_leaves_no_trace_of_the_name(

@@ -67,3 +67,13 @@ def test_a_requester_cannot_redact_nor_reach_someone_elses_ticket(client, reques
     assert client.get(f"/privacy/tickets/{ticket.reference}/personal-data/").status_code in (302, 403, 404)
     ticket.refresh_from_db()
     assert ticket.description == TEXT
+
+
+def test_each_kind_is_masked_by_its_french_name():
+    from django.utils import translation
+
+    with translation.override("fr"):
+        text, _findings = redact(TEXT)
+
+    for word in ("[adresse e-mail]", "[numéro de téléphone]", "[IBAN]", "[numéro de carte]"):
+        assert word in text, word
