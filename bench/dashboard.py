@@ -149,6 +149,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--live", action="store_true", help="also measure without rollups (slow at 1M)")
+    parser.add_argument("--keep-rollups", action="store_true",
+                        help="measure again without the VACUUM and the rebuild (rollups built by a previous run)")
     args = parser.parse_args()
     if not os.environ.get("BENCH_DB", "").startswith("bench_dash"):
         sys.exit("Set BENCH_DB to a database whose name starts with bench_dash (a copy, never `bench`).")
@@ -167,13 +169,14 @@ def main() -> None:
     print(f"dashboard bench on database {name} ({Ticket.objects.count():,} tickets); {machine()}; "
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"command: {' '.join(sys.argv)}")
-    with step("VACUUM (ANALYZE) tickets_ticket (as autovacuum would have; the backlog's index-only scans)"):
-        from django.db import connection
+    if not (args.keep_rollups and RollupState.objects.exists()):
+        with step("VACUUM (ANALYZE) tickets_ticket (as autovacuum would have; the backlog's index-only scans)"):
+            from django.db import connection
 
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) tickets_ticket")
-    with step("manage.py rebuild_dashboard_rollups"):
-        call_command("rebuild_dashboard_rollups", stdout=io.StringIO())
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM (ANALYZE) tickets_ticket")
+        with step("manage.py rebuild_dashboard_rollups"):
+            call_command("rebuild_dashboard_rollups", stdout=io.StringIO())
     from dashboard.services import ROLLUP_MODELS
 
     print("  rollup rows: " + ", ".join(f"{model.__name__} {model.objects.count():,}" for model in ROLLUP_MODELS))
