@@ -6,8 +6,16 @@ from django.contrib import admin
 
 from tickets.admin import ReadOnlyAdminMixin
 
-from .models import (DailyAgentStat, DailyResolutionStat, DailyTicketStat, OrgMonthAgentStat, OrgMonthStat,
-                     OrgWeekResolutionStat, OrgWeekStat, RollupState)
+from .models import (
+    DailyAgentStat,
+    DailyResolutionStat,
+    DailyTicketStat,
+    OrgMonthAgentStat,
+    OrgMonthStat,
+    OrgWeekResolutionStat,
+    OrgWeekStat,
+    RollupState,
+)
 
 
 @admin.register(RollupState)

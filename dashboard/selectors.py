@@ -30,8 +30,16 @@ from postmortem.selectors import incident_counts
 from tickets.models import Category, Status, Ticket
 
 from . import metrics, rollups
-from .models import (DailyAgentStat, DailyResolutionStat, DailyTicketStat, OrgMonthAgentStat, OrgMonthStat,
-                     OrgWeekResolutionStat, OrgWeekStat, RollupState)
+from .models import (
+    DailyAgentStat,
+    DailyResolutionStat,
+    DailyTicketStat,
+    OrgMonthAgentStat,
+    OrgMonthStat,
+    OrgWeekResolutionStat,
+    OrgWeekStat,
+    RollupState,
+)
 from .periods import Period, midnight
 from .rollups import all_tickets
 

@@ -30,8 +30,16 @@ from django.utils import timezone
 
 from tickets.models import EventKind, Survey, TicketEvent
 
-from .models import (DailyAgentStat, DailyResolutionStat, DailyTicketStat, OrgMonthAgentStat, OrgMonthStat,
-                     OrgWeekResolutionStat, OrgWeekStat, RollupState)
+from .models import (
+    DailyAgentStat,
+    DailyResolutionStat,
+    DailyTicketStat,
+    OrgMonthAgentStat,
+    OrgMonthStat,
+    OrgWeekResolutionStat,
+    OrgWeekStat,
+    RollupState,
+)
 from .periods import local_day, midnight
 from .rollups import SUM_FIELDS, all_tickets, local_bucket, month_of, next_month, ticket_sums, week_of
 
