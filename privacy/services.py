@@ -32,6 +32,7 @@ from core.broker import publish
 from core.cache import invalidate
 from core.db import update_rows
 from core.exceptions import ActionRefused
+from tickets import personal_texts
 from tickets.models import (
     Attachment,
     EventKind,
@@ -447,6 +448,20 @@ def people_anonymise(*, users: Sequence, actor=None, mentions: dict[type, list[i
     _rewrite(followups, ("body",), lambda followup: ticket_owner[followup.ticket_id])
     surveys = Survey.objects.filter(ticket_id__in=ticket_owner).only("pk", "ticket_id", "comment")
     _rewrite(surveys, ("comment",), lambda survey: ticket_owner[survey.ticket_id])
+    # What other apps keep about her tickets, typed by a person (tickets.personal_texts: the dispatch's
+    # refusal reasons), and the copies of those texts in her tickets' history (an assignment's reason).
+    for text in personal_texts.registered():
+        model = apps.get_model(text.model)
+        key = model._meta.get_field(text.ticket_field).attname
+        rows = (model._default_manager.filter(**{f"{key}__in": list(ticket_owner)})
+                .only("pk", key, *text.fields).order_by("pk"))
+        _rewrite(rows, text.fields, lambda row, key=key: ticket_owner[getattr(row, key)])
+    assigned = list(TicketEvent.objects.filter(ticket_id__in=list(ticket_owner), kind=EventKind.ASSIGNED,
+                                               data__why__has_key="refusal").only("pk", "ticket_id", "data"))
+    for event in assigned:
+        person = ticket_owner[event.ticket_id]
+        event.data = _scrub(event.data, person.scoped, person.pseudonym)
+    TicketEvent.objects.bulk_update(assigned, ["data"], batch_size=BATCH)
 
     # Their mail: the raw message (headers, encoded parts) cannot be searched reliably, so it is
     # replaced by its scrubbed text; the address becomes an empty one.
