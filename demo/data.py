@@ -72,6 +72,16 @@ CATEGORIES = {
     "Comptes et accès": (),
 }
 
+# The dispatch (docs/dispatch.md): each agent's working hours (a business calendar's name; None: any
+# hour) and skills at their level (a category's name, its sub-categories included; None: every category).
+# The N1 agent is on call at any hour, so a ticket created in the demo is assigned at once, whatever the time.
+DISPATCH = {
+    "agent1": (None, "N1", (None,)),
+    "agent2": ("Jours ouvrés 9h–18h", "N2", ("Réseau", "Poste de travail")),
+    "agent3": ("Jours ouvrés 9h–18h", "N3", ("Applications métier",)),
+    "agent4": (None, "N4", (None,)),
+}
+
 
 @dataclass(frozen=True)
 class Step:

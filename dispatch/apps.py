@@ -7,8 +7,8 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Smart dispatch")
 
     def ready(self) -> None:
+        from tickets import personal_texts, queue_views
         from tickets.labels import register_explainer
-        from tickets import queue_views
         from tickets.panels import REQUESTER, Panel, register
 
         from . import receivers  # noqa: F401 - connects the signal receivers
@@ -20,6 +20,8 @@ class DispatchConfig(AppConfig):
         register(Panel(name="forecast", template="dispatch/panels/workspace.html", context=workspace_panel, order=15))
         register(Panel(name="forecast", template="dispatch/panels/requester.html", context=requester_panel,
                        order=15, page=REQUESTER))
+        # A refusal's reason is typed by an agent: a requester's anonymisation rewrites their names in it.
+        personal_texts.register(personal_texts.TicketText("dispatch.Assignment", "ticket", ("refusal_reason",)))
         # "À risque" in the agent queue: the tickets whose forecast passes a deadline, least margin first.
         queue_views.register(queue_views.QueueView(
             code="at_risk", label=_("At risk"), filter=at_risk_queue,

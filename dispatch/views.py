@@ -3,24 +3,32 @@ forecast panels of the workspace and of the requester's ticket page."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.contrib.auth.models import Group
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import agent_required
-from accounts.roles import is_agent
+from accounts.decorators import agent_required, manager_required
+from accounts.roles import AGENT_GROUPS, is_agent
+from accounts.selectors import agent_queryset
+from core.exceptions import ActionRefused
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
 
 from . import services
 from .explain import duration_text
-from .forms import RefuseForm
-from .models import AgentProfile, Assignment, Forecast
+from .forms import AgentDispatchForm, LevelSettingFormSet, RefuseForm
+from .models import AgentProfile, Assignment, Forecast, LevelSetting, Skill
 
 
 def _profile(user) -> AgentProfile | None:
@@ -116,3 +124,66 @@ def expected_text(expected) -> str:
     if local.date() == timezone.localdate():
         return _("first response expected before %(time)s") % {"time": clock}
     return _("first response expected before %(day)s at %(time)s") % {"day": date_format(local, "d/m"), "time": clock}
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def team(request):
+    """Managers: each level's automatic assignment and maximum of open tickets per agent, and the agents
+    with their working hours and skills (paginated; a fixed number of queries per page)."""
+    formset = LevelSettingFormSet(request.POST or None, queryset=LevelSetting.objects.all())
+    if request.method == "POST":
+        if formset.is_valid():
+            with transaction.atomic():
+                formset.save()
+            messages.success(request, _("The assignment settings are saved."))
+            return redirect("dispatch:team")
+        status = 400
+    else:
+        status = 200
+    agents = (agent_queryset().select_related("dispatch_profile__calendar")
+              .prefetch_related(Prefetch("dispatch_skills", queryset=Skill.objects.select_related("category__parent__parent")),
+                                Prefetch("groups", queryset=Group.objects.filter(name__in=AGENT_GROUPS))))
+    page = Paginator(agents, settings.HELPDESK_PAGE_SIZE).get_page(request.GET.get("page"))
+    for agent in page.object_list:
+        agent.profile_or_none = getattr(agent, "dispatch_profile", None)
+        by_level: dict[str, list[str]] = {}
+        for skill in agent.dispatch_skills.all():
+            by_level.setdefault(skill.level, []).append(skill.category.full_name if skill.category
+                                                        else _("every category"))
+        agent.skills_by_level = sorted((level, sorted(names)) for level, names in by_level.items())
+        agent.levels = sorted(group.name for group in agent.groups.all())
+    return render(request, "dispatch/team.html", {"formset": formset, "page": page, "agents": page.object_list},
+                  status=status)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def team_agent(request, agent_id: int):
+    """Managers: one agent's working hours and skills per level (their levels, and any level they hold
+    skills at). Another user than an agent is a 404."""
+    agent = get_object_or_404(agent_queryset(), pk=agent_id)
+    if not is_agent(agent):
+        raise Http404
+    skills = list(Skill.objects.filter(agent=agent))
+    levels = sorted(set(agent.groups.filter(name__in=AGENT_GROUPS).values_list("name", flat=True))
+                    | {skill.level for skill in skills}) or list(AGENT_GROUPS)
+    profile = AgentProfile.objects.filter(agent=agent).select_related("calendar").first()
+    initial = {"calendar": profile.calendar if profile else None}
+    for level in levels:
+        mine = [skill.category_id for skill in skills if skill.level == level]
+        initial[f"every_{level}"] = None in mine
+        initial[f"categories_{level}"] = [pk for pk in mine if pk is not None]
+    form = AgentDispatchForm(request.POST or None, initial=initial, levels=levels)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_dispatch_save(agent=agent, actor=request.user, calendar=form.cleaned_data["calendar"],
+                                         skills=form.skills())
+        except ActionRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, _("The skills and hours of %(name)s are saved.") % {
+                "name": agent.get_full_name() or agent.get_username()})
+            return redirect("dispatch:team")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "dispatch/team_agent.html", {"agent": agent, "form": form}, status=status)

@@ -34,6 +34,7 @@ from core.cache import invalidate
 from core.db import update_rows
 from core.exceptions import ActionRefused
 from postmortem.models import IncidentFollower
+from tickets import personal_texts
 from tickets.models import (
     Attachment,
     EventKind,
@@ -455,6 +456,20 @@ def people_anonymise(*, users: Sequence, actor=None, mentions: dict[type, list[i
     # What they typed when they followed an incident ("me too"): their own words, like a ticket's title.
     follows = IncidentFollower.objects.filter(user_id__in=pks).only("pk", "user_id", "query").order_by("pk")
     _rewrite(follows, ("query",), lambda follow: by_requester[follow.user_id])
+    # What other apps keep about her tickets, typed by a person (tickets.personal_texts: the dispatch's
+    # refusal reasons), and the copies of those texts in her tickets' history (an assignment's reason).
+    for text in personal_texts.registered():
+        model = apps.get_model(text.model)
+        key = model._meta.get_field(text.ticket_field).attname
+        rows = (model._default_manager.filter(**{f"{key}__in": list(ticket_owner)})
+                .only("pk", key, *text.fields).order_by("pk"))
+        _rewrite(rows, text.fields, lambda row, key=key: ticket_owner[getattr(row, key)])
+    assigned = list(TicketEvent.objects.filter(ticket_id__in=list(ticket_owner), kind=EventKind.ASSIGNED,
+                                               data__why__has_key="refusal").only("pk", "ticket_id", "data"))
+    for event in assigned:
+        person = ticket_owner[event.ticket_id]
+        event.data = _scrub(event.data, person.scoped, person.pseudonym)
+    TicketEvent.objects.bulk_update(assigned, ["data"], batch_size=BATCH)
 
     # Their mail: the raw message (headers, encoded parts) cannot be searched reliably, so it is
     # replaced by its scrubbed text; the address becomes an empty one.

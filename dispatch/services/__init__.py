@@ -2,6 +2,7 @@
 observed handling times and the breach forecast."""
 
 from .assignment import (
+    agent_dispatch_save,
     agent_set_availability,
     assignment_refuse,
     dispatch_sweep,
@@ -11,6 +12,7 @@ from .assignment import (
 from .forecast import forecasts_refresh, handling_stats_recompute
 
 __all__ = [
+    "agent_dispatch_save",
     "agent_set_availability",
     "assignment_refuse",
     "dispatch_sweep",

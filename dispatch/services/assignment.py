@@ -12,13 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_agent, is_manager
+from core.cache import invalidate
 from core.exceptions import ActionRefused
 from sla.calendar import add_working_time
 from tickets import services as ticket_services
 from tickets.models import Status, Ticket
 
-from ..models import AgentProfile, Assignment, Policy, Trigger
+from ..models import AgentProfile, Assignment, Policy, Skill, Trigger
 from ..selectors import (
+    SKILLED_LEVELS,
     AgentState,
     CategoryTree,
     HandlingTable,
@@ -411,4 +413,26 @@ def agent_set_availability(*, agent, actor, available: bool, now: datetime | Non
         tickets = _lock(unstarted)
         tickets_dispatch(tickets=tickets, trigger=Trigger.AWAY, now=now,
                          excluded={t.pk: {agent.pk} for t in tickets}, unassign_unmatched=True)
+    return profile
+
+
+@transaction.atomic
+def agent_dispatch_save(*, agent, actor, calendar, skills: dict[str, list[int | None]]) -> AgentProfile:
+    """A manager sets an agent's working hours and their skills at each level given ({level: category
+    ids, or [None] for every category}; an empty list removes the level's skills). The rows are
+    replaced, and the reference cache of the skilled levels renewed (skills_changed receives the
+    deletes; the bulk insert sends no signal)."""
+    if not is_manager(actor):
+        raise ActionRefused(_("Only a manager sets the agents' skills and hours."))
+    if not is_agent(agent):
+        raise ActionRefused(_("Only agents have skills and working hours."))
+    profile, _created = AgentProfile.objects.select_for_update().get_or_create(agent=agent)
+    if profile.calendar_id != (calendar.pk if calendar else None):
+        profile.calendar = calendar
+        profile.updated_at = timezone.now()
+        profile.save(update_fields=["calendar", "updated_at"])
+    Skill.objects.filter(agent=agent, level__in=list(skills)).delete()
+    Skill.objects.bulk_create([Skill(agent=agent, level=level, category_id=category_id)
+                               for level, categories in skills.items() for category_id in categories])
+    invalidate(SKILLED_LEVELS)
     return profile

@@ -218,3 +218,28 @@ def test_seed_demo_closes_and_rates_tickets_over_a_month_so_the_dashboard_has_tr
     rows = trend(period=period_from(key="30d"), filters={})
     assert sum(row["created"] > 0 for row in rows) >= 4
     assert sum(row["csat"] is not None for row in rows) >= 3
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_agents_skills_and_hours_so_a_new_ticket_is_assigned(django_capture_on_commit_callbacks):
+    from dispatch.models import AgentProfile, Assignment, Forecast, HandlingStat, Skill
+    from tickets import services as ticket_services
+
+    seed(force=True)
+    skills = set(Skill.objects.values_list("agent__username", "level", "category__name"))
+    assert ("agent1", "N1", None) in skills and ("agent3", "N3", "Applications métier") in skills
+    assert AgentProfile.objects.get(agent__username="agent2").calendar.name == "Jours ouvrés 9h–18h"
+    assert HandlingStat.objects.filter(category=None, level="N1", samples__gt=0).exists()
+    assert Forecast.objects.exists()
+    # The N1 agent is on call at any hour: a new ticket (of a requester who is not a VIP, whose tickets
+    # go straight to N2) goes to them with its explanation.
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_services.ticket_create(
+            requester=User.objects.get(username="requester2"), title="Écran noir", description="…",
+            ticket_type="incident", urgency="medium", impact="medium", category=Category.objects.get(name="Matériel"))
+    ticket.refresh_from_db()
+    assert ticket.assignee.username == "agent1"
+    assert Assignment.objects.get(ticket=ticket).skill == ""  # every category
+    before = Skill.objects.count()
+    seed(force=True)
+    assert Skill.objects.count() == before

@@ -139,3 +139,38 @@ def test_a_manager_anonymises_from_the_admin(world, alice, manager, client, djan
                                {"action": "anonymise_personal_data", "_selected_action": [alice.pk]})
     assert response.status_code == 302
     assert Anonymisation.objects.filter(user=alice).exists() and _found(EMAIL) == []
+
+
+def test_a_refusal_reason_loses_the_requesters_names_and_the_agents_too(alice, category,
+                                                                       django_capture_on_commit_callbacks):
+    from dispatch.models import Assignment, Policy
+    from dispatch.services import assignment_refuse
+    from tests.dispatch.conftest import make_agent, set_policy
+    from tests.factories import make_ticket
+
+    set_policy(Policy.ROUND_ROBIN)
+    julien = make_agent("jroux", "Julien", "Roux")
+    make_agent("slemoine", "Sarah", "Lemoine")
+    ticket = make_ticket(requester=alice, category=category, title="Écran")
+    ticket.refresh_from_db()
+    refuser = ticket.assignee
+    reason = f"Alice Martin ({EMAIL}) veut que ce soit Sarah ; Alice a rappelé deux fois"
+    assignment_refuse(ticket=ticket, actor=refuser, reason=reason)
+    assert _found("Alice Martin")
+
+    _anonymise(django_capture_on_commit_callbacks)
+
+    refused = Assignment.objects.get(ticket=ticket, refused_at__isnull=False)
+    assert "Alice" not in refused.refusal_reason and EMAIL not in refused.refusal_reason
+    assert "Requester #" in refused.refusal_reason or "Demandeur #" in refused.refusal_reason
+    assert "Sarah" in refused.refusal_reason  # only her names go
+    event = ticket.events.filter(kind="assigned", data__why__has_key="refusal").get()
+    assert "Alice" not in str(event.data["why"]["refusal"])
+    assert _found("Alice Martin") == [] and _found(EMAIL) == []
+
+    # The agent who refused, anonymised in turn: their full name leaves the history the refusal wrote.
+    name = refuser.get_full_name()
+    assert _found(name)
+    _anonymise(django_capture_on_commit_callbacks, username=refuser.username)
+    assert _found(name) == []
+    assert julien.pk  # the cast: two agents, one refused

@@ -18,11 +18,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Organisation, Profile
+from core.cache import invalidate
 from demo.content import ARTICLES, CANNED_REPLIES, INBOUND_EMAILS
-from demo.data import CATEGORIES, DEMO_PASSWORD, GROUPS, ORGANISATIONS, USERS
+from demo.data import CATEGORIES, DEMO_PASSWORD, DISPATCH, GROUPS, ORGANISATIONS, USERS
 from demo.seeding import TicketSeeder
+from dispatch.models import AgentProfile, Skill
+from dispatch.selectors import SKILLED_LEVELS
+from dispatch.services import forecasts_refresh, handling_stats_recompute
 from kb import services as kb_services
 from kb.models import Article, Audience
+from sla.models import BusinessCalendar
 from tickets.inbound import inbound_receive
 from tickets.models import (
     CannedReply,
@@ -66,6 +71,8 @@ class Command(BaseCommand):
                 seeded = TicketSeeder(users=users, categories=categories).run()
             # Each added only where missing, so a demo seeded before they existed gets them too.
             content = {
+                # After the tickets: the seeded stories keep the agents they name.
+                "Agents' skills (automatic assignment)": self._dispatch(users),
                 "Knowledge base articles": self._knowledge_base(users, categories),
                 "Canned replies": self._canned_replies(),
                 "Inbound emails to review": self._inbound_emails(),
@@ -94,6 +101,26 @@ class Command(BaseCommand):
             )
             users[demo.username] = user
         return users, created_users
+
+    @staticmethod
+    def _dispatch(users: dict) -> int:
+        """The demo agents' hours and skills (demo.data.DISPATCH), where missing; then the handling times
+        observed on the seeded month and the forecast of the open tickets, so the workspace, the
+        "À risque" view and the automatic assignment of a new ticket show something at once."""
+        calendars = {calendar.name: calendar for calendar in BusinessCalendar.objects.all()}
+        added = 0
+        for username, (calendar, level, skills) in DISPATCH.items():
+            agent = users[username]
+            AgentProfile.objects.get_or_create(agent=agent, defaults={"calendar": calendars.get(calendar)})
+            for name in skills:
+                category = Category.objects.get(name=name, parent=None) if name else None
+                _skill, created = Skill.objects.get_or_create(agent=agent, level=level, category=category)
+                added += created
+        if added:
+            invalidate(SKILLED_LEVELS)
+        handling_stats_recompute()
+        forecasts_refresh(alert=False)
+        return added
 
     def _categories(self) -> dict[str, Category]:
         categories = {}
