@@ -56,6 +56,8 @@ class SearchHit:
     article: Article
     snippet: SafeString
     rank: float = 0.0
+    # Found by forgiving a misspelling (nothing matched the words as typed): shown on the first page only.
+    fuzzy: bool = False
 
 
 @dataclass
@@ -186,7 +188,7 @@ def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, matc
         .order_by("-rank", "-updated_at", "-id")[offset:offset + limit]
     )
     hits = [SearchHit(article=a, snippet=snippet_from_headline(a.headline), rank=a.rank) for a in ranked]
-    if hits:
+    if hits or offset:
         return hits
     # Nothing matched the stems: forgive a misspelling by trigram word similarity on the title. The
     # default threshold (0.6) misses one wrong letter in a ten-letter word (“imprimente”: 0.57), so it
@@ -204,7 +206,8 @@ def _search_postgresql(queryset: QuerySet[Article], query: str, limit: int, matc
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                        [str(WORD_SIMILARITY_THRESHOLD)])
         similar = list(similar)
-    return [SearchHit(article=a, snippet=snippet_from_headline(a.headline), rank=a.similarity) for a in similar]
+    return [SearchHit(article=a, snippet=snippet_from_headline(a.headline), rank=a.similarity, fuzzy=True)
+            for a in similar]
 
 
 def _search_sqlite(queryset: QuerySet[Article], query: str, limit: int, match_any: bool,
@@ -216,13 +219,13 @@ def _search_sqlite(queryset: QuerySet[Article], query: str, limit: int, match_an
     if not terms:
         return []
     hits = _fts_hits(queryset, fts.match_expression(terms, match_any=match_any), limit, offset)
-    if hits:
+    if hits or offset:
         return hits
     alternatives = _one_typo_alternatives(terms)
     if not alternatives:
         return []
-    return _fts_hits(queryset, fts.match_expression(terms, match_any=match_any, alternatives=alternatives), limit,
-                     offset)
+    return [SearchHit(article=hit.article, snippet=hit.snippet, rank=hit.rank, fuzzy=True) for hit in
+            _fts_hits(queryset, fts.match_expression(terms, match_any=match_any, alternatives=alternatives), limit)]
 
 
 def _fts_hits(queryset: QuerySet[Article], expression: str, limit: int, offset: int = 0) -> list[SearchHit]:
@@ -293,7 +296,8 @@ def article_search(*, user, query: str, limit: int = 20, category_id: int | None
     FTS5 index, accents and case folded, words matched by the prefix of their stem, ranked by bm25
     (title first); if nothing matches, one typo per word is forgiven through the index's vocabulary
     (two more queries). Either way the cost does not grow with the number of articles read one by one.
-    `offset` skips the best ones: a later page of the search page, at most SEARCH_CAP (see there)."""
+    `offset` skips the best ones: a later page of the search page, at most SEARCH_CAP (see there). The
+    misspelling fallback runs for the first page only; its hits say `fuzzy` (no later page follows them)."""
     queryset = articles_visible_to(user)
     if category_id is not None:
         queryset = queryset.filter(category_id=category_id)

@@ -73,7 +73,7 @@ def index(request):
         number = _search_page(request)
         hits = article_search(user=request.user, query=query, limit=SEARCH_RESULTS + 1,
                               offset=(number - 1) * SEARCH_RESULTS, category_id=category_id)
-        more = len(hits) > SEARCH_RESULTS
+        more = len(hits) > SEARCH_RESULTS and not hits[0].fuzzy  # a misspelling's guesses: one page
         last = number * SEARCH_RESULTS >= SEARCH_CAP
         params = {"q": query, **({"category": category_id} if category_id is not None else {})}
         context.update({

@@ -95,3 +95,13 @@ def test_the_latest_articles_page_by_keyset_across_equal_times(client, requester
     expected = list(Article.objects.filter(audience=Audience.PUBLIC).order_by("-updated_at", "-id")
                     .values_list("slug", flat=True))
     assert seen == expected and not set(seen) & {a.slug for a in hidden}
+
+
+def test_a_misspelling_s_guesses_are_one_page_and_a_later_page_guesses_nothing(client, requester, agent_n1,
+                                                                               small_pages):
+    _articles(agent_n1, 8)
+    client.force_login(requester)
+    first = client.get(reverse("kb:index"), {"q": "imprimnte"})
+    assert _hits(first) and all(hit.fuzzy for hit in first.context["hits"])
+    assert first.context["search_page"]["next"] == ""
+    assert _hits(client.get(reverse("kb:index"), {"q": "imprimnte", "page": 2})) == []
