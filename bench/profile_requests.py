@@ -5,8 +5,9 @@ settings, the bench database and a Redis of this script's own as the cache).
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_perf \
         .venv/bin/python bench/profile_requests.py [--repeat 50] [--case submit] [--pyinstrument]
 
-For each case: warm-up requests, then `--repeat` requests under cProfile; printed are the CPU time per
-request (process_time, so waiting on PostgreSQL or Redis is not counted), the statements per request
+For each case: warm-up requests, `--repeat` requests timed alone (median and p95 of each request's CPU
+time, process_time, so waiting on PostgreSQL or Redis is not counted), then `--repeat` requests under
+cProfile; printed are those CPU times, the statements per request
 (CaptureQueriesContext), and the functions with the most cumulative and own time per request. With
 --pyinstrument, one pyinstrument tree per case as well. Needs a database seeded by bench/seed_scale.py.
 """
@@ -122,6 +123,13 @@ def run(args) -> None:
         with CaptureQueriesContext(connection) as captured:
             once()
         statements = list(captured.captured_queries)  # a view of the log, which the next request resets
+        # CPU per request without a profiler (cProfile more than doubles it): each request's process time.
+        plain = []
+        for _ in range(args.repeat):
+            started_cpu = time.process_time()
+            once()
+            plain.append((time.process_time() - started_cpu) * 1000)
+        plain.sort()
         profiler = cProfile.Profile()
         started_cpu, started = time.process_time(), time.perf_counter()
         profiler.enable()
@@ -131,6 +139,8 @@ def run(args) -> None:
         cpu = (time.process_time() - started_cpu) * 1000 / args.repeat
         wall = (time.perf_counter() - started) * 1000 / args.repeat
         print(f"\n## {label}: {method.upper()} {url}\n")
+        print(f"CPU without profiler: median {plain[len(plain) // 2]:.1f} ms, "
+              f"p95 {plain[min(len(plain) - 1, int(len(plain) * 0.95))]:.1f} ms per request ({args.repeat} requests)")
         print(f"CPU {cpu:.1f} ms per request (wall {wall:.1f} ms, under cProfile); "
               f"{len(statements)} statements:")
         for number, query in enumerate(statements, 1):
