@@ -1,11 +1,11 @@
 """Storm detection at 1,000,000 tickets: the beat pass over the last hour, the detection of one new
 ticket, and the nightly baseline (issue 21; target: the beat pass under 200 ms).
 
-    BENCH_DB=bench_1m_storm DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+    BENCH_DB=bench_storms DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/storm_beat.py [--repeat 20]
 
 BENCH_DB must be a copy of the 1 M database loaded by bench/seed_scale.py (e.g. `CREATE DATABASE
-bench_1m_storm TEMPLATE bench_1m_main`); the script migrates it with this branch. Tickets are spread
+bench_storms TEMPLATE bench_1m_main`; drop it afterwards); the script migrates it with this branch. Tickets are spread
 evenly over two years (about 57 an hour). "Now" is the newest ticket's time. Each timed call runs in a
 transaction rolled back afterwards, so every repetition does the same work:
 
@@ -25,9 +25,9 @@ import sys
 import time
 from datetime import timedelta
 
-os.environ.setdefault("BENCH_DB", "bench_1m_storm")
-if not os.environ["BENCH_DB"].startswith("bench_1m_"):
-    sys.exit("BENCH_DB must be a copy of the 1 M database (bench_1m_…)")
+os.environ.setdefault("BENCH_DB", "bench_storms")
+if not os.environ["BENCH_DB"].startswith("bench_") or os.environ["BENCH_DB"].endswith("_main"):
+    sys.exit("BENCH_DB must be a copy of the 1 M database (bench_…, not the lead's bench_…_main)")
 
 from common import machine, setup_django, summary, timed  # noqa: E402
 

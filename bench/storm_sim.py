@@ -291,7 +291,7 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
         "| storm | shape | tickets | detected | minutes to suggestion | tickets to suggestion | grouped | storm kind: key |",
         "|---|---|---:|---|---:|---:|---:|---|",
     ]
-    misses = []
+    misses, outside = [], []
     for storm in plan:
         ids = set(storm.ids)
         holders = Counter()
@@ -315,6 +315,8 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
                      f"{grouped:.0%} | {main.kind}: {main.label} ({len(holders)} storm(s)) |")
         if storm.size >= 8 and (until > 10 or grouped < 0.9):
             misses.append(f"{storm.name}: suggested at its ticket {until}, {grouped:.0%} grouped")
+        if grouped < 1:
+            outside.append((storm, main))
     false = []
     for candidate in suggested:
         injected = sum(1 for pk in members_of[candidate.pk] if pk in storm_of)
@@ -326,6 +328,15 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
         sample = Ticket.objects.filter(pk__in=list(members_of[candidate.pk])[:3]).values_list("title", flat=True)
         lines.append(f"  - {candidate.suggested_at.astimezone(PARIS):%a %d/%m %H:%M} {candidate.kind}: "
                      f"{candidate.label}, {len(members_of[candidate.pk])} tickets, e.g. {list(sample)}")
+    storm_label = {c.pk: f"{c.kind}: {c.label}" for c in suggested}
+    storm_of_ticket = {pk: sid for sid, pks in members_of.items() for pk in pks}
+    for storm, main in outside:
+        lines += ["", f"{storm.name}: its tickets outside its storm ({main.kind}: {main.label}):"]
+        for pk, title, category, org, at in (Ticket.objects.filter(pk__in=storm.ids).exclude(pk__in=members_of[main.pk])
+                                             .values_list("pk", "title", "category__name", "organisation__name",
+                                                          "created_at")):
+            held = storm_label.get(storm_of_ticket.get(pk), "no storm")
+            lines.append(f"  - {at.astimezone(PARIS):%d/%m %H:%M:%S} « {title} » ({category}, {org}): {held}")
     lines += ["", "Targets: every storm of ≥ 8 tickets suggested within its first 10 tickets and ≥ 90 % grouped: "
               + ("met." if not misses else "missed by " + "; ".join(misses) + ".")]
     return lines

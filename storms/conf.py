@@ -15,7 +15,7 @@ DEFAULTS = {
     "STORM_MIN_REQUESTERS": 5,
     # "Well above the usual rate": the usual rate of the key at that hour of the week is multiplied by
     # this before the test, and never taken below the floor (tickets per hour).
-    "STORM_RATE_FACTOR": 3.0,
+    "STORM_RATE_FACTOR": 2.0,
     "STORM_FLOOR_PER_HOUR": 0.5,
     # A burst is a count of people that the (multiplied) usual rate gives with a probability below this
     # (Poisson), over the best span ending at the new ticket.

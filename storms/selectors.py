@@ -13,7 +13,7 @@ from postmortem.models import IncidentState, MajorIncident
 from tickets.models import Category, Ticket
 
 from .models import Storm, StormKind, StormState
-from .text import terms
+from .text import share_a_word, terms
 
 # The queue's banner shows at most this many suggestions (the newest).
 BANNER_LIMIT = 3
@@ -77,8 +77,8 @@ def _about(incident: MajorIncident, storm: Storm | None) -> str:
 
 def incidents_matching(*, user, title: str, category_id: int | None, limit: int = MATCH_LIMIT) -> list[IncidentMatch]:
     """Major incidents with their war room open that the typed title or chosen category matches: the same
-    category (or its parent or child), or a word in common with the incident's title, its storm's word
-    or its category's name. An organisation's storm matches its members, only them, whatever they type
+    category (or its parent or child), or a word in common (one typo forgiven: storms.text.near) with the
+    incident's title, its storm's word or its category's name. An organisation's storm matches its members, only them, whatever they type
     (a site is down); incidents the user
     already follows or filed are left out. Three queries at most, whatever the number of incidents."""
     words = terms(title)
@@ -111,7 +111,7 @@ def incidents_matching(*, user, title: str, category_id: int | None, limit: int 
             category.pk == category_id or category.parent_id == category_id or category.pk == chosen_parent))
         described = terms(" ".join(filter(None, [incident.ticket.title, category.name if category else "",
                                                  storm.term if storm else ""])))
-        if same_category or words & described:
+        if same_category or share_a_word(words, described):
             found.append(IncidentMatch(incident=incident, about=_about(incident, storm)))
     return found
 

@@ -34,13 +34,19 @@ from tickets.models import Ticket
 
 from ..conf import StormSettings, storm_settings
 from ..models import BaselineKind, Storm, StormBaseline, StormKind, StormState, StormTicket
-from ..text import ticket_terms
+from ..text import ticket_terms, typo_map
 
 logger = logging.getLogger(__name__)
 
 # A burst's span is never taken shorter than this: five tickets in the same second are not infinitely
 # unlikely, they are five tickets in a minute or two.
 MIN_SPAN = timedelta(minutes=5)
+# A burst reaches back to an earlier report of its key at most this far before the next one (see
+# _Detection.reach_limit), and a key's tickets are a storm's "related" key when this share of its
+# tickets hold it (see related_keys).
+REACH_BACK_MAX = timedelta(minutes=10)
+RELATED_SHARE = 0.6
+RELATED_MIN_TICKETS = 3
 
 
 def hour_of_week(moment: datetime) -> int:
@@ -74,6 +80,13 @@ class _Row:
     terms: set[str]
     storm_id: int | None
 
+    def has_key(self, kind: str, key: str) -> bool:
+        if kind == StormKind.CATEGORY:
+            return key in (str(self.category_id), str(self.parent_id))
+        if kind == StormKind.ORGANISATION:
+            return key == str(self.organisation_id)
+        return key in self.terms
+
     def storm_keys(self) -> list[tuple[str, str]]:
         found = [(StormKind.CATEGORY, str(c)) for c in (self.category_id, self.parent_id) if c is not None]
         if self.organisation_id is not None:
@@ -103,11 +116,84 @@ class _Detection:
         self.created: list[Storm] = []
         self.resuggested: list[Storm] = []
         self.to_link: list[tuple[Storm, int]] = []
+        self._related: dict[int, set[tuple[str, str]]] = {}  # storm id → its related keys (cached)
 
-    def rate(self, kind: str, key: str, at: datetime) -> float:
-        hourly = self.baseline.get((BaselineKind.HOUR, str(hour_of_week(at))), 0.0)
-        share = self.baseline.get((kind if kind != StormKind.WORDING else BaselineKind.TERM, key), 0.0)
-        return max(hourly * share * self.conf.rate_factor, self.conf.floor_per_hour)
+    def share(self, kind: str, key: str) -> float:
+        return self.baseline.get((kind if kind != StormKind.WORDING else BaselineKind.TERM, key), 0.0)
+
+    def usual(self, kind: str, key: str, at: datetime) -> float:
+        """The key's usual rate at that hour (tickets per hour), as the history says."""
+        return self.baseline.get((BaselineKind.HOUR, str(hour_of_week(at))), 0.0) * self.share(kind, key)
+
+    def rate(self, kind: str, key: str, row: _Row) -> float:
+        """The rate a burst of the key is tested against: its usual rate (its share of the tickets of the
+        hour), or its share of the tickets arriving now when the whole helpdesk is busier than usual (a
+        busy Monday morning raises every key with it), × STORM_RATE_FACTOR, at least the floor."""
+        usual = max(self.usual(kind, key, row.created_at), self.share(kind, key) * self.current_hourly(kind, key, row))
+        return max(usual * self.conf.rate_factor, self.conf.floor_per_hour)
+
+    def current_hourly(self, kind: str, key: str, row: _Row) -> float:
+        """All tickets per hour over the window up to `row`, as the key's own tickets and the tickets of
+        storms already found leave it: those of the other keys, scaled back up by the key's share (a storm
+        of the key does not raise its own usual rate)."""
+        share = self.share(kind, key)
+        if share >= 1:
+            return 0.0
+        low = bisect.bisect_left(self.rows, row.created_at - self.conf.window, key=lambda r: r.created_at)
+        high = bisect.bisect_right(self.rows, row.created_at, key=lambda r: r.created_at)
+        others = sum(1 for r in self.rows[low:high] if r.storm_id is None and not r.has_key(kind, key))
+        return others / (self.conf.window.total_seconds() / 3600) / (1 - share)
+
+    def reach_limit(self, kind: str, key: str, at: datetime) -> timedelta:
+        """How far before the burst's next report an earlier one may be and still be taken in, besides
+        twice the burst's mean gap: a quarter of the key's usual mean gap (an ordinary ticket of the key
+        falls in such a gap about one time in five), at most REACH_BACK_MAX."""
+        usual = self.usual(kind, key, at)
+        if usual <= 0:
+            return REACH_BACK_MAX
+        return min(REACH_BACK_MAX, timedelta(hours=1 / (4 * usual)))
+
+    def related_keys(self, kind: str, key: str, members: list[_Row]) -> set[tuple[str, str]]:
+        """The other key most of a storm's tickets share (RELATED_SHARE of them, RELATED_MIN_TICKETS at
+        least), by which later tickets join it too: a wording storm's category (an "Outlook" storm takes
+        in the Outlook tickets titled "La messagerie…"), a category storm's words no more common than
+        the category itself (a VPN storm takes in "VPN coupé" filed under Wifi). An organisation's storm
+        has none (a site down is about everything)."""
+        if kind == StormKind.ORGANISATION or len(members) < RELATED_MIN_TICKETS:
+            return set()
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for member in members:
+            if kind == StormKind.WORDING and member.category_id is not None:
+                counts[(StormKind.CATEGORY, str(member.category_id))] += 1
+            elif kind == StormKind.CATEGORY:
+                for term in member.terms:
+                    counts[(StormKind.WORDING, term)] += 1
+        needed = max(RELATED_MIN_TICKETS, math.ceil(RELATED_SHARE * len(members)))
+        found = {k for k, n in counts.items() if n >= needed and k != (kind, key)}
+        if kind == StormKind.CATEGORY:
+            found = {k for k in found if self.share(*k) <= self.share(kind, key)}
+        return found
+
+    def _storm_related(self, storm: Storm) -> set[tuple[str, str]]:
+        if storm.pk not in self._related:
+            members = [r for r in self.rows if r.storm_id == storm.pk]
+            self._related[storm.pk] = self.related_keys(storm.kind, storm.key, members)
+        return self._related[storm.pk]
+
+    def open_storm_of(self, row: _Row) -> Storm | None:
+        """The open storm a ticket joins: one of its keys is the storm's key (a category first, then an
+        organisation, then a word), else one of its keys is the storm's related key."""
+        keys = row.storm_keys()
+        for kind in (StormKind.CATEGORY, StormKind.ORGANISATION, StormKind.WORDING):
+            for key in (k for k in keys if k[0] == kind):
+                storm = self.open.get(key)
+                if storm is not None:
+                    return storm
+        wanted = set(keys)
+        for storm in sorted(self.open.values(), key=lambda s: (s.started_at, s.pk)):
+            if wanted & self._storm_related(storm):
+                return storm
+        return None
 
     def examine(self, row: _Row, now: datetime) -> None:
         for storm in list(self.open.values()):
@@ -117,14 +203,11 @@ class _Detection:
                 del self.open[(storm.kind, storm.key)]
         if row.storm_id is not None:
             return
-        keys = row.storm_keys()
-        for kind in (StormKind.CATEGORY, StormKind.ORGANISATION, StormKind.WORDING):
-            for key in (k for k in keys if k[0] == kind):
-                storm = self.open.get(key)
-                if storm is not None:
-                    self.join(storm, [row])
-                    return
-        for kind, key in self._in_order(keys):
+        storm = self.open_storm_of(row)
+        if storm is not None:
+            self.join(storm, [row])
+            return
+        for kind, key in self._in_order(row.storm_keys()):
             start = self.burst_start(kind, key, row)
             if start is not None:
                 self.open_storm(kind, key, row, start, now)
@@ -150,25 +233,36 @@ class _Detection:
         n = len(times)
         if n < self.conf.min_requesters:
             return None
-        per_hour = self.rate(kind, key, row.created_at)
+        per_hour = self.rate(kind, key, row)
         for m in range(n, self.conf.min_requesters - 1, -1):
             span = max(row.created_at - times[n - m], MIN_SPAN)
             if poisson_tail(m, per_hour * span.total_seconds() / 3600) < self.conf.alpha:
-                return self._reach_back(times[: n - m], times[n - m], (row.created_at - times[n - m]) / (m - 1))
+                return self._reach_back(times[: n - m], times[n - m], (row.created_at - times[n - m]) / (m - 1),
+                                        at_least=self.reach_limit(kind, key, row.created_at))
         return None
 
     @staticmethod
-    def _reach_back(earlier: list[datetime], start: datetime, gap) -> datetime:
+    def _reach_back(earlier: list[datetime], start: datetime, gap, at_least=timedelta(0)) -> datetime:
         """The burst's first reports often come a little apart, before the tight span the test found:
-        take in each earlier one at most twice the burst's mean gap before the next."""
+        take in each earlier one at most twice the burst's mean gap (or `at_least`) before the next."""
+        limit = max(2 * gap, at_least)
         for moment in reversed(earlier):
-            if start - moment > 2 * gap:
+            if start - moment > limit:
                 break
             start = moment
         return start
 
     def open_storm(self, kind: str, key: str, row: _Row, start: datetime, now: datetime) -> None:
         rows = [r for r in self.candidates(kind, key, row) if r.created_at >= start]
+        # The tickets of its span that share its related key join it too (a wording storm takes in its
+        # category's tickets worded otherwise).
+        chosen = {r.id for r in rows}
+        for related in sorted(self.related_keys(kind, key, rows)):
+            for r in self.candidates(*related, row):
+                if r.created_at >= start and r.id not in chosen:
+                    chosen.add(r.id)
+                    rows.append(r)
+        rows.sort(key=lambda r: (r.created_at, r.id))
         storm = Storm(kind=kind, key=key, label="", state=StormState.SUGGESTED, started_at=rows[0].created_at,
                       last_at=row.created_at, suggested_at=now, ticket_count=0)
         if kind == StormKind.CATEGORY:
@@ -192,6 +286,7 @@ class _Detection:
         self.join(storm, rows)
 
     def join(self, storm: Storm, rows: list[_Row]) -> None:
+        self._related.pop(storm.pk, None)
         for row in rows:
             row.storm_id = storm.pk
             self.members[storm.pk].append(row)
@@ -231,6 +326,22 @@ def _window_rows(start: datetime, end: datetime, limit: int) -> list[_Row]:
             for i, c, cat, parent, org, req, title, storm in reversed(list(values))]
 
 
+def _fix_typos(rows: list[_Row], storms: list[Storm]) -> None:
+    """Read each word one typo away from a more frequent word of the window, or from an open storm's
+    word, as that word (storms.text.typo_map): "VNP" counts towards, and joins, the VPN storm."""
+    weights: dict[str, float] = defaultdict(float)
+    for row in rows:
+        for term in row.terms:
+            weights[term] += 1
+    for storm in storms:
+        if storm.kind == StormKind.WORDING:
+            weights[storm.key] = math.inf
+    typos = typo_map(weights)
+    if typos:
+        for row in rows:
+            row.terms = {typos.get(term, term) for term in row.terms}
+
+
 def _baseline(rows: list[_Row]) -> dict:
     hours = {str(hour_of_week(row.created_at)) for row in rows}
     keys = defaultdict(set)
@@ -261,11 +372,12 @@ def storms_detect(*, ticket_ids: list[int], now: datetime | None = None) -> Dete
         return result
     wanted = {pk for pk, _c in news}
     rows = _window_rows(news[0][1] - conf.window, news[-1][1], conf.window_limit)
-    baseline = _baseline([row for row in rows if row.id in wanted])
-    if not any(kind == BaselineKind.HOUR for kind, _k in baseline):
-        return result
     with transaction.atomic():
         storms = list(Storm.objects.select_for_update().filter(is_open=True))
+        _fix_typos(rows, storms)
+        baseline = _baseline([row for row in rows if row.id in wanted])
+        if not any(kind == BaselineKind.HOUR for kind, _k in baseline):
+            return result
         detection = _Detection(conf, rows, storms, baseline)
         for row in rows:
             if row.id in wanted:

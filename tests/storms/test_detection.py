@@ -161,3 +161,30 @@ def test_a_burst_reaches_back_to_reports_close_before_its_tight_span():
     assert _Detection._reach_back(earlier, start, gap) == start - timedelta(minutes=3.5)
     assert _Detection._reach_back([start - timedelta(minutes=3)], start, gap) == start
     assert _Detection._reach_back([], start, gap) == start
+
+
+def test_a_helpdesk_busier_than_usual_raises_the_rate_each_key_is_tested_against(settings):
+    from storms.conf import storm_settings
+    from storms.models import BaselineKind
+    from storms.services.detection import _Detection, _Row, hour_of_week
+
+    settings.STORM_RATE_FACTOR = 2
+
+    def row(pk, category, minutes_before):
+        return _Row(id=pk, created_at=T0 - timedelta(minutes=minutes_before), category_id=category, parent_id=None,
+                    organisation_id=None, requester_id=pk, terms=set(), storm_id=None)
+
+    # Usually 10 tickets an hour at this hour, a tenth of them in category 1: 1 an hour.
+    baseline = {(BaselineKind.HOUR, str(hour_of_week(T0))): 10.0, (BaselineKind.CATEGORY, "1"): 0.1}
+    own = [row(i, 1, 5 - i) for i in range(6)]
+    others = [row(100 + i, 2, 59 - 2 * i) for i in range(27)]  # 27 others in the hour: 30 an hour in all
+    rows = sorted([*own, *others], key=lambda r: r.created_at)
+
+    def rate(rows):
+        return _Detection(storm_settings(), rows, [], baseline).rate(StormKind.CATEGORY, "1", own[-1])
+
+    assert rate(own) == pytest.approx(10 * 0.1 * 2)  # a quiet hour: the usual rate, × 2
+    assert rate(rows) == pytest.approx(27 / 0.9 * 0.1 * 2)  # a busy morning: its share of what arrives now
+    for other in others:
+        other.storm_id = 9  # the tickets of a storm already found are no usual traffic
+    assert rate(rows) == pytest.approx(10 * 0.1 * 2)

@@ -48,6 +48,13 @@ def test_a_matching_title_or_category_shows_the_incident_in_french(client, vpn_i
     assert "incident-follow" not in suggest(client, title="x")
 
 
+def test_a_typo_in_the_typed_title_still_finds_the_incident(client, vpn_incident, requester):
+    login(client, requester)
+
+    assert "Un incident est en cours sur VPN" in suggest(client, title="Le VNP est coupé")
+    assert "incident-follow" not in suggest(client, title="Le wifi est coupé")
+
+
 def test_an_incident_not_under_way_is_not_shown(client, vpn_incident, requester, agent_n1):
     from tests.factories import advance
 
