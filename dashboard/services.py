@@ -4,8 +4,9 @@
 its last run; `rollups_rebuild` (the management command, and nightly) recomputes every past day.
 Today is never rolled up: the selectors compute it live, with any day the rollups do not reach yet.
 The organisations' rollups are per month (the tables) and per week (the trend), written only for the
-months and weeks wholly before today, from the same dirty days: a month or week is recomputed whole
-(every organisation) when one of its days is dirty.
+months and weeks wholly before today, from the same dirty days: a month or week is recomputed for the
+organisations of the changed tickets of its dirty days (for every organisation when one of its days
+became past). A ticket moved to another organisation leaves the old one's rows to the nightly rebuild.
 
 What makes a day dirty (looked back LOOKBACK before the last run, so that a transaction that
 committed late is still seen):
@@ -20,6 +21,7 @@ recomputed after a policy change (ticket_set_deadlines writes them without bumpi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -83,9 +85,17 @@ def _write_resolved(tickets, *, days_filter: dict) -> None:
         (DailyResolutionStat(resolved=row.pop("count"), **row) for row in rows), batch_size=BATCH)
 
 
-def _write_org_months(tickets, *, days_filter: dict) -> None:
+def _only(tickets, days_filter: dict, organisations: list | None):
+    """`tickets` and `days_filter` narrowed to `organisations` (None: every organisation)."""
+    if organisations is None:
+        return tickets.filter(organisation__isnull=False), days_filter
+    return (tickets.filter(organisation_id__in=organisations),
+            {**days_filter, "organisation_id__in": organisations})
+
+
+def _write_org_months(tickets, *, days_filter: dict, organisations: list | None = None) -> None:
     """The organisations' monthly rows of the months in `days_filter` (`day` is the first of the month)."""
-    tickets = tickets.filter(organisation__isnull=False)
+    tickets, days_filter = _only(tickets, days_filter, organisations)
     OrgMonthStat.objects.filter(**days_filter).delete()
     OrgMonthAgentStat.objects.filter(**days_filter).delete()
     OrgMonthStat.objects.bulk_create(
@@ -98,18 +108,20 @@ def _write_org_months(tickets, *, days_filter: dict) -> None:
         batch_size=BATCH)
 
 
-def _write_org_weeks(tickets, *, days_filter: dict) -> None:
+def _write_org_weeks(tickets, *, days_filter: dict, organisations: list | None = None) -> None:
     """The organisations' weekly rows of the weeks in `days_filter` (`day` is the Monday)."""
+    tickets, days_filter = _only(tickets, days_filter, organisations)
     OrgWeekStat.objects.filter(**days_filter).delete()
     OrgWeekStat.objects.bulk_create(
         (OrgWeekStat(**{k: row[k] for k in (*ORG_WEEK_KEY, *SUM_FIELDS)})
-         for row in ticket_sums(tickets.filter(organisation__isnull=False), ORG_WEEK_KEY, grain="week")),
+         for row in ticket_sums(tickets, ORG_WEEK_KEY, grain="week")),
         batch_size=BATCH)
 
 
-def _write_org_weeks_resolved(tickets, *, days_filter: dict) -> None:
+def _write_org_weeks_resolved(tickets, *, days_filter: dict, organisations: list | None = None) -> None:
+    tickets, days_filter = _only(tickets, days_filter, organisations)
     OrgWeekResolutionStat.objects.filter(**days_filter).delete()
-    rows = (tickets.filter(organisation__isnull=False).order_by().annotate(day=local_bucket("resolved_at", "week"))
+    rows = (tickets.order_by().annotate(day=local_bucket("resolved_at", "week"))
             .values(*ORG_WEEK_KEY).annotate(count=Count("id")))
     OrgWeekResolutionStat.objects.bulk_create(
         (OrgWeekResolutionStat(resolved=row.pop("count"), **row) for row in rows), batch_size=BATCH)
@@ -163,19 +175,29 @@ def rollups_refresh(*, now: datetime | None = None) -> RefreshResult:
         return rollups_rebuild(now=now)
     since = state.changes_seen_until - LOOKBACK
     changed = list(all_tickets().filter(updated_at__gte=since).values_list("id", "created_at", "resolved_at",
-                                                                            "reopen_count"))
-    created_days = {local_day(created) for _pk, created, _resolved, _reopened in changed}
-    created_days |= {local_day(created) for created in Survey.objects.filter(answered_at__gte=since)
-                     .values_list("ticket__created_at", flat=True)}
+                                                                            "reopen_count", "organisation_id"))
+    # The organisations whose tickets changed, per day: only theirs are recomputed in the monthly and
+    # weekly rollups (every organisation for the days that became past).
+    created_orgs: dict[date, set] = defaultdict(set)
+    resolution_orgs: dict[date, set] = defaultdict(set)
+    for _pk, created, resolved, _reopens, organisation in changed:
+        created_orgs[local_day(created)].add(organisation)
+        if resolved:
+            resolution_orgs[local_day(resolved)].add(organisation)
+    for created, organisation in Survey.objects.filter(answered_at__gte=since).values_list(
+            "ticket__created_at", "ticket__organisation_id"):
+        created_orgs[local_day(created)].add(organisation)
     became_past = set(range_days(state.complete_until, today))  # the days since the last run
-    created_days |= became_past
-    resolution_days = {local_day(resolved) for _pk, _created, resolved, _reopened in changed if resolved}
-    resolution_days |= became_past
-    reopened = [pk for pk, _created, _resolved, reopens in changed if reopens]
+    created_days = set(created_orgs) | became_past
+    resolution_days = set(resolution_orgs) | became_past
+    organisation_of = {pk: organisation for pk, _created, _resolved, reopens, organisation in changed if reopens}
+    reopened = list(organisation_of)
     for start in range(0, len(reopened), BATCH):
-        resolution_days |= {local_day(at) for at in TicketEvent.objects.filter(
+        for pk, at in TicketEvent.objects.filter(
             ticket_id__in=reopened[start:start + BATCH], kind=EventKind.TRANSITION, data__transition="resolve",
-        ).values_list("created_at", flat=True)}
+        ).values_list("ticket_id", "created_at"):
+            resolution_orgs[local_day(at)].add(organisation_of[pk])
+            resolution_days.add(local_day(at))
     created_days = sorted(day for day in created_days if day < today)
     resolution_days = sorted(day for day in resolution_days if day < today)
     for day in created_days:
@@ -187,19 +209,38 @@ def rollups_refresh(*, now: datetime | None = None) -> RefreshResult:
                                              resolved_at__lt=midnight(day + timedelta(days=1))),
                         days_filter={"day": day})
     # The organisations' months and weeks that hold a dirty day, once they are whole (before today).
-    for month in sorted({month_of(day) for day in created_days if next_month(day) <= today}):
+    for month, organisations in _periods(created_days, created_orgs, became_past, month_of,
+                                         lambda start: next_month(start) <= today):
         _write_org_months(all_tickets().filter(created_at__gte=midnight(month),
                                                created_at__lt=midnight(next_month(month))),
-                          days_filter={"day": month})
-    for week in sorted({week_of(day) for day in created_days if week_of(day) + WEEK <= today}):
+                          days_filter={"day": month}, organisations=organisations)
+    whole_week = lambda start: start + WEEK <= today  # noqa: E731
+    for week, organisations in _periods(created_days, created_orgs, became_past, week_of, whole_week):
         _write_org_weeks(all_tickets().filter(created_at__gte=midnight(week), created_at__lt=midnight(week + WEEK)),
-                         days_filter={"day": week})
-    for week in sorted({week_of(day) for day in resolution_days if week_of(day) + WEEK <= today}):
+                         days_filter={"day": week}, organisations=organisations)
+    for week, organisations in _periods(resolution_days, resolution_orgs, became_past, week_of, whole_week):
         _write_org_weeks_resolved(all_tickets().filter(resolved_at__gte=midnight(week),
                                                        resolved_at__lt=midnight(week + WEEK)),
-                                  days_filter={"day": week})
+                                  days_filter={"day": week}, organisations=organisations)
     _save_state(state, today=today, now=now)
     return RefreshResult(created_days=len(created_days), resolution_days=len(resolution_days), rebuilt=False)
+
+
+def _periods(days, orgs_of_day: dict, became_past: set, start_of, whole):
+    """(first day of the month or week, organisations to recompute or None for all) for the whole
+    months (weeks) that hold one of `days`; those without an organisation's ticket are skipped."""
+    periods: dict[date, set | None] = {}
+    for day in days:
+        start = start_of(day)
+        if not whole(start) or periods.get(start, set()) is None:
+            continue
+        periods[start] = None if day in became_past else periods.get(start, set()) | orgs_of_day.get(day, set())
+    for start in sorted(periods):
+        organisations = periods[start]
+        if organisations is None:
+            yield start, None
+        elif organisations - {None}:
+            yield start, sorted(organisations - {None})
 
 
 def range_days(first: date, end: date):

@@ -166,8 +166,12 @@ def test_refreshing_twice_or_rebuilding_changes_nothing(org_history):
     assert all(first)
 
 
-def test_a_change_to_a_ticket_of_a_whole_month_is_picked_up_by_the_next_refresh(manager_client, org_history, acme):
+def test_a_change_to_a_ticket_of_a_whole_month_is_picked_up_by_the_next_refresh(manager_client, org_history, acme,
+                                                                                 globex):
     rollups_refresh()
+    untouched = {model: set(model.objects.filter(organisation=globex).values_list("pk", flat=True))
+                 for model in (OrgMonthStat, OrgMonthAgentStat, OrgWeekStat, OrgWeekResolutionStat)}
+    rewritten = set(OrgMonthStat.objects.filter(organisation=acme).values_list("pk", flat=True))
     params = {"period": "custom", "start": (timezone.localdate() - timedelta(days=DAYS)).isoformat(),
               "end": timezone.localdate().isoformat(), "organisation": acme.pk}
     stale = shown(page(manager_client, params).context)
@@ -179,6 +183,10 @@ def test_a_change_to_a_ticket_of_a_whole_month_is_picked_up_by_the_next_refresh(
 
     rollups_refresh()
     fresh = shown(page(manager_client, params).context)
+    # Only the organisation whose tickets changed had its months and weeks recomputed.
+    assert {model: set(model.objects.filter(organisation=globex).values_list("pk", flat=True))
+            for model in untouched} == untouched
+    assert set(OrgMonthStat.objects.filter(organisation=acme).values_list("pk", flat=True)) != rewritten
     RollupState.objects.all().delete()
     live = shown(page(manager_client, params).context)
 
