@@ -38,13 +38,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
-def _worked_times(tickets: dict[int, dict], calendars: dict, default) -> dict[tuple, list[float]]:
+def _worked_times(tickets: dict[int, dict], resolved, calendars: dict, default) -> dict[tuple, list[float]]:
     """The time each agent actually worked on each ticket, from the history: a piece of work ends when
     the agent resolves the ticket or moves it to another level, and began at the latest of the ticket's
     arrival at that level, the agent taking it, and the end of the agent's previous piece of work (an
     agent works one thing at a time: the hours a ticket waited behind others are not its handling).
     In the agent's working hours (their calendar, else the default policy's). {(category, level): [s]}."""
-    events = (TicketEvent.objects.filter(ticket_id__in=list(tickets))
+    # `resolved` is the tickets' queryset: a subquery, not a list of ids (SQLite's limit on parameters).
+    events = (TicketEvent.objects.filter(ticket_id__in=resolved.values("pk"))
               .filter(Q(kind=EventKind.LEVEL_CHANGED) | Q(kind=EventKind.TRANSITION,
                                                           data__transition__in=["take", "resolve"]))
               .order_by("created_at", "pk").values_list("ticket_id", "kind", "actor_id", "data", "created_at"))
@@ -54,6 +55,8 @@ def _worked_times(tickets: dict[int, dict], calendars: dict, default) -> dict[tu
     free_since: dict[int, object] = {}  # agent → end of their previous piece of work
     worked: dict[tuple, list[float]] = defaultdict(list)
     for pk, kind, actor_id, data, at in events.iterator(chunk_size=5000):
+        if pk not in tickets:
+            continue  # resolved between the two reads: next night
         data = data or {}
         finished_level = None
         if kind == EventKind.TRANSITION and data.get("transition") == "take":
@@ -90,8 +93,9 @@ def handling_stats_recompute(*, now: datetime | None = None) -> int:
     policy = SlaPolicy.objects.filter(is_default=True).select_related("calendar").first()
     calendar = policy.calendar.as_working_calendar() if policy else WorkingCalendar.twenty_four_seven()
     response: dict[tuple, list[float]] = defaultdict(list)
-    tickets = {row["pk"]: row for row in Ticket.objects.filter(resolved_at__gte=now - HISTORY).values(
-        "pk", "category_id", "level", "created_at", "first_response_at")}
+    resolved = Ticket.objects.filter(resolved_at__gte=now - HISTORY)
+    tickets = {row["pk"]: row for row in resolved.values("pk", "category_id", "level", "created_at",
+                                                         "first_response_at").iterator(chunk_size=5000)}
     for row in tickets.values():
         if row["first_response_at"]:
             waited = working_time_between(row["created_at"], row["first_response_at"], calendar).total_seconds()
@@ -99,7 +103,7 @@ def handling_stats_recompute(*, now: datetime | None = None) -> int:
                 response[key].append(waited)
     calendars = {profile.agent_id: working_calendar(profile.calendar)
                  for profile in AgentProfile.objects.filter(calendar__isnull=False).select_related("calendar")}
-    handling = _worked_times(tickets, calendars, calendar) if tickets else {}
+    handling = _worked_times(tickets, resolved, calendars, calendar) if tickets else {}
     stats = [
         HandlingStat(category_id=category_id, level=level, samples=len(handling[(category_id, level)]),
                      response_p50=int(percentile(response.get((category_id, level), []), 0.5)),
