@@ -85,8 +85,10 @@ def _requester_rows(request, size):
     sides = requester_sides(request.user, statuses=[status_value] if status_value else None)
     query = request.query_params.get("q", "").strip()
     if query:
-        sides = [side.filter(Q(reference__startswith=query) | Q(title__icontains=query)) for side in sides]
-    sides = [side.select_related("category", "assignee", "requester", "organisation") for side in sides]
+        sides = [(side.filter(Q(reference__startswith=query) | Q(title__icontains=query)), column)
+                 for side, column in sides]
+    sides = [(side.select_related("category", "assignee", "requester", "organisation"), column)
+             for side, column in sides]
     page = keyset_page(sides, field="created_at", after=request.query_params.get("after"), size=size)
     return QueuePage(tickets=page.rows, next_cursor=page.next, has_previous=page.previous is not None)
 
