@@ -25,6 +25,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 from common import explain, machine, setup_django, step, summary, timed
@@ -232,7 +233,7 @@ def main() -> None:
                 back = "/tickets/" + link(client.get(deep), "newer")
                 record(f"{caption}, back (plus récents)", measure(client, back, args.repeat, "tickets"),
                        ("tickets_ticket",))
-        token = api_token_create(user=user, name="bench portal", scope=Scope.READ).raw
+        token = api_token_create(user=user, name=f"bench portal {time.time_ns()}", scope=Scope.READ).raw
         api = Client(headers={"Authorization": f"Bearer {token}"})
         first = measure(api, "/api/v1/tickets/", args.repeat, "api")
         record(f"API /api/v1/tickets/ {label}, first page", first, ("tickets_ticket",))

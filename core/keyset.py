@@ -9,6 +9,12 @@ pages are merged here (an OR would make PostgreSQL gather and sort every matchin
 
 A cursor is an opaque URL-safe string; a missing or forged one means the first page, never an error.
 Totals, where worth showing, are capped: `capped_count` stops reading at `cap + 1` rows.
+
+A side may come with its leading column, `(queryset, "requester_id")`, for an index (leading, -timestamp,
+-id) whose leading value the queryset fixes with a range (`requester_id >= X AND requester_id <= X`): the
+order then starts with that column, so only that index gives it. With `requester_id = X` and ORDER BY the
+timestamp alone, PostgreSQL may walk an index on the timestamp backwards hoping to meet X's rows soon,
+which reads most of the table when X's rows are all old (bench/RESULTS.md, issue 23).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,8 +58,25 @@ class KeysetPage:
     previous: str | None  # cursor of the page before ("plus récents")
 
 
+Side = QuerySet | tuple[QuerySet, str]
+
+
+def _sides(querysets: Side | Iterable[Side]) -> list[tuple[QuerySet, str | None]]:
+    if isinstance(querysets, QuerySet) or (isinstance(querysets, tuple) and isinstance(querysets[0], QuerySet)
+                                           and len(querysets) == 2 and isinstance(querysets[1], str)):
+        querysets = [querysets]
+    return [(side, None) if isinstance(side, QuerySet) else (side[0], side[1]) for side in querysets]
+
+
+def _order(field: str, leading: str | None, *, descending: bool) -> tuple[str, ...]:
+    # Indexes are declared (leading, -field, -id): read forwards for newest first, backwards for oldest first.
+    if descending:
+        return (*((leading,) if leading else ()), f"-{field}", "-pk")
+    return (*((f"-{leading}",) if leading else ()), field, "pk")
+
+
 def _slice(queryset: QuerySet, field: str, position: tuple[datetime, int] | None, *, descending: bool,
-           size: int) -> list:
+           size: int, leading: str | None = None) -> list:
     """Up to `size` rows of `queryset` beyond `position` in the scan's direction."""
     if position is not None:
         moment, pk = position
@@ -62,22 +85,21 @@ def _slice(queryset: QuerySet, field: str, position: tuple[datetime, int] | None
         # filtering every row before it (as tickets.queue._after does).
         queryset = queryset.filter(Q(**{f"{field}__{op}": moment}) | Q(**{field: moment, f"pk__{op}": pk}),
                                    **{f"{field}__{op}e": moment})
-    order = (f"-{field}", "-pk") if descending else (field, "pk")
-    return list(queryset.order_by(*order)[:size])
+    return list(queryset.order_by(*_order(field, leading, descending=descending))[:size])
 
 
-def keyset_page(querysets: QuerySet | Iterable[QuerySet], *, field: str, after: str | None = None,
+def keyset_page(querysets: Side | Sequence[Side], *, field: str, after: str | None = None,
                 before: str | None = None, size: int, descending: bool = True) -> KeysetPage:
     """One page of the union of `querysets` ordered by (`field`, id), newest first unless not `descending`.
 
     `after` is a `next` cursor, `before` a `previous` one. Queries: one index range scan per queryset."""
-    sides = [querysets] if isinstance(querysets, QuerySet) else list(querysets)
+    sides = _sides(querysets)
     back = decode_cursor(before) is not None and decode_cursor(after) is None
     position = decode_cursor(before) if back else decode_cursor(after)
     scan_descending = descending != back
     merged: dict[int, object] = {}
-    for queryset in sides:
-        for row in _slice(queryset, field, position, descending=scan_descending, size=size + 1):
+    for queryset, leading in sides:
+        for row in _slice(queryset, field, position, descending=scan_descending, size=size + 1, leading=leading):
             merged[row.pk] = row
     rows = sorted(merged.values(), key=lambda row: (getattr(row, field), row.pk), reverse=scan_descending)
     rows = rows[: size + 1]
@@ -96,13 +118,19 @@ def keyset_page(querysets: QuerySet | Iterable[QuerySet], *, field: str, after: 
     )
 
 
-def capped_count(querysets: QuerySet | Iterable[QuerySet], *, cap: int = COUNT_CAP) -> int:
+def capped_count(querysets: Side | Sequence[Side], *, cap: int = COUNT_CAP, field: str | None = None) -> int:
     """How many rows the union holds, reading at most `cap + 1` ids per queryset: a result above `cap`
-    means "more than `cap`". One query per queryset (a COUNT over an OR would read every row of both)."""
-    sides = [querysets] if isinstance(querysets, QuerySet) else list(querysets)
+    means "more than `cap`". One query per queryset (a COUNT over an OR would read every row of both).
+    A side with its leading column is read in its index's order (`field` given), as keyset_page reads it."""
+    sides = _sides(querysets)
+
+    def first_ids(queryset, leading):
+        order = _order(field, leading, descending=True) if leading and field else ()
+        return queryset.order_by(*order)[: cap + 1]
+
     if len(sides) == 1:
-        return sides[0].order_by()[: cap + 1].count()
+        return first_ids(*sides[0]).count()
     ids: set[int] = set()
-    for queryset in sides:
-        ids.update(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
+    for queryset, leading in sides:
+        ids.update(first_ids(queryset, leading).values_list("pk", flat=True))
     return len(ids)

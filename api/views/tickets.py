@@ -86,8 +86,13 @@ def _requester_rows(request, size):
     sides = requester_sides(request.user, statuses=[status_value] if status_value else None)
     query = request.query_params.get("q", "").strip()
     if query:
-        sides = [side.filter(Q(reference__startswith=query) | Q(title__icontains=query)) for side in sides]
-    sides = [side.select_related("category", "assignee", "requester", "organisation") for side in sides]
+        sides = [(side.filter(Q(reference__startswith=query) | Q(title__icontains=query)), column)
+                 for side, column in sides]
+    # The requester and the organisation are prefetched, not joined: joined, PostgreSQL may read the side's
+    # leading column's order off auth_user's (or the organisation's) primary key and join every row of the
+    # side before sorting them (1 s for 100,000 tickets; bench/RESULTS.md, issue 23).
+    sides = [(side.select_related("category", "assignee").prefetch_related("requester", "organisation"), column)
+             for side, column in sides]
     page = keyset_page(sides, field="created_at", after=request.query_params.get("after"), size=size)
     return QueuePage(tickets=page.rows, next_cursor=page.next, has_previous=page.previous is not None)
 
