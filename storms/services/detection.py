@@ -80,13 +80,6 @@ class _Row:
     terms: set[str]
     storm_id: int | None
 
-    def has_key(self, kind: str, key: str) -> bool:
-        if kind == StormKind.CATEGORY:
-            return key in (str(self.category_id), str(self.parent_id))
-        if kind == StormKind.ORGANISATION:
-            return key == str(self.organisation_id)
-        return key in self.terms
-
     def storm_keys(self) -> list[tuple[str, str]]:
         found = [(StormKind.CATEGORY, str(c)) for c in (self.category_id, self.parent_id) if c is not None]
         if self.organisation_id is not None:
@@ -117,6 +110,7 @@ class _Detection:
         self.resuggested: list[Storm] = []
         self.to_link: list[tuple[Storm, int]] = []
         self._related: dict[int, set[tuple[str, str]]] = {}  # storm id → its related keys (cached)
+        self._free: tuple[int | None, int] = (None, 0)  # (examined ticket, tickets of its window in no storm)
 
     def share(self, kind: str, key: str) -> float:
         return self.baseline.get((kind if kind != StormKind.WORDING else BaselineKind.TERM, key), 0.0)
@@ -125,24 +119,28 @@ class _Detection:
         """The key's usual rate at that hour (tickets per hour), as the history says."""
         return self.baseline.get((BaselineKind.HOUR, str(hour_of_week(at))), 0.0) * self.share(kind, key)
 
-    def rate(self, kind: str, key: str, row: _Row) -> float:
+    def rate(self, kind: str, key: str, row: _Row, key_tickets: int) -> float:
         """The rate a burst of the key is tested against: its usual rate (its share of the tickets of the
         hour), or its share of the tickets arriving now when the whole helpdesk is busier than usual (a
-        busy Monday morning raises every key with it), × STORM_RATE_FACTOR, at least the floor."""
-        usual = max(self.usual(kind, key, row.created_at), self.share(kind, key) * self.current_hourly(kind, key, row))
+        busy Monday morning raises every key with it), × STORM_RATE_FACTOR, at least the floor.
+        `key_tickets`: the key's tickets in the window up to `row` that are in no storm."""
+        share = self.share(kind, key)
+        usual = self.usual(kind, key, row.created_at)
+        if share < 1:
+            # All tickets per hour over the window, as the key's own tickets and the tickets of storms
+            # already found leave it: those of the other keys, scaled back up by the key's share (a storm
+            # of the key does not raise its own usual rate).
+            others = self.free_in_window(row) - key_tickets
+            usual = max(usual, share * others / (self.conf.window.total_seconds() / 3600) / (1 - share))
         return max(usual * self.conf.rate_factor, self.conf.floor_per_hour)
 
-    def current_hourly(self, kind: str, key: str, row: _Row) -> float:
-        """All tickets per hour over the window up to `row`, as the key's own tickets and the tickets of
-        storms already found leave it: those of the other keys, scaled back up by the key's share (a storm
-        of the key does not raise its own usual rate)."""
-        share = self.share(kind, key)
-        if share >= 1:
-            return 0.0
-        low = bisect.bisect_left(self.rows, row.created_at - self.conf.window, key=lambda r: r.created_at)
-        high = bisect.bisect_right(self.rows, row.created_at, key=lambda r: r.created_at)
-        others = sum(1 for r in self.rows[low:high] if r.storm_id is None and not r.has_key(kind, key))
-        return others / (self.conf.window.total_seconds() / 3600) / (1 - share)
+    def free_in_window(self, row: _Row) -> int:
+        """How many tickets of the window up to `row` are in no storm (counted once per examined ticket)."""
+        if self._free[0] != row.id:
+            low = bisect.bisect_left(self.rows, row.created_at - self.conf.window, key=lambda r: r.created_at)
+            high = bisect.bisect_right(self.rows, row.created_at, key=lambda r: r.created_at)
+            self._free = (row.id, sum(1 for r in self.rows[low:high] if r.storm_id is None))
+        return self._free[1]
 
     def reach_limit(self, kind: str, key: str, at: datetime) -> timedelta:
         """How far before the burst's next report an earlier one may be and still be taken in, besides
@@ -227,13 +225,14 @@ class _Detection:
     def burst_start(self, kind: str, key: str, row: _Row) -> datetime | None:
         """The start of the widest span ending at `row` whose count of people is a burst, or None."""
         firsts: dict[int | None, datetime] = {}
-        for candidate in self.candidates(kind, key, row):
+        candidates = self.candidates(kind, key, row)
+        for candidate in candidates:
             firsts.setdefault(candidate.requester_id, candidate.created_at)
         times = sorted(firsts.values())
         n = len(times)
         if n < self.conf.min_requesters:
             return None
-        per_hour = self.rate(kind, key, row)
+        per_hour = self.rate(kind, key, row, len(candidates))
         for m in range(n, self.conf.min_requesters - 1, -1):
             span = max(row.created_at - times[n - m], MIN_SPAN)
             if poisson_tail(m, per_hour * span.total_seconds() / 3600) < self.conf.alpha:

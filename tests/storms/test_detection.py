@@ -181,7 +181,7 @@ def test_a_helpdesk_busier_than_usual_raises_the_rate_each_key_is_tested_against
     rows = sorted([*own, *others], key=lambda r: r.created_at)
 
     def rate(rows):
-        return _Detection(storm_settings(), rows, [], baseline).rate(StormKind.CATEGORY, "1", own[-1])
+        return _Detection(storm_settings(), rows, [], baseline).rate(StormKind.CATEGORY, "1", own[-1], len(own))
 
     assert rate(own) == pytest.approx(10 * 0.1 * 2)  # a quiet hour: the usual rate, × 2
     assert rate(rows) == pytest.approx(27 / 0.9 * 0.1 * 2)  # a busy morning: its share of what arrives now
