@@ -125,6 +125,20 @@ def dashboard_data(*, period: Period, filters: dict) -> dict:
     }
 
 
+def _figures(rows: list[dict], overall: dict, *, by_agent: list[dict], trend_rows: list[dict]) -> dict:
+    """The page's figures from the additive sums grouped by priority, level and category (`rows`) and their
+    total (`overall`), whether they were read live or from rollups."""
+    return {
+        "overall": rollups.figures(overall),
+        "by_priority": rollups.breakdown(rows, "priority"),
+        "by_level": rollups.breakdown(rows, "level"),
+        "by_category": rollups.breakdown(rows, "category_id", "category__name"),
+        "by_agent": by_agent,
+        "phases": metrics.phase_rows(rollups.phase_sums(overall)),
+        "trend": trend_rows,
+    }
+
+
 def _live(*, period: Period, filters: dict) -> dict:
     """Every figure straight from the tickets, for the filters the rollups do not carry (agent,
     organisation): the additive sums grouped by priority, level and category in one query, from which
@@ -135,15 +149,8 @@ def _live(*, period: Period, filters: dict) -> dict:
     overall = rollups.new_totals()
     for row in rows:
         rollups.add(overall, row)
-    return {
-        "overall": rollups.figures(overall),
-        "by_priority": rollups.breakdown(rows, "priority"),
-        "by_level": rollups.breakdown(rows, "level"),
-        "by_category": rollups.breakdown(rows, "category_id", "category__name"),
-        "by_agent": _live_by_agent(tickets),
-        "phases": metrics.phase_rows(rollups.phase_sums(overall)),
-        "trend": trend(period=period, filters=filters),
-    }
+    return _figures(rows, overall, by_agent=_live_by_agent(tickets),
+                    trend_rows=trend(period=period, filters=filters))
 
 
 AGENT_NAME_FIELDS = {"username": "assignee__username", "first_name": "assignee__first_name",
@@ -197,15 +204,8 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
                        .values("day").annotate(count=Count("id")).values_list("day", "count"))
     for day, count in resolved_recent:
         resolved[day] = resolved.get(day, 0) + count
-    return {
-        "overall": rollups.figures(overall),
-        "by_priority": rollups.breakdown(rows, "priority"),
-        "by_level": rollups.breakdown(rows, "level"),
-        "by_category": rollups.breakdown(rows, "category_id", "category__name"),
-        "by_agent": by_agent,
-        "phases": metrics.phase_rows(rollups.phase_sums(overall)),
-        "trend": _trend_from_sums(period, day_rows, resolved),
-    }
+    return _figures(rows, overall, by_agent=by_agent,
+                    trend_rows=_trend_from_sums(period, day_rows, resolved))
 
 
 def _trend_from_sums(period: Period, day_rows: list[dict], resolved: dict[date, int]) -> list[dict]:
@@ -313,12 +313,5 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
                           .values("day").annotate(count=Count("id")).values_list("day", "count"))
         for day, count in resolved_edges:
             resolved[day] = resolved.get(day, 0) + count
-    return {
-        "overall": rollups.figures(overall),
-        "by_priority": rollups.breakdown(rows, "priority"),
-        "by_level": rollups.breakdown(rows, "level"),
-        "by_category": rollups.breakdown(rows, "category_id", "category__name"),
-        "by_agent": by_agent,
-        "phases": metrics.phase_rows(rollups.phase_sums(overall)),
-        "trend": _trend_from_sums(period, day_rows, resolved),
-    }
+    return _figures(rows, overall, by_agent=by_agent,
+                    trend_rows=_trend_from_sums(period, day_rows, resolved))
