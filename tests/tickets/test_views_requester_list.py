@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from tests.factories import OrganisationFactory, UserFactory
-from tickets.models import Ticket
-from tickets.models import Status
+from tickets.models import Status, Ticket
 from tickets.portal import COUNT_CAP, decode_cursor, ticket_cursor
 
 
