@@ -19,8 +19,16 @@ from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, a
 from tests.test_no_raw_codes import cast, history  # noqa: F401 - fixtures: every event kind, through the services
 from tickets import services
 from tickets.models import EventKind, Ticket
+from tickets.portal import requester_page
 from tickets.selectors import ticket_queue_for_agent, ticket_timeline
-from tickets.templatetags.rows import queue_row, queue_rows, timeline_entries, timeline_entry
+from tickets.templatetags.rows import (
+    queue_row,
+    queue_rows,
+    requester_row,
+    requester_rows,
+    timeline_entries,
+    timeline_entry,
+)
 
 PREFIX = "/agent/tickets/"
 HOSTILE = '<script>alert("x")</script>&amp;\'"'
@@ -78,6 +86,30 @@ def test_the_rows_of_a_page_are_each_row(queue_tickets):
 
     assert parse_html(html) == parse_html("".join(str(queue_row(ticket, PREFIX)) for ticket in queue_tickets))
     assert html.count("<tr ") == len(queue_tickets)
+
+
+def test_every_requester_row_renders_as_the_template(queue_tickets, requester, language):
+    """The requester's list (/tickets/): each status and priority, with and without a category."""
+    page = requester_page(requester, tab="all", size=25)
+    tickets = list(page.tickets)
+    assert {ticket.status for ticket in tickets} >= {"new", "in_progress", "waiting", "resolved"}
+    for ticket in [*tickets, *queue_tickets]:  # the queue's add a ticket without a category
+        reference = render_to_string("tickets/partials/requester_row.html", {"ticket": ticket})
+        assert parse_html(str(requester_row(ticket))) == parse_html(reference), ticket.title
+    html = str(requester_rows(tickets))
+    assert html.count("<tr>") == len(tickets)
+    assert f'href="/tickets/{tickets[0].reference}/"' in html
+
+
+def test_the_requester_row_escapes_what_people_typed(db):
+    person = UserFactory(username="hostile_requester")
+    ticket = make_ticket(requester=person, category=CategoryFactory(name=HOSTILE), title=HOSTILE)
+
+    html = str(requester_rows(requester_page(person, tab="all", size=25).tickets))
+
+    assert ticket.reference in html
+    assert "<script>" not in html
+    assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;&#x27;&quot;") == 2  # title, category
 
 
 def test_every_timeline_entry_renders_as_the_template(history, agent_n1, requester, language):  # noqa: F811

@@ -1,10 +1,11 @@
-"""The queue's rows and the timeline's entries written in Python: `{% queue_rows tickets ticket_url_prefix %}`
-and `{% timeline_entries timeline %}`.
+"""The queue's rows, the requester's list rows and the timeline's entries written in Python:
+`{% queue_rows tickets ticket_url_prefix %}`, `{% requester_rows tickets %}` and `{% timeline_entries timeline %}`.
 
 A row of the queue (25 per page) and an entry of a timeline (up to 50 on the workspace, every event on the
 requester's page) went through a dozen template variables, filters and tags each, which cost more than the
 rest of the page (bench/RESULTS.md, issue 16). These functions write the markup of
-tickets/agent/partials/queue_row.html and tickets/partials/timeline_entry.html, which stay as the reference:
+tickets/agent/partials/queue_row.html, tickets/partials/requester_row.html and tickets/partials/timeline_entry.html,
+which stay as the reference:
 tests/tickets/test_row_markup.py renders both ways and holds them equal. Everything a user typed goes
 through format_html's escaping; only our own markup (icons, the SLA badges the sla app registers in tickets.panels) is passed as safe.
 """
@@ -12,6 +13,7 @@ through format_html's escaping; only our own markup (icons, the SLA badges the s
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -95,6 +97,40 @@ def queue_rows(tickets, url_prefix: str) -> SafeString:
     page = _QueuePage()
     return mark_safe("".join(  # noqa: S308 - each row is format_html's
         queue_row(ticket, url_prefix, page) for ticket in tickets))
+
+
+_REQUESTER_ROW = (
+    '<tr>\n<td class="text-nowrap"><a href="{prefix}{reference}/">{reference}</a></td>\n<td>{title}</td>\n'
+    '<td><span class="badge badge-status-{status}" data-testid="status">{status_label}</span></td>\n'
+    '<td><span class="badge badge-priority-{priority}" title="{priority_label}">{priority}</span></td>\n'
+    '<td>{category}</td>\n<td class="text-nowrap">{created}</td>\n</tr>\n'
+)
+
+
+def _requester_url_prefix() -> str:
+    placeholder = "0000-000000"
+    return reverse("tickets:detail", args=[placeholder]).removesuffix(f"{placeholder}/")
+
+
+def requester_row(ticket, page: _QueuePage | None = None, url_prefix: str | None = None) -> SafeString:
+    """One row of the requester's list of tickets (tickets/partials/requester_row.html)."""
+    page = page or _QueuePage()
+    category = ticket.category
+    return format_html(
+        _REQUESTER_ROW,
+        prefix=_requester_url_prefix() if url_prefix is None else url_prefix, reference=ticket.reference,
+        title=ticket.title, status=ticket.status, status_label=page.statuses.get(ticket.status, ticket.status),
+        priority=ticket.priority, priority_label=page.priorities.get(ticket.priority, ticket.priority),
+        category=category.name if category is not None and category.name else "—",
+        created=page.short_datetime(ticket.created_at.astimezone(page.zone)),
+    )
+
+
+@register.simple_tag
+def requester_rows(tickets) -> SafeString:
+    page, prefix = _QueuePage(), _requester_url_prefix()
+    return mark_safe("".join(  # noqa: S308 - each row is format_html's
+        requester_row(ticket, page, prefix) for ticket in tickets))
 
 
 _ENTRY_HEAD = (
