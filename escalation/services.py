@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
-from accounts.selectors import active_members, group_members
+from accounts.selectors import group_members
 from core.cache import reference
 from core.exceptions import ActionRefused
 from tickets import services as ticket_services
@@ -37,10 +37,6 @@ def previous_level(level: str) -> str | None:
     values = Level.values
     index = values.index(level)
     return values[index - 1] if index > 0 else None
-
-
-def level_members(level: str):
-    return active_members(level)
 
 
 def _members(group: str) -> list:
