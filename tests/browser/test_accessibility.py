@@ -205,5 +205,8 @@ def test_manager_pages_meet_wcag_22_aa(live_server, browser: Browser, world):
         Check("postmortems", "/postmortems/"),
         Check("war room", f"/postmortems/incidents/{world['incident'].pk}/"),
         Check("postmortem", f"/postmortems/{world['postmortem'].pk}/"),
+        Check("audit log", "/privacy/audit/"),
+        Check("dispatch team", "/dispatch/team/"),
+        Check("at-risk queue", "/agent/?view=at_risk"),
     ])
     assert not found, _report(found)
