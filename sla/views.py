@@ -175,30 +175,39 @@ def overview(request):
 # --- Policies
 
 
+def _settings_page(request, *, page, form, save, saved_message, template: str, context: dict):
+    """Validate a settings page and save it through `save()`, or show it again with its errors (400), or
+    with a conflict (409) when another manager's save meanwhile broke a uniqueness rule (a second default,
+    the same name): the typed values stay in the page either way."""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if page.is_valid():
+            try:
+                saved = save()
+            except IntegrityError:
+                form.add_error(None, _("Another change was saved at the same time and conflicts "
+                                       "with this one. Check the values and save again."))
+                status = 409
+            else:
+                messages.success(request, saved_message(saved))
+                return redirect("sla:overview")
+    return render(request, template, {"page": page, **context}, status=status)
+
+
 def _policy_page(request, policy: SlaPolicy):
     stored_name = policy.name  # the form writes the submitted values onto the instance
     page = PolicyForms(request.POST if request.method == "POST" else None, instance=policy)
-    status = 200
-    if request.method == "POST":
-        if page.is_valid():
-            try:
-                policy = services.sla_policy_save(policy=page.policy.save(commit=False),
-                                                  targets=page.targets.cleaned_targets())
-            except IntegrityError:
-                # Another manager saved a conflicting policy (a second default, the same name) meanwhile.
-                page.policy.add_error(None, _("Another change was saved at the same time and conflicts "
-                                              "with this one. Check the values and save again."))
-                status = 409
-            else:
-                messages.success(request, _("The policy “%(name)s” is saved; the deadlines of its open "
-                                            "tickets are being recomputed.") % {"name": policy.name})
-                return redirect("sla:overview")
-        else:
-            status = 400
-    return render(request, "sla/policy_form.html", {
-        "page": page, "policy": policy if policy.pk else None, "policy_name": stored_name,
-        "known_contracts": page.policy.known_contracts(),
-    }, status=status)
+    return _settings_page(
+        request, page=page, form=page.policy,
+        save=lambda: services.sla_policy_save(policy=page.policy.save(commit=False),
+                                              targets=page.targets.cleaned_targets()),
+        saved_message=lambda saved: _("The policy “%(name)s” is saved; the deadlines of its open "
+                                      "tickets are being recomputed.") % {"name": saved.name},
+        template="sla/policy_form.html",
+        context={"policy": policy if policy.pk else None, "policy_name": stored_name,
+                 "known_contracts": page.policy.known_contracts()},
+    )
 
 
 @manager_required
@@ -219,25 +228,15 @@ def policy_edit(request, pk: int):
 def _calendar_page(request, calendar: BusinessCalendar):
     stored_name = calendar.name  # the form writes the submitted values onto the instance
     page = CalendarForms(request.POST if request.method == "POST" else None, instance=calendar)
-    status = 200
-    if request.method == "POST":
-        if page.is_valid():
-            try:
-                calendar = services.sla_calendar_save(calendar=page.calendar.save(commit=False),
-                                                      hours=page.hours.periods(), holidays=page.holidays.days())
-            except IntegrityError:
-                page.calendar.add_error(None, _("Another change was saved at the same time and conflicts "
-                                                "with this one. Check the values and save again."))
-                status = 409
-            else:
-                messages.success(request, _("The calendar “%(name)s” is saved; the deadlines of the open "
-                                            "tickets that use it are being recomputed.") % {"name": calendar.name})
-                return redirect("sla:overview")
-        else:
-            status = 400
-    return render(request, "sla/calendar_form.html", {
-        "page": page, "calendar": calendar if calendar.pk else None, "calendar_name": stored_name,
-    }, status=status)
+    return _settings_page(
+        request, page=page, form=page.calendar,
+        save=lambda: services.sla_calendar_save(calendar=page.calendar.save(commit=False),
+                                                hours=page.hours.periods(), holidays=page.holidays.days()),
+        saved_message=lambda saved: _("The calendar “%(name)s” is saved; the deadlines of the open "
+                                      "tickets that use it are being recomputed.") % {"name": saved.name},
+        template="sla/calendar_form.html",
+        context={"calendar": calendar if calendar.pk else None, "calendar_name": stored_name},
+    )
 
 
 @manager_required

@@ -526,3 +526,33 @@ def test_a_post_without_the_page_rows_is_refused_not_crashed(client, manager, ur
 
     assert response.status_code == 400
     assert (SlaPolicy.objects.count(), BusinessCalendar.objects.count()) == (policies, calendars)
+
+
+@pytest.mark.parametrize("kind", ["policy", "calendar"])
+def test_a_save_that_conflicts_with_another_managers_is_a_409_that_keeps_the_typed_values(
+        client, manager, default_policy, business_calendar, monkeypatch, kind):
+    """Another manager's save meanwhile (a second default, the same name) breaks a uniqueness rule at the
+    database: the page comes back with a 409, the conflict said, and what was typed still in the fields."""
+    from django.db import IntegrityError
+
+    from sla import services
+
+    def conflict(**kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    url = (f"/sla/policies/{default_policy.pk}/" if kind == "policy"
+           else f"/sla/calendars/{business_calendar.pk}/")
+    monkeypatch.setattr(services, "sla_policy_save" if kind == "policy" else "sla_calendar_save", conflict)
+    client.force_login(manager)
+    data = page_data(client.get(url))
+    data["name"] = "Nom tapé avant le conflit"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "enregistrée au même moment, entre en conflit" in content
+    assert 'value="Nom tapé avant le conflit"' in content
+    stored = SlaPolicy.objects.get(pk=default_policy.pk) if kind == "policy" else BusinessCalendar.objects.get(
+        pk=business_calendar.pk)
+    assert stored.name != "Nom tapé avant le conflit"
