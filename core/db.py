@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import F, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.query import get_related_populators
@@ -46,11 +46,14 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
     params = []
     for obj in objects:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        for field in fields:
+        for field, plain in fields:
             value = field.pre_save(obj, True)
-            if hasattr(value, "resolve_expression"):
+            if value is None and plain is not None or type(value) is plain:
+                params.append(value)  # what get_db_prep_save would give
+            elif hasattr(value, "resolve_expression"):
                 return model.objects.bulk_create(objects)
-            params.append(field.get_db_prep_save(value, connection))
+            else:
+                params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -76,7 +79,22 @@ def _insert_sql(model: type[Model], count: int) -> tuple[str | None, list]:
     # Identifiers come from the model's meta, values are parameters.
     sql = (f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
            f"VALUES {', '.join([row] * count)} RETURNING {quote(opts.pk.column)}")
-    return sql, fields
+    return sql, [(field, _plain_type(field)) for field in fields]
+
+
+# Fields whose database value is the Python value itself when it is exactly of this type (or None).
+_PLAIN_TYPES = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool,
+    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+                     models.PositiveIntegerField, models.PositiveBigIntegerField,
+                     models.PositiveSmallIntegerField), int),
+}
+
+
+def _plain_type(field) -> type | None:
+    if type(field) is models.ForeignKey and isinstance(field.target_field, AutoFieldMixin):
+        return int
+    return _PLAIN_TYPES.get(type(field))
 
 
 def update_rows(objects: Sequence[Model], fields: Iterable[str], *, increment: Iterable[str] = ()) -> None:

@@ -73,3 +73,23 @@ def test_what_it_does_not_write_goes_through_bulk_create(requester):
 def test_nothing_to_write_writes_nothing(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert insert_rows([]) == []
+
+
+def test_plain_values_are_passed_as_django_would_prepare_them(requester):
+    """The fields whose value goes as it is (str, int, bool, a key, None) give what get_db_prep_save gives."""
+    from django.db import connection
+
+    from core.db import _insert_sql
+
+    ticket = make_ticket(requester=requester)
+    event = TicketEvent.objects.filter(ticket=ticket).first()
+    objects = [TicketEvent(ticket=ticket, kind="note", actor=None, is_public=True, data={}),
+               Notification(event=event, recipient=requester, template="status_changed", attempts=3)]
+    plain_fields = 0
+    for obj in objects:
+        for field, plain in _insert_sql(type(obj), 1)[1]:
+            value = field.pre_save(obj, True)
+            if plain is not None and (value is None or type(value) is plain):
+                plain_fields += 1
+                assert field.get_db_prep_save(value, connection) == value, field.name
+    assert plain_fields >= 7  # kind, actor, is_public, ticket; event, recipient, template, attempts…
