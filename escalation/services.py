@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import MANAGER_GROUP, Level, group_names, is_agent, next_level
 from accounts.selectors import group_members
 from core.cache import reference
+from core.db import insert_rows
 from core.exceptions import ActionRefused
 from tickets import services as ticket_services
 from tickets.models import Priority, Status, Ticket
@@ -238,7 +239,7 @@ def rule_flag_recurring(*, ticket: Ticket) -> None:
     if any(category.parent_id == ticket.category_id for category in active_categories()):
         return
     # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
-    RuleFiring.objects.create(rule=rule, ticket=ticket, cause="created")
+    insert_rows([RuleFiring(rule=rule, ticket=ticket, cause="created")])
     event = ticket_services.ticket_mark_recurring(
         ticket=ticket, reason=Reason.RECURRING, rule=rule.code, evidence={**evidence, "days": rule.window_days},
     )

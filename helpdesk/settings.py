@@ -256,6 +256,9 @@ HELPDESK_BASE_URL = os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", os.environ.get("REDIS_URL", "filesystem://"))
 # max_retries 0: a publish connects once and does not retry (see CELERY_BROKER_CONNECTION_TIMEOUT).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
+if CELERY_BROKER_URL.startswith("redis://"):
+    # Kombu's Redis transport, one client per channel instead of one per message (core.redis_transport).
+    CELERY_BROKER_TRANSPORT = "core.redis_transport:Transport"
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS |= {

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.roles import MANAGER_GROUP
 from accounts.selectors import active_members
-from core.db import update_rows
+from core.db import insert_rows, update_rows
 from tickets import services as ticket_services
 from tickets.models import OPEN_STATUSES, Status, Ticket
 
@@ -110,7 +110,7 @@ def sla_start_clocks(*, ticket: Ticket, reason: str = "created", new: bool = Fal
         if clock.pk:
             clock.save()
         clocks[name] = clock
-    SlaClock.objects.bulk_create([clock for clock in clocks.values() if clock.pk is None])
+    insert_rows([clock for clock in clocks.values() if clock.pk is None])
     _mirror_deadlines(ticket, clocks, reason=reason, record=reason != "created")
     return clocks
 

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from django.utils.functional import lazy
+from django.utils.functional import cached_property, lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -103,17 +103,19 @@ class TicketCreateForm(forms.Form):
                                help_text=_("How many people or how much of the business is affected?"))
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper(submit=_("Submit the ticket"))
-        self.helper.attrs = {"enctype": "multipart/form-data"}
-        self.helper.layout = Layout(
+    @cached_property
+    def helper(self) -> FormHelper:
+        """Built when the page shows the form, not for a submission that is valid and redirects."""
+        helper = _helper(submit=_("Submit the ticket"))
+        helper.attrs = {"enctype": "multipart/form-data"}
+        helper.layout = Layout(
             Row(Column("ticket_type", css_class="col-md-6"), Column("category", css_class="col-md-6")),
             "title",
             "description",
             Row(Column("urgency", css_class="col-md-6"), Column("impact", css_class="col-md-6")),
             "attachments",
         )
+        return helper
 
     def clean_title(self):
         title = self.cleaned_data["title"].strip()

@@ -72,9 +72,33 @@ def _rows(items: Iterable[tuple[TicketEvent, Sequence, str]]) -> dict[tuple, Not
 
 
 def _write(notifications: list[Notification]) -> None:
+    """Insert the rows; once the transaction commits, one broker message for the rows it wrote.
+
+    A transaction that writes several times (a new ticket's receipt, then the recurring rule's alert to
+    N2) publishes once: each write appends its ids to the transaction's list and registers a hook that
+    sends the ids of its write and of the writes after it not sent yet; the first hook sends them all,
+    the later ones find nothing left. A write whose savepoint rolled back loses its hook, and its ids
+    may go with an earlier write's: their rows do not exist, and `deliver` skips a row it cannot claim.
+    """
     ids = [notification.pk for notification in insert_rows(notifications)]
+    if not ids:
+        return
+    conn = transaction.get_connection()
+    writes = getattr(conn, "_helpdesk_outbox_writes", None)
+    if writes is None or not conn.run_on_commit:
+        # No hook waits in this transaction: a list of its own (the ids of one that rolled back stay out;
+        # a transaction opened by another's after-commit hook sends its own).
+        writes = conn._helpdesk_outbox_writes = []
+    writes.append(ids)
+    position = len(writes) - 1
+    transaction.on_commit(lambda: _enqueue_writes(writes, position))
+
+
+def _enqueue_writes(writes: list[list[int]], position: int) -> None:
+    ids = [pk for written in writes[position:] for pk in written]
+    writes[position:] = [[] for _written in writes[position:]]
     if ids:
-        transaction.on_commit(lambda: enqueue(ids))
+        enqueue(ids)
 
 
 # --- Sending: after commit, in a worker

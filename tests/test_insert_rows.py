@@ -1,0 +1,95 @@
+"""core.db.insert_rows: a request's few new rows in one INSERT written once per model and row count (issue 16),
+the rows and objects the same as bulk_create's."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from django.db.models import Value
+from django.db.models.sql.compiler import SQLInsertCompiler
+from django.utils import timezone
+
+from core.db import insert_rows
+from tests.factories import make_ticket
+from tickets.models import EventKind, Notification, TicketEvent
+
+
+def _events(ticket, actor, count: int, **data) -> list[TicketEvent]:
+    return [TicketEvent(ticket=ticket, kind=EventKind.NOTE, actor=actor, is_public=False,
+                        data={"n": n, **data}) for n in range(count)]
+
+
+def test_the_rows_are_written_with_their_values_and_the_objects_left_saved(requester):
+    ticket = make_ticket(requester=requester)
+    events = _events(ticket, requester, 3, text="é « »")
+
+    returned = insert_rows(events)
+
+    assert returned == events
+    assert all(event.pk and not event._state.adding and event._state.db == "default" for event in events)
+    stored = {event.pk: event for event in TicketEvent.objects.filter(pk__in=[event.pk for event in events])}
+    for n, event in enumerate(events):
+        row = stored[event.pk]
+        assert (row.ticket_id, row.kind, row.actor_id, row.is_public) == (ticket.pk, EventKind.NOTE,
+                                                                           requester.pk, False)
+        assert row.data == {"n": n, "text": "é « »"}  # in the order given
+        assert row.created_at == event.created_at  # the default, as built
+
+
+def test_the_statement_is_compiled_once_per_model_and_row_count(requester):
+    ticket = make_ticket(requester=requester)
+    insert_rows(_events(ticket, requester, 2))  # written (or already, by another test)
+    with mock.patch.object(SQLInsertCompiler, "as_sql", autospec=True,
+                           side_effect=SQLInsertCompiler.as_sql) as compiled:
+        insert_rows(_events(ticket, requester, 2))
+        event = TicketEvent.objects.filter(ticket=ticket).first()
+        for template in ("status_changed", "ticket_escalated"):
+            insert_rows([Notification(event=event, recipient=requester, template=template)])
+    assert compiled.call_count == 0
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.NOTE).count() == 4
+    assert Notification.objects.filter(event=event, template__in=["status_changed", "ticket_escalated"]).count() == 2
+
+
+def test_a_field_set_on_save_is_set(requester):
+    """pre_save runs as in Django's INSERT (auto_now)."""
+    from tickets.models import CannedReply
+
+    before = timezone.now()
+    reply = insert_rows([CannedReply(title="Merci", body="Bonjour")])[0]
+    assert reply.updated_at >= before
+    assert CannedReply.objects.get(pk=reply.pk).updated_at == reply.updated_at
+
+
+def test_what_it_does_not_write_goes_through_bulk_create(requester):
+    ticket = make_ticket(requester=requester)
+    with mock.patch.object(TicketEvent.objects, "bulk_create", wraps=TicketEvent.objects.bulk_create) as bulk:
+        many = insert_rows(_events(ticket, requester, 25))  # more rows than it writes itself
+        expression = insert_rows([TicketEvent(ticket=ticket, kind=Value(EventKind.NOTE), data={})])
+    assert bulk.call_count == 2
+    assert len({event.pk for event in many}) == 25 and expression[0].pk
+    assert TicketEvent.objects.get(pk=expression[0].pk).kind == EventKind.NOTE
+
+
+def test_nothing_to_write_writes_nothing(db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert insert_rows([]) == []
+
+
+def test_plain_values_are_passed_as_django_would_prepare_them(requester):
+    """The fields whose value goes as it is (str, int, bool, a key, None) give what get_db_prep_save gives."""
+    from django.db import connection
+
+    from core.db import _insert_sql
+
+    ticket = make_ticket(requester=requester)
+    event = TicketEvent.objects.filter(ticket=ticket).first()
+    objects = [TicketEvent(ticket=ticket, kind="note", actor=None, is_public=True, data={}),
+               Notification(event=event, recipient=requester, template="status_changed", attempts=3)]
+    plain_fields = 0
+    for obj in objects:
+        for field, plain in _insert_sql(type(obj), 1)[1]:
+            value = field.pre_save(obj, True)
+            if plain is not None and (value is None or type(value) is plain):
+                plain_fields += 1
+                assert field.get_db_prep_save(value, connection) == value, field.name
+    assert plain_fields >= 7  # kind, actor, is_public, ticket; event, recipient, template, attempts…
