@@ -140,18 +140,71 @@ def _expect(row: dict, start: datetime, finish: datetime) -> Expected:
     return Expected(response_at, resolution_at, margin, target)
 
 
+# How far ahead a level's crew is laid out; work beyond it is counted as done at once after it.
+CREW_HORIZON = timedelta(days=14)
+
+
+class Crew:
+    """The agents who will work a level's pool, as a timeline: how many of them work in each stretch
+    from `now` on (each in their own hours), so that shared work ends when the sum of their working
+    time covers it, and the morning shift that has not begun yet counts as much as the one at work."""
+
+    def __init__(self, calendars: list, now: datetime) -> None:
+        end = now + CREW_HORIZON
+        changes: dict[datetime, int] = defaultdict(int)
+        for calendar in calendars:
+            if calendar is None or calendar.always_open:
+                intervals = [(now, end)]
+            else:
+                first = timezone.localtime(now, calendar.tz).date() - timedelta(days=1)
+                intervals = [i for d in range(CREW_HORIZON.days + 2)
+                             for i in calendar.intervals_on(first + timedelta(days=d))]
+            for begin, finish in intervals:
+                begin, finish = max(begin, now), min(finish, end)
+                if finish > begin:
+                    changes[begin] += 1
+                    changes[finish] -= 1
+        self.segments: list[tuple[datetime, datetime, int]] = []  # (from, to, agents working)
+        working, previous = 0, now
+        for at in sorted(changes):
+            if at > previous and working > 0:
+                self.segments.append((previous, at, working))
+            working += changes[at]
+            previous = max(previous, at)
+        self.end = end
+
+    def done_at(self, work: timedelta, *, start: datetime | None = None, agents: int | None = None) -> datetime:
+        """When `work` is done from `start` (now) by the crew (or by `agents` of them at most: 1 for one
+        ticket's own work)."""
+        left = work
+        for begin, finish, working in self.segments:
+            if start is not None:
+                if finish <= start:
+                    continue
+                begin = max(begin, start)
+            rate = min(working, agents) if agents else working
+            span = finish - begin
+            if left <= span * rate:
+                return begin + left / rate
+            left -= span * rate
+        return max(self.end, start or self.end) + left
+
+
 def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, calendars: dict, capacity: dict,
                   level_calendar: dict, states: dict | None = None,
                   dispatching: frozenset = frozenset()) -> dict[int, Expected]:
     """The forecast of each open ticket row: each agent works their queue earliest deadline first, one
     ticket at a time, in their working hours. A ticket waits in its level's pool instead, worked by the
-    level's present agents (`capacity` of them) earliest deadline first among the work they hold, when
+    level's available agents who are not absent (a `Crew`, each in their own hours; without `states`,
+    the `capacity` present ones) earliest deadline first among the work they hold, when
     nobody holds it, or when the sweep will hand it on (`_off_duty_tickets`' rule, read from `states`):
     its agent is off duty and not back in time for it, or its agent's shift ends before they would start
     it and they would not be back in time (then not before that shift's end); only at the levels whose
     policy is on (`dispatching`), where the sweep runs."""
     far = datetime.max.replace(tzinfo=now.tzinfo)
     by_agent = {state.agent.pk: state for level_states in (states or {}).values() for state in level_states}
+    crews = {level: Crew([s.calendar for s in level_states if s.available and not s.absent], now)
+             for level, level_states in (states or {}).items()}
     queues: dict[object, list[dict]] = defaultdict(list)
     for row in rows:
         queues[row["assignee_id"] or ("level", row["level"])].append(row)
@@ -176,9 +229,10 @@ def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, cale
             done += item.work
             finish = _advance(now, done, calendar) if row["status"] != Status.WAITING else None
             expected[row["pk"]] = _expect(row, start, finish or start)
-            if state is None or state.can_receive:
+            if state is None or (state.available and not state.absent):
                 held[row["level"]].append((item.key or far, item.work))
     for level, waiting in pool.items():
+        crew = crews.get(level)
         agents = max(1, capacity.get(level, 0))
         calendar = level_calendar.get(level)
         work_held = sorted(held[level], key=lambda h: h[0])
@@ -186,11 +240,15 @@ def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, cale
         for row, not_before in sorted(waiting, key=lambda w: (queued(w[0], table).key or far, w[0]["pk"])):
             item = queued(row, table)
             key = item.key or far
-            # The present agents first finish what they hold that is due before it (shared among them),
-            # and the pool's tickets due before it.
+            # The level's agents first finish what they hold that is due before it, and the pool's
+            # tickets due before it, together.
             ahead = sum((work for due, work in work_held if due <= key), timedelta()) + pooled
-            start = max(_advance(now, ahead / agents, calendar), not_before)
-            finish = _advance(start, item.work, calendar)
+            if crew is not None and crew.segments:
+                start = max(crew.done_at(ahead), not_before)
+                finish = crew.done_at(item.work, start=start, agents=1)
+            else:
+                start = max(_advance(now, ahead / agents, calendar), not_before)
+                finish = _advance(start, item.work, calendar)
             pooled += item.work
             expected[row["pk"]] = _expect(row, start, finish)
     return expected

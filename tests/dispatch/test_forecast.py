@@ -175,3 +175,20 @@ def test_a_ticket_its_agent_would_start_after_their_shift_is_forecast_with_the_l
     # on at 12:00 to the agents present then (not at risk), instead of a start tomorrow (at risk).
     assert starts[2].response_expected_at == T0 + timedelta(hours=2)
     assert not any(f.at_risk for f in starts)
+
+
+def test_a_levels_pool_is_worked_by_each_agent_in_their_own_hours(db, office_hours):
+    from dispatch.services.forecast import Crew
+    from sla.models import BusinessCalendar
+    from sla.services import sla_calendar_save
+
+    afternoon = sla_calendar_save(calendar=BusinessCalendar(name="Après-midi", time_zone="Europe/Paris",
+                                                            holiday_country="FR"),
+                                  hours=[(d, time(14), time(18)) for d in range(5)], holidays=[])
+    crew = Crew([office_hours.as_working_calendar(), afternoon.as_working_calendar()], T0)  # Wednesday 10:00
+    # Alone until 14:00 (4 h of work), then two: the fifth hour is done by 14:30.
+    assert crew.done_at(timedelta(hours=5)) == T0 + timedelta(hours=4, minutes=30)
+    # One ticket's own hour is one agent's hour, whoever else works.
+    assert crew.done_at(timedelta(hours=1), start=T0 + timedelta(hours=4), agents=1) == T0 + timedelta(hours=5)
+    # 12 h: 4 alone, then 4 h × 2 until 18:00; the last hour tomorrow from 9:00, alone.
+    assert crew.done_at(timedelta(hours=13)) == T0 + timedelta(days=1)
