@@ -55,13 +55,16 @@ def _key(ticket: Ticket) -> datetime | None:
 
 
 def margin_with(state: AgentState, ticket: Ticket, work: timedelta, *, at: datetime) -> timedelta | None:
-    """How much time this ticket would have left at its deadline in the agent's queue, worked earliest
-    deadline first, and how much the tickets it would overtake would keep: the least of those margins
-    (None: no deadline at all). The queue holds the expected remaining work of each ticket."""
+    """How much time this ticket would have left at its deadline in the agent's queue, the tickets they
+    have taken first, then the others earliest deadline first, and how much the tickets it would
+    overtake would keep: the least of those margins (None: no deadline at all). The queue holds the
+    expected remaining work of each ticket."""
     key = _key(ticket)
     far = datetime.max.replace(tzinfo=at.tzinfo)
-    ahead = [q for q in state.queue if (q.key or far) <= (key or far)]
-    behind = sorted((q for q in state.queue if (q.key or far) > (key or far)), key=lambda q: (q.key or far, q.pk))
+    # The tickets the agent has taken are in hand: finished before a new one is started.
+    ahead = [q for q in state.queue if q.started or (q.key or far) <= (key or far)]
+    behind = sorted((q for q in state.queue if not q.started and (q.key or far) > (key or far)),
+                    key=lambda q: (q.key or far, q.pk))
     start = _advance(at, sum((q.work for q in ahead), timedelta()), state)
     finish = _advance(start, work, state)
     margins = []
@@ -394,7 +397,7 @@ class _Queued:
 def _rescue(agents: list[AgentState], automatic: set, *, tree: CategoryTree, table: HandlingTable, now: datetime,
             max_open: int, turn: int) -> dict[int, tuple[AgentState, int | None, AgentState]]:
     """At a deadline-aware level: an untaken ticket the dispatch gave, whose place in its agent's queue
-    (worked earliest deadline first) passes its next deadline, goes to the present colleague with the
+    (the taken tickets first, then earliest deadline first) passes its next deadline, goes to the present colleague with the
     skill and room whose queue meets it, chosen as a new ticket is (_deadline_aware: the margin it needs,
     then the load); the most urgent tickets first. Only a colleague who meets the deadline receives it
     (a margin of zero or more, overtaken tickets included), so a ticket never moves back and forth.
@@ -409,7 +412,8 @@ def _rescue(agents: list[AgentState], automatic: set, *, tree: CategoryTree, tab
                          first_response_at=now if queued_ticket.responded else None,
                          response_due_at=queued_ticket.response_due_at,
                          resolution_due_at=queued_ticket.resolution_due_at)
-        ahead = [q for q in donor.queue if (q.key or far, q.pk) < (queued_ticket.key, queued_ticket.pk)]
+        ahead = [q for q in donor.queue
+                 if q.started or (q.key or far, q.pk) < (queued_ticket.key, queued_ticket.pk)]
         here = margin_with(_with_queue(donor, ahead), ticket, queued_ticket.work, at=now)
         if here is None or here >= timedelta(0):
             continue

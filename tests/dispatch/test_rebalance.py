@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from dispatch.models import Absence, AgentProfile, Assignment, Policy, Trigger
+from dispatch.models import Absence, AgentProfile, Assignment, HandlingStat, Policy, Trigger
 from dispatch.services import dispatch_sweep
 from sla.models import BusinessCalendar
 from sla.services import sla_calendar_save
@@ -198,3 +198,19 @@ def test_a_ticket_late_in_every_queue_stays_where_it_is(team, requester, erp, cl
     assert dispatch_sweep() == 0
     second.refresh_from_db()
     assert second.assignee == team["julien"]
+
+
+def test_deadline_aware_counts_the_ticket_an_agent_has_in_hand_first(team, requester, erp, clock):
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=2 * 3600, handling_p90=2 * 3600 + 1800)
+    set_policy(Policy.OFF)
+    # Julien works on a P3 he took (an hour of it left, due in two days); Sarah holds a P4 not started.
+    advance(_give(_new(requester, erp), team["julien"]), to="in_progress", agent=team["julien"])
+    _give(_new(requester, erp, urgency="low", impact="low"), team["sarah"])
+    AgentProfile.objects.filter(agent=team["marc"]).update(is_available=False)
+    set_policy(Policy.DEADLINE_AWARE)
+    ticket = _new(requester, erp, urgency="high")  # P2: first response within the hour
+    # Julien would answer it after the hour his ticket in hand still needs (no margin, it needs 30 min);
+    # Sarah at once, her P4 overtaken (an hour of margin): Sarah, though loads and rotation are equal.
+    assert ticket.assignee == team["sarah"]
+    assert Assignment.objects.get(ticket=ticket).margin_seconds == 3600
