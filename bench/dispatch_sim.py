@@ -20,17 +20,22 @@ The world (all drawn from one seeded generator, before any policy runs):
 
 How agents work: one ticket at a time, in their shift. Under "oldest first" (today) a free agent takes
 the oldest unassigned ticket of their level (new, or escalated to it) that their skills cover; under the three automatic policies a free
-agent works their own tickets earliest deadline first (the dispatch sweep runs every 15 minutes for the
-tickets nobody could take when they arrived). Taking is the first response (ticket_take); the end of the
+agent works their own tickets at their level earliest next deadline first (first response if not yet
+answered, else resolution; N1 and N2 alike), and finishes a ticket before starting another (the dispatch
+sweep runs every 15 minutes while someone works, for the tickets nobody could take when they arrived). Taking is the first response (ticket_take); the end of the
 work resolves (ticket_resolve) or escalates (ticket_set_level → the dispatch picks an N2 agent).
 
 Printed per policy: SLA breaches (first response, resolution), first response p50/p90 (elapsed minutes),
 open tickets per present agent sampled hourly (the maximum, and the mean Gini over the samples),
 reassignments (an assigned event moving a ticket from one agent to another). For the forecast (the
-deadline-aware run; forecasts_refresh every 30 minutes, handling_stats_recompute every night; agents do
-not act on the flags, so "if nothing was done" holds): precision = of the (ticket, deadline) pairs flagged
-at risk at least 30 minutes before the deadline, the share that breached; recall = of the breaches, the
-share flagged that early.
+round-robin and deadline-aware runs, --forecast-in; forecasts_refresh every 30 minutes,
+handling_stats_recompute every night): precision = of the (ticket, deadline) pairs flagged at risk at
+least 30 minutes before the deadline, the share that breached; recall = of the breaches, the share
+flagged that early. "If nothing was done" holds in the round-robin run: nothing there reads a margin or
+a flag (agents do not act on flags, and round-robin neither evens loads nor rescues deadlines). In the
+deadline-aware run the sweep moves tickets late in their queue to a colleague who meets them, so some
+flagged tickets are saved by the dispatch and count as false alarms. SIM_DUMP=prefix writes each early
+flag with its outcome to prefix_<policy>.jsonl.
 """
 
 from __future__ import annotations
