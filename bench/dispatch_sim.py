@@ -95,7 +95,17 @@ def setup_django(db_path: str) -> None:
     django.setup()
     from django.core.management import call_command
 
+    template = os.environ.get("SIM_SQLITE_TEMPLATE")
+    if template and os.path.exists(template) and not os.environ["DATABASE_URL"].startswith("postgres"):
+        import shutil
+
+        shutil.copyfile(template, db_path)  # a migrated copy: migrate has nothing left to do
     call_command("migrate", verbosity=0)
+    if template and not os.path.exists(template) and not os.environ["DATABASE_URL"].startswith("postgres"):
+        import shutil
+
+        shutil.copyfile(db_path, template + ".part")
+        os.replace(template + ".part", template)
 
 
 # --- The world, drawn once
@@ -262,9 +272,10 @@ class Run:
             # The sweep gives nothing while nobody works (no one could receive): skipped, the same decisions.
             if policy != Policy.OFF and local.minute % 15 == 0 and any(self.present(n, now) for n in self.agents):
                 dispatch_sweep(now=now)
-            if self.forecast and local.minute % 30 == 0:
-                if local.hour == 3 and local.minute == 0:
-                    handling_stats_recompute(now=now)
+            if self.forecast and local.hour == 3 and local.minute == 0:
+                handling_stats_recompute(now=now)
+            # While nobody works, no queue moves and the forecasts (in working time) stand as they were.
+            if self.forecast and local.minute % 30 == 0 and any(self.present(n, now) for n in self.agents):
                 forecasts_refresh(now=now, alert=False)
                 self._record_flags(now)
             if local.minute == 0 and local.weekday() < 5 and 9 <= local.hour < 18:
