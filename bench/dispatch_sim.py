@@ -20,17 +20,22 @@ The world (all drawn from one seeded generator, before any policy runs):
 
 How agents work: one ticket at a time, in their shift. Under "oldest first" (today) a free agent takes
 the oldest unassigned ticket of their level (new, or escalated to it) that their skills cover; under the three automatic policies a free
-agent works their own tickets earliest deadline first (the dispatch sweep runs every 15 minutes for the
-tickets nobody could take when they arrived). Taking is the first response (ticket_take); the end of the
+agent works their own tickets at their level earliest next deadline first (first response if not yet
+answered, else resolution; N1 and N2 alike), and finishes a ticket before starting another (the dispatch
+sweep runs every 15 minutes while someone works, for the tickets nobody could take when they arrived). Taking is the first response (ticket_take); the end of the
 work resolves (ticket_resolve) or escalates (ticket_set_level → the dispatch picks an N2 agent).
 
 Printed per policy: SLA breaches (first response, resolution), first response p50/p90 (elapsed minutes),
 open tickets per present agent sampled hourly (the maximum, and the mean Gini over the samples),
 reassignments (an assigned event moving a ticket from one agent to another). For the forecast (the
-deadline-aware run; forecasts_refresh every 30 minutes, handling_stats_recompute every night; agents do
-not act on the flags, so "if nothing was done" holds): precision = of the (ticket, deadline) pairs flagged
-at risk at least 30 minutes before the deadline, the share that breached; recall = of the breaches, the
-share flagged that early.
+round-robin and deadline-aware runs, --forecast-in; forecasts_refresh every 30 minutes,
+handling_stats_recompute every night): precision = of the (ticket, deadline) pairs flagged at risk at
+least 30 minutes before the deadline, the share that breached; recall = of the breaches, the share
+flagged that early. "If nothing was done" holds in the round-robin run: nothing there reads a margin or
+a flag (agents do not act on flags, and round-robin neither evens loads nor rescues deadlines). In the
+deadline-aware run the sweep moves tickets late in their queue to a colleague who meets them, so some
+flagged tickets are saved by the dispatch and count as false alarms. SIM_DUMP=prefix writes each early
+flag with its outcome to prefix_<policy>.jsonl.
 """
 
 from __future__ import annotations
@@ -90,7 +95,17 @@ def setup_django(db_path: str) -> None:
     django.setup()
     from django.core.management import call_command
 
+    template = os.environ.get("SIM_SQLITE_TEMPLATE")
+    if template and os.path.exists(template) and not os.environ["DATABASE_URL"].startswith("postgres"):
+        import shutil
+
+        shutil.copyfile(template, db_path)  # a migrated copy: migrate has nothing left to do
     call_command("migrate", verbosity=0)
+    if template and not os.path.exists(template) and not os.environ["DATABASE_URL"].startswith("postgres"):
+        import shutil
+
+        shutil.copyfile(db_path, template + ".part")
+        os.replace(template + ".part", template)
 
 
 # --- The world, drawn once
@@ -205,6 +220,7 @@ class Run:
         self.remaining: dict[tuple[int, str], timedelta] = {}  # (ticket pk, level) → work left
         self.spec: dict[int, dict] = {}  # ticket pk → world row
         self.flags: dict[tuple[int, str], datetime] = {}  # (ticket pk, target) → first flagged with its due
+        self.flag_info: dict[tuple[int, str], dict] = {}
         self.open_samples: list[list[int]] = []
         self.comparable_samples: list[list[int]] = []
         self.slack_flags: dict[object, dict] = {slack: {} for slack in (*SLACKS, "spread")}
@@ -253,11 +269,13 @@ class Run:
                 self.spec[ticket.pk] = row
                 self.remaining[(ticket.pk, "N1")] = row["work"]["N1"]
                 self.remaining[(ticket.pk, "N2")] = row["work"]["N2"]
-            if policy != Policy.OFF and local.minute % 15 == 0:
+            # The sweep gives nothing while nobody works (no one could receive): skipped, the same decisions.
+            if policy != Policy.OFF and local.minute % 15 == 0 and any(self.present(n, now) for n in self.agents):
                 dispatch_sweep(now=now)
-            if self.forecast and local.minute % 30 == 0:
-                if local.hour == 3 and local.minute == 0:
-                    handling_stats_recompute(now=now)
+            if self.forecast and local.hour == 3 and local.minute == 0:
+                handling_stats_recompute(now=now)
+            # While nobody works, no queue moves and the forecasts (in working time) stand as they were.
+            if self.forecast and local.minute % 30 == 0 and any(self.present(n, now) for n in self.agents):
                 forecasts_refresh(now=now, alert=False)
                 self._record_flags(now)
             if local.minute == 0 and local.weekday() < 5 and 9 <= local.hour < 18:
@@ -334,16 +352,12 @@ class Run:
                         ticket = candidate
                         break
         else:
-            from django.db.models import F
-
-            ticket = (Ticket.objects.filter(assignee=user, status__in=["new", "in_progress"])
-                      .order_by(F("response_due_at").asc(nulls_last=True), "pk").first())
-            responded = (Ticket.objects.filter(assignee=user, status="in_progress")
-                         .order_by(F("resolution_due_at").asc(nulls_last=True), "pk").first())
-            if ticket is None or (responded is not None and ticket.status == "new"
-                                  and responded.resolution_due_at and ticket.response_due_at
-                                  and responded.resolution_due_at < ticket.response_due_at):
-                ticket = responded or ticket
+            # The agent's next ticket: earliest next deadline first (the first response for a ticket not
+            # yet answered, else the resolution), as the dispatch and the forecast order a queue.
+            far = datetime.max.replace(tzinfo=now.tzinfo)
+            mine = Ticket.objects.filter(assignee=user, level=level, status__in=["new", "in_progress"])
+            ticket = min(mine, key=lambda t: ((t.resolution_due_at if t.first_response_at else t.response_due_at)
+                                              or far, t.pk), default=None)
         if ticket is None:
             return None
         if ticket.status == "new":
@@ -366,13 +380,24 @@ class Run:
         from dispatch.selectors import HandlingTable
 
         table = HandlingTable()
-        for ticket_id, at_risk, target, margin, response_due, resolution_due, category_id, level, responded in (
+        for (ticket_id, at_risk, target, margin, response_due, resolution_due, category_id, level, responded,
+             assignee_id, status) in (
                 Forecast.objects.filter(margin_seconds__lt=RULE_CEILING).values_list(
                     "ticket_id", "at_risk", "risk_target", "margin_seconds", "ticket__response_due_at",
-                    "ticket__resolution_due_at", "ticket__category_id", "ticket__level", "ticket__first_response_at")):
+                    "ticket__resolution_due_at", "ticket__category_id", "ticket__level", "ticket__first_response_at",
+                    "ticket__assignee_id", "ticket__status")):
             target = target or ("resolution" if responded else "response")
             due = response_due if target == "response" else resolution_due
             if at_risk:
+                if (ticket_id, target) not in self.flags:
+                    present = None
+                    if assignee_id:
+                        name = next(n for n, a in self.agents.items() if a["user"].pk == assignee_id)
+                        present = self.present(name, now)
+                    self.flag_info[(ticket_id, target)] = {
+                        "at": now.isoformat(), "margin": margin, "level": level, "assignee": assignee_id,
+                        "present": present, "status": status, "due": due.isoformat() if due else None,
+                        "priority": self.spec[ticket_id]["urgency"]}
                 self.flags.setdefault((ticket_id, target), (now, due))
             # Other rules, for the table: late by more than a slack (> 0), within a margin (< 0), or
             # within the ticket's own spread of handling times (p90 − p50).
@@ -435,6 +460,23 @@ class Run:
         if self.forecast:
             early = {key for key, (flagged_at, due) in self.flags.items() if due and due - flagged_at >= EARLY_FLAG}
             breached = {(pk, target) for target, pks in breaches.items() for pk in pks}
+            if os.environ.get("SIM_DUMP"):
+                import json
+
+                moved = {}
+                for pk, data, at in TicketEvent.objects.filter(kind=EventKind.ASSIGNED).values_list(
+                        "ticket_id", "data", "created_at"):
+                    moved.setdefault(pk, []).append((at, data.get("to")))
+                done = {t["pk"]: t for t in tickets}
+                with open(f"{os.environ['SIM_DUMP']}_{self.policy}.jsonl", "w") as out:
+                    for key in sorted(early):
+                        pk, target = key
+                        info = dict(self.flag_info.get(key, {}), pk=pk, target=target, breached=key in breached)
+                        flagged_at = self.flags[key][0]
+                        info["moved_after"] = sum(1 for at, _to in moved.get(pk, []) if at > flagged_at)
+                        got = done[pk]["first_response_at" if target == "response" else "resolved_at"]
+                        info["actual"] = got.isoformat() if got else None
+                        out.write(json.dumps(info) + "\n")
             result["flagged_early"] = len(early)
             result["breaches"] = len(breached)
             result["precision"] = len(early & breached) / len(early) if early else float("nan")
@@ -470,6 +512,8 @@ def main() -> None:
     parser.add_argument("--per-day", type=float, default=40.0, help="mean tickets per weekday")
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--policies", nargs="*", default=POLICIES)
+    parser.add_argument("--forecast-in", nargs="*", default=["round_robin", "deadline_aware"],
+                        help="the runs in which the forecast is refreshed and checked")
     parser.add_argument("--cold", action="store_true",
                         help="start with an empty handling-time table (no previous month observed)")
     args = parser.parse_args()
@@ -490,7 +534,7 @@ def main() -> None:
                 began = time_module.monotonic()
                 with transaction.atomic():
                     desk = build_desk()
-                    results[policy] = Run(policy, world, desk, traveller, forecast=policy == "deadline_aware",
+                    results[policy] = Run(policy, world, desk, traveller, forecast=policy in args.forecast_in,
                                           previous=previous).run()
                     transaction.set_rollback(True)
                 r = results[policy]
@@ -512,9 +556,10 @@ def main() -> None:
             da = results["deadline_aware"]["breach_response"] + results["deadline_aware"]["breach_resolution"]
             print(f"\ndeadline-aware vs round-robin: {da} vs {rr} breaches, "
                   f"{(1 - da / rr) * 100 if rr else float('nan'):.0f} % fewer (target ≥ 30 %)")
-        if "deadline_aware" in results:
-            r = results["deadline_aware"]
-            print(f"forecast (deadline-aware run): {r['flagged_early']} (ticket, deadline) pairs flagged ≥ 30 min "
+        for policy, r in results.items():
+            if "precision" not in r:
+                continue
+            print(f"forecast ({policy} run): {r['flagged_early']} (ticket, deadline) pairs flagged ≥ 30 min "
                   f"before, {r['breaches']} breaches; precision {r['precision']:.2f}, recall {r['recall']:.2f} "
                   f"(targets ≥ 0.8)")
             for slack, (flagged, precision, recall) in r["slacks"].items():

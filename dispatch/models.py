@@ -30,6 +30,7 @@ class Trigger(models.TextChoices):
     SWEEP = "sweep", _("agent became available")
     OFF_DUTY = "off_duty", _("agent off duty")
     REBALANCE = "rebalance", _("loads evened out")
+    AT_RISK = "at_risk", _("deadline out of reach in the agent's queue")
 
 
 class LevelSetting(models.Model):

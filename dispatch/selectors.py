@@ -54,6 +54,7 @@ class QueuedTicket:
     work: timedelta  # expected working time still needed
     started: bool = True  # taken by its agent (a new ticket can still be handed to someone else)
     category_id: int | None = None
+    level: str = ""
 
 
 @dataclass
@@ -143,7 +144,7 @@ def queued(row: dict, table: HandlingTable) -> QueuedTicket:
     return QueuedTicket(pk=row["pk"], key=key, response_due_at=row["response_due_at"],
                         resolution_due_at=row["resolution_due_at"], responded=responded,
                         work=remaining_work(row, table), started=row["status"] != Status.NEW,
-                        category_id=row["category_id"])
+                        category_id=row["category_id"], level=row["level"])
 
 
 QUEUE_FIELDS = ("pk", "assignee_id", "status", "category_id", "level", "first_response_at", "response_due_at",

@@ -55,13 +55,16 @@ def _key(ticket: Ticket) -> datetime | None:
 
 
 def margin_with(state: AgentState, ticket: Ticket, work: timedelta, *, at: datetime) -> timedelta | None:
-    """How much time this ticket would have left at its deadline in the agent's queue, worked earliest
-    deadline first, and how much the tickets it would overtake would keep: the least of those margins
-    (None: no deadline at all). The queue holds the expected remaining work of each ticket."""
+    """How much time this ticket would have left at its deadline in the agent's queue, the tickets they
+    have taken first, then the others earliest deadline first, and how much the tickets it would
+    overtake would keep: the least of those margins (None: no deadline at all). The queue holds the
+    expected remaining work of each ticket."""
     key = _key(ticket)
     far = datetime.max.replace(tzinfo=at.tzinfo)
-    ahead = [q for q in state.queue if (q.key or far) <= (key or far)]
-    behind = sorted((q for q in state.queue if (q.key or far) > (key or far)), key=lambda q: (q.key or far, q.pk))
+    # The tickets the agent has taken are in hand: finished before a new one is started.
+    ahead = [q for q in state.queue if q.started or (q.key or far) <= (key or far)]
+    behind = sorted((q for q in state.queue if not q.started and (q.key or far) > (key or far)),
+                    key=lambda q: (q.key or far, q.pk))
     start = _advance(at, sum((q.work for q in ahead), timedelta()), state)
     finish = _advance(start, work, state)
     margins = []
@@ -350,20 +353,90 @@ def _rebalance(*, levels, now: datetime) -> int:
                     break
                 if moved:
                     break
-    if not moves:
+    rescues: dict[int, tuple[AgentState, int | None, AgentState]] = {}
+    for level, agents in present.items():
+        if settings[level].policy == Policy.DEADLINE_AWARE and len(agents) > 1:
+            rescues |= _rescue(agents, automatic, tree=tree, table=table, now=now, max_open=settings[level].max_open,
+                               turn=turn)
+            turn = max((s.rotation for s in agents), default=turn)
+    moves = {pk: move for pk, move in moves.items() if pk not in rescues}
+    if not moves and not rescues:
         return 0
-    locked = [t for t in _lock(list(moves), skip_locked=True)
-              if t.status == Status.NEW and t.assignee_id == moves[t.pk][2].agent.pk]
-    choices = []
-    for ticket in locked:
-        state, skill, _donor = moves[ticket.pk]
-        work, _p90 = table.handling(ticket.category_id, ticket.level)
-        mine = [q for q in state.queue if q.pk != ticket.pk]
-        margin = margin_with(AgentState(agent=state.agent, calendar=state.calendar, available=True, absent=False,
-                                        present=True, until=state.until, rotation=state.rotation, queue=mine),
-                             ticket, work, at=now)
-        choices.append(Choice(ticket, state, skill, margin, open_count=len(mine)))
-    return len(_apply(choices, [], settings=settings, trigger=Trigger.REBALANCE, now=now))
+    locked = [t for t in _lock(list(moves) + list(rescues), skip_locked=True)
+              if t.status == Status.NEW and t.assignee_id == (moves.get(t.pk) or rescues[t.pk])[2].agent.pk]
+    made = 0
+    for chosen, trigger in ((moves, Trigger.REBALANCE), (rescues, Trigger.AT_RISK)):
+        choices = []
+        for ticket in (t for t in locked if t.pk in chosen):
+            state, skill, _donor = chosen[ticket.pk]
+            work, _p90 = table.handling(ticket.category_id, ticket.level)
+            mine = [q for q in state.queue if q.pk != ticket.pk]
+            margin = margin_with(_with_queue(state, mine), ticket, work, at=now)
+            choices.append(Choice(ticket, state, skill, margin, open_count=len(mine)))
+        made += len(_apply(choices, [], settings=settings, trigger=trigger, now=now))
+    return made
+
+
+def _with_queue(state: AgentState, queue: list[QueuedTicket]) -> AgentState:
+    return AgentState(agent=state.agent, calendar=state.calendar, available=True, absent=False, present=True,
+                      until=state.until, rotation=state.rotation, queue=queue)
+
+
+@dataclass
+class _Queued:
+    """A queued ticket as margin_with and the choice read a ticket."""
+
+    pk: int
+    category_id: int | None
+    level: str
+    first_response_at: datetime | None
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+
+
+def _rescue(agents: list[AgentState], automatic: set, *, tree: CategoryTree, table: HandlingTable, now: datetime,
+            max_open: int, turn: int) -> dict[int, tuple[AgentState, int | None, AgentState]]:
+    """At a deadline-aware level: an untaken ticket the dispatch gave, whose place in its agent's queue
+    (the taken tickets first, then earliest deadline first) passes its next deadline, goes to the present colleague with the
+    skill and room whose queue meets it, chosen as a new ticket is (_deadline_aware: the margin it needs,
+    then the load); the most urgent tickets first. Only a colleague who meets the deadline receives it
+    (a margin of zero or more, overtaken tickets included), so a ticket never moves back and forth.
+    Returns {ticket: (receiver, skill, donor)} with the queues moved in memory."""
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    waiting = sorted(((q, donor) for donor in agents for q in donor.queue
+                      if not q.started and q.key is not None and (q.pk, donor.agent.pk) in automatic),
+                     key=lambda item: (item[0].key or far, item[0].pk))
+    moves: dict[int, tuple[AgentState, int | None, AgentState]] = {}
+    for queued_ticket, donor in waiting:
+        ticket = _Queued(pk=queued_ticket.pk, category_id=queued_ticket.category_id, level=queued_ticket.level,
+                         first_response_at=now if queued_ticket.responded else None,
+                         response_due_at=queued_ticket.response_due_at,
+                         resolution_due_at=queued_ticket.resolution_due_at)
+        ahead = [q for q in donor.queue
+                 if q.started or (q.key or far, q.pk) < (queued_ticket.key, queued_ticket.pk)]
+        here = margin_with(_with_queue(donor, ahead), ticket, queued_ticket.work, at=now)
+        if here is None or here >= timedelta(0):
+            continue
+        wanted = tree.ancestors(queued_ticket.category_id)
+        candidates = []
+        for state in agents:
+            if state is donor or state.open_count >= max_open:
+                continue
+            skill = next((pk for pk in wanted if pk in state.skills), "none")
+            if skill == "none" and None not in state.skills:
+                continue
+            candidates.append((state, None if skill == "none" else skill))
+        if not candidates:
+            continue
+        choice = _deadline_aware(ticket, candidates, at=now, table=table)
+        if choice.margin is None or choice.margin < timedelta(0):
+            continue
+        donor.queue.remove(queued_ticket)
+        choice.state.queue.append(queued_ticket)
+        turn += 1
+        choice.state.rotation = turn
+        moves[queued_ticket.pk] = (choice.state, choice.skill, donor)
+    return moves
 
 
 @transaction.atomic

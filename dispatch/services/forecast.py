@@ -20,8 +20,8 @@ from sla.models import SlaPolicy
 from tickets import services as ticket_services
 from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 
-from ..models import AgentProfile, Forecast, HandlingStat
-from ..selectors import QUEUE_FIELDS, HandlingTable, agent_states, queued, working_calendar
+from ..models import AgentProfile, Forecast, HandlingStat, Policy
+from ..selectors import QUEUE_FIELDS, HandlingTable, agent_states, level_settings, queued, working_calendar
 
 # How far back the handling times are observed.
 HISTORY = timedelta(days=90)
@@ -140,44 +140,136 @@ def _expect(row: dict, start: datetime, finish: datetime) -> Expected:
     return Expected(response_at, resolution_at, margin, target)
 
 
+# How far ahead a level's crew is laid out; work beyond it is counted as done at once after it.
+CREW_HORIZON = timedelta(days=14)
+
+
+class Crew:
+    """The agents who will work a level's pool, as a timeline: how many of them work in each stretch
+    from `now` on (each in their own hours), so that shared work ends when the sum of their working
+    time covers it, and the morning shift that has not begun yet counts as much as the one at work."""
+
+    def __init__(self, calendars: list, now: datetime) -> None:
+        end = now + CREW_HORIZON
+        changes: dict[datetime, int] = defaultdict(int)
+        for calendar in calendars:
+            if calendar is None or calendar.always_open:
+                intervals = [(now, end)]
+            else:
+                first = timezone.localtime(now, calendar.tz).date() - timedelta(days=1)
+                intervals = [i for d in range(CREW_HORIZON.days + 2)
+                             for i in calendar.intervals_on(first + timedelta(days=d))]
+            for begin, finish in intervals:
+                begin, finish = max(begin, now), min(finish, end)
+                if finish > begin:
+                    changes[begin] += 1
+                    changes[finish] -= 1
+        self.segments: list[tuple[datetime, datetime, int]] = []  # (from, to, agents working)
+        working, previous = 0, now
+        for at in sorted(changes):
+            if at > previous and working > 0:
+                self.segments.append((previous, at, working))
+            working += changes[at]
+            previous = max(previous, at)
+        self.end = end
+
+    def done_at(self, work: timedelta, *, start: datetime | None = None, agents: int | None = None) -> datetime:
+        """When `work` is done from `start` (now) by the crew (or by `agents` of them at most: 1 for one
+        ticket's own work)."""
+        left = work
+        for begin, finish, working in self.segments:
+            if start is not None:
+                if finish <= start:
+                    continue
+                begin = max(begin, start)
+            rate = min(working, agents) if agents else working
+            span = finish - begin
+            if left <= span * rate:
+                return begin + left / rate
+            left -= span * rate
+        return max(self.end, start or self.end) + left
+
+
 def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, calendars: dict, capacity: dict,
-                  level_calendar: dict) -> dict[int, Expected]:
+                  level_calendar: dict, states: dict | None = None,
+                  dispatching: frozenset = frozenset()) -> dict[int, Expected]:
     """The forecast of each open ticket row: each agent works their queue earliest deadline first, one
-    ticket at a time, in their working hours; a level's unassigned tickets wait for the level's present
-    agents (`capacity` of them) after the work those agents already hold."""
+    ticket at a time, in their working hours. A ticket waits in its level's pool instead, worked by the
+    level's available agents who are not absent (a `Crew`, each in their own hours; without `states`,
+    the `capacity` present ones) earliest deadline first among the work they hold, when
+    nobody holds it, or when the sweep will hand it on (`_off_duty_tickets`' rule, read from `states`):
+    its agent is off duty and not back in time for it, or its agent's shift ends before they would start
+    it and they would not be back in time (then not before that shift's end); only at the levels whose
+    policy is on (`dispatching`), where the sweep runs."""
     far = datetime.max.replace(tzinfo=now.tzinfo)
+    by_agent = {state.agent.pk: state for level_states in (states or {}).values() for state in level_states}
+    crews = {level: Crew([s.calendar for s in level_states if s.available and not s.absent], now)
+             for level, level_states in (states or {}).items()}
     queues: dict[object, list[dict]] = defaultdict(list)
     for row in rows:
         queues[row["assignee_id"] or ("level", row["level"])].append(row)
     expected: dict[int, Expected] = {}
-    backlog: dict[str, timedelta] = defaultdict(timedelta)
+    pool: dict[str, list[tuple[dict, datetime]]] = defaultdict(list)  # level → (row, not before)
+    held: dict[str, list[tuple[datetime, timedelta]]] = defaultdict(list)  # level → present agents' work
     for owner, owned in queues.items():
         if isinstance(owner, tuple):
+            pool[owner[1]] += [(row, now) for row in owned]
             continue
         calendar = calendars.get(owner)
+        state = by_agent.get(owner)
         done = timedelta()
         for row in sorted(owned, key=lambda r: (queued(r, table).key or far, r["pk"])):
-            work = queued(row, table).work
+            item = queued(row, table)
             start = _advance(now, done, calendar)
-            done += work
+            handed_at = (_handed_on_at(state, item, start, now=now, capacity=capacity.get(row["level"], 0))
+                         if row["level"] in dispatching else None)
+            if handed_at is not None:
+                pool[row["level"]].append((row, handed_at))
+                continue
+            done += item.work
             finish = _advance(now, done, calendar) if row["status"] != Status.WAITING else None
             expected[row["pk"]] = _expect(row, start, finish or start)
-        backlog[owned[0]["level"]] += done
-    for owner, owned in queues.items():
-        if not isinstance(owner, tuple):
-            continue
-        level = owner[1]
+            if state is None or (state.available and not state.absent):
+                held[row["level"]].append((item.key or far, item.work))
+    for level, waiting in pool.items():
+        crew = crews.get(level)
         agents = max(1, capacity.get(level, 0))
         calendar = level_calendar.get(level)
-        # The level's agents first finish what they hold (shared among them), then take these in order.
-        done = backlog[level] / agents
-        for row in sorted(owned, key=lambda r: (queued(r, table).key or far, r["pk"])):
-            start = _advance(now, done, calendar)
-            work = queued(row, table).work
-            finish = _advance(start, work, calendar)
-            done += work / agents
+        work_held = sorted(held[level], key=lambda h: h[0])
+        pooled = timedelta()
+        for row, not_before in sorted(waiting, key=lambda w: (queued(w[0], table).key or far, w[0]["pk"])):
+            item = queued(row, table)
+            key = item.key or far
+            # The level's agents first finish what they hold that is due before it, and the pool's
+            # tickets due before it, together.
+            ahead = sum((work for due, work in work_held if due <= key), timedelta()) + pooled
+            if crew is not None and crew.segments:
+                start = max(crew.done_at(ahead), not_before)
+                finish = crew.done_at(item.work, start=start, agents=1)
+            else:
+                start = max(_advance(now, ahead / agents, calendar), not_before)
+                finish = _advance(start, item.work, calendar)
+            pooled += item.work
             expected[row["pk"]] = _expect(row, start, finish)
     return expected
+
+
+def _handed_on_at(state, item, start: datetime, *, now: datetime, capacity: int) -> datetime | None:
+    """When the sweep will hand this queued ticket on to the level's present agents (None: it stays with
+    its agent): only an untaken ticket, at a level where someone is present, whose agent cannot receive
+    now and would not be back in time for its next deadline (now), or whose agent's shift ends before
+    they would start it and who would not be back in time (at the end of the shift)."""
+    if state is None or item.started or item.key is None or capacity == 0:
+        return None
+    if not state.can_receive:
+        if not state.available or state.absent or state.calendar is None:
+            return now
+        back = add_working_time(now, timedelta(0), state.calendar)
+        return now if back + item.work > item.key else None
+    if state.until is None or start < state.until:
+        return None
+    back = add_working_time(state.until, timedelta(0), state.calendar)
+    return state.until if back + item.work > item.key else None
 
 
 def _advance(start: datetime, work: timedelta, calendar) -> datetime:
@@ -201,7 +293,9 @@ def forecasts_refresh(*, now: datetime | None = None, alert: bool = True) -> dic
         level_calendar = {level: next((s.calendar for s in level_states if s.can_receive), None)
                           for level, level_states in states.items()}
         expected = forecast_rows(rows, now=now, table=table, calendars=calendars, capacity=capacity,
-                                 level_calendar=level_calendar)
+                                 level_calendar=level_calendar, states=states,
+                                 dispatching=frozenset(level for level, setting in level_settings().items()
+                                                       if setting.policy != Policy.OFF))
         existing = {f.ticket_id: f for f in Forecast.objects.filter(ticket_id__in=list(expected))}
         forecasts = []
         for pk, exp in expected.items():

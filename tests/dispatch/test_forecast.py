@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from dispatch.models import Forecast, HandlingStat, Policy
 from dispatch.services import forecasts_refresh, handling_stats_recompute
@@ -131,3 +131,64 @@ def test_forecasts_of_resolved_tickets_are_dropped(team, requester, erp, clock):
     advance(ticket, to="resolved", agent=team["julien"])
     forecasts_refresh()
     assert not Forecast.objects.filter(ticket=ticket).exists()
+
+
+def test_unassigned_tickets_wait_only_for_the_work_due_before_them(team, requester, erp, clock):
+    set_policy(Policy.OFF)
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=3600, handling_p90=7200)
+    # Julien holds six P4 tickets (answer within 24 h): the sweep would give him the P3 before them.
+    for _i in range(6):
+        ticket = make_ticket(requester=requester, category=erp, urgency="low", impact="low")
+        ticket_services.ticket_assign(ticket=ticket, actor=team["julien"], assignee=team["julien"])
+    urgent = make_ticket(requester=requester, category=erp, urgency="high")  # P2, held by Sarah: due first
+    ticket_services.ticket_assign(ticket=urgent, actor=team["sarah"], assignee=team["sarah"])
+    waiting = make_ticket(requester=requester, category=erp)  # P3, nobody's
+    forecasts_refresh()
+    forecast = Forecast.objects.get(ticket=waiting)
+    # Behind the P2's hour of work shared by the three present agents (20 min), not behind the P4s.
+    assert forecast.response_expected_at == T0 + timedelta(minutes=20)
+    assert not forecast.at_risk
+
+
+def test_a_ticket_its_agent_would_start_after_their_shift_is_forecast_with_the_level(team, requester, erp, clock):
+    from sla.models import BusinessCalendar
+    from sla.services import sla_calendar_save
+
+    from .conftest import make_agent
+
+    set_policy(Policy.OFF)
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=3600, handling_p90=7200)
+    morning = sla_calendar_save(calendar=BusinessCalendar(name="Matin", time_zone="Europe/Paris",
+                                                          holiday_country="FR"),
+                                hours=[(d, time(8), time(12)) for d in range(5)], holidays=[])
+    paul = make_agent("paul", "Paul", "Morin", categories=[erp], calendar=morning)
+    tickets = [make_ticket(requester=requester, category=erp) for _i in range(3)]  # P3: answer by 14:00
+    for ticket in tickets:
+        ticket_services.ticket_assign(ticket=ticket, actor=paul, assignee=paul)
+    set_policy(Policy.DEADLINE_AWARE)
+    forecasts_refresh()
+    starts = [Forecast.objects.get(ticket=t) for t in tickets]
+    assert [f.response_expected_at for f in starts[:2]] == [T0, T0 + timedelta(hours=1)]
+    # Paul's shift ends at 12:00 and he is back at 8:00 tomorrow, too late: the sweep hands the third
+    # on at 12:00 to the agents present then (not at risk), instead of a start tomorrow (at risk).
+    assert starts[2].response_expected_at == T0 + timedelta(hours=2)
+    assert not any(f.at_risk for f in starts)
+
+
+def test_a_levels_pool_is_worked_by_each_agent_in_their_own_hours(db, office_hours):
+    from dispatch.services.forecast import Crew
+    from sla.models import BusinessCalendar
+    from sla.services import sla_calendar_save
+
+    afternoon = sla_calendar_save(calendar=BusinessCalendar(name="Après-midi", time_zone="Europe/Paris",
+                                                            holiday_country="FR"),
+                                  hours=[(d, time(14), time(18)) for d in range(5)], holidays=[])
+    crew = Crew([office_hours.as_working_calendar(), afternoon.as_working_calendar()], T0)  # Wednesday 10:00
+    # Alone until 14:00 (4 h of work), then two: the fifth hour is done by 14:30.
+    assert crew.done_at(timedelta(hours=5)) == T0 + timedelta(hours=4, minutes=30)
+    # One ticket's own hour is one agent's hour, whoever else works.
+    assert crew.done_at(timedelta(hours=1), start=T0 + timedelta(hours=4), agents=1) == T0 + timedelta(hours=5)
+    # 12 h: 4 alone, then 4 h × 2 until 18:00; the last hour tomorrow from 9:00, alone.
+    assert crew.done_at(timedelta(hours=13)) == T0 + timedelta(days=1)

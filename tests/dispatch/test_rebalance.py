@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from dispatch.models import Absence, AgentProfile, Assignment, Policy, Trigger
+from dispatch.models import Absence, AgentProfile, Assignment, HandlingStat, Policy, Trigger
 from dispatch.services import dispatch_sweep
 from sla.models import BusinessCalendar
 from sla.services import sla_calendar_save
@@ -157,3 +157,60 @@ def test_evening_out_respects_the_skills(team, requester, erp, clock):
     assert all(t.assignee == team["marc"] for t in tickets)
     AgentProfile.objects.filter(agent__in=[team["julien"], team["sarah"]]).update(is_available=True)
     assert dispatch_sweep() == 0  # only Marc handles the network
+
+
+def test_a_ticket_its_queue_would_make_late_goes_to_a_colleague_who_meets_its_deadline(team, requester, erp, clock):
+    # Julien received two P2 tickets (first response within the hour) while he was the only one present.
+    set_policy(Policy.DEADLINE_AWARE)
+    for name in ("sarah", "marc"):
+        AgentProfile.objects.filter(agent=team[name]).update(is_available=False)
+    first, second = (_new(requester, erp, urgency="high") for _i in range(2))
+    assert first.assignee == second.assignee == team["julien"]
+    # Sarah comes back holding two P4 tickets given by hand: the loads are even (2 and 2).
+    set_policy(Policy.OFF)
+    for _i in range(2):
+        _give(_new(requester, erp, urgency="low", impact="low"), team["sarah"])
+    AgentProfile.objects.filter(agent=team["sarah"]).update(is_available=True)
+    set_policy(Policy.DEADLINE_AWARE)
+    clock.shift(timedelta(minutes=10))
+    # Behind the first (an hour of work), the second would start at 11:10, ten minutes after its
+    # deadline; Sarah would answer it at once (her P4s are due tomorrow): it moves, and only it.
+    assert dispatch_sweep() == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.assignee == team["julien"] and second.assignee == team["sarah"]
+    log = Assignment.objects.filter(ticket=second).latest("pk")
+    assert log.trigger == Trigger.AT_RISK and log.margin_seconds == 50 * 60
+    assert dispatch_sweep() == 0  # met where it is now: it stays
+
+
+def test_a_ticket_late_in_every_queue_stays_where_it_is(team, requester, erp, clock):
+    set_policy(Policy.DEADLINE_AWARE)
+    for name in ("sarah", "marc"):
+        AgentProfile.objects.filter(agent=team[name]).update(is_available=False)
+    _first, second = (_new(requester, erp, urgency="high") for _i in range(2))
+    set_policy(Policy.OFF)
+    for _i in range(2):  # Sarah's own P2s, due before Julien's second: it would be late behind them too
+        _give(_new(requester, erp, urgency="high"), team["sarah"])
+    AgentProfile.objects.filter(agent=team["sarah"]).update(is_available=True)
+    set_policy(Policy.DEADLINE_AWARE)
+    clock.shift(timedelta(minutes=10))
+    assert dispatch_sweep() == 0
+    second.refresh_from_db()
+    assert second.assignee == team["julien"]
+
+
+def test_deadline_aware_counts_the_ticket_an_agent_has_in_hand_first(team, requester, erp, clock):
+    HandlingStat.objects.create(category=None, level="N1", samples=10, response_p50=600, response_p90=1200,
+                                handling_p50=2 * 3600, handling_p90=2 * 3600 + 1800)
+    set_policy(Policy.OFF)
+    # Julien works on a P3 he took (an hour of it left, due in two days); Sarah holds a P4 not started.
+    advance(_give(_new(requester, erp), team["julien"]), to="in_progress", agent=team["julien"])
+    _give(_new(requester, erp, urgency="low", impact="low"), team["sarah"])
+    AgentProfile.objects.filter(agent=team["marc"]).update(is_available=False)
+    set_policy(Policy.DEADLINE_AWARE)
+    ticket = _new(requester, erp, urgency="high")  # P2: first response within the hour
+    # Julien would answer it after the hour his ticket in hand still needs (no margin, it needs 30 min);
+    # Sarah at once, her P4 overtaken (an hour of margin): Sarah, though loads and rotation are equal.
+    assert ticket.assignee == team["sarah"]
+    assert Assignment.objects.get(ticket=ticket).margin_seconds == 3600
