@@ -1,8 +1,10 @@
 """Storm detection on a simulated month no one tuned by hand (issue 21).
 
     .venv/bin/python bench/storm_sim.py [--seed 21] [--db /tmp/storm_sim.sqlite3]
+    .venv/bin/python bench/storm_sim.py --seed 21 --postgres storm_sim_21   # PostgreSQL, 127.0.0.1
 
-Runs on SQLite (a fresh database file, migrated), through the real detection code
+Runs on SQLite (a fresh database file, migrated), or on PostgreSQL (--postgres NAME: a database of that
+name on 127.0.0.1, user postgres, dropped and created afresh, dropped at the end), through the real detection code
 (storms.services.storms_detect, called for each ticket in the order they arrive, as the task does after
 each creation; storm_baselines_refresh every night at 03:10, as beat does). Traffic:
 
@@ -123,13 +125,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "storm_sim.sqlite3"))
+    parser.add_argument("--postgres", metavar="NAME", help="run on a fresh PostgreSQL database of this name")
     parser.add_argument("--output", default=str(ROOT / "bench" / "output" / "storm_sim.txt"))
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a storm setting for this run, e.g. --set STORM_ALPHA=1e-4")
     args = parser.parse_args()
-    if os.path.exists(args.db):
-        os.remove(args.db)
-    os.environ["DATABASE_URL"] = f"sqlite:///{args.db}"
+    if args.postgres:
+        _recreate_postgres(args.postgres)
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.postgres}"
+    else:
+        if os.path.exists(args.db):
+            os.remove(args.db)
+        os.environ["DATABASE_URL"] = f"sqlite:///{args.db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only")
     import django
@@ -146,6 +153,21 @@ def main() -> None:
     lines = run(random.Random(args.seed), args.seed)
     Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    if args.postgres:
+        from django.db import connections
+
+        connections.close_all()
+        _recreate_postgres(args.postgres, create=False)
+
+
+def _recreate_postgres(name: str, create: bool = True) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        if create:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - one script, read top to bottom
@@ -279,7 +301,7 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
     created_at = {item["id"]: item["at"] for item in planned}
     conf = storm_settings()
     lines = [
-        f"bench/storm_sim.py --seed {seed}: SQLite {connection.Database.sqlite_version}, "
+        f"bench/storm_sim.py --seed {seed}: {_engine(connection)}, "
         f"{len(planned)} tickets ({len(planned) - len(evaluated)} of history, {len(evaluated)} replayed over "
         f"{WEEKS} weeks), {len(plan)} injected storms.",
         f"Settings: window {conf.window}, quiet {conf.quiet}, min people {conf.min_requesters}, rate factor "
@@ -340,6 +362,13 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
     lines += ["", "Targets: every storm of ≥ 8 tickets suggested within its first 10 tickets and ≥ 90 % grouped: "
               + ("met." if not misses else "missed by " + "; ".join(misses) + ".")]
     return lines
+
+
+def _engine(connection) -> str:
+    if connection.vendor == "sqlite":
+        return f"SQLite {connection.Database.sqlite_version}"
+    major, rest = divmod(connection.pg_version, 10000)
+    return f"PostgreSQL {major}.{rest}"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

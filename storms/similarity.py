@@ -1,0 +1,76 @@
+"""Close wording, as the database finds it (docs/storms.md, "Wording"): which tickets' titles hold a word
+close to a given term, typos forgiven ("outlook" is in "Outlok ne démarre plus").
+
+- PostgreSQL: pg_trgm's word similarity, `word_similarity(term, title) >= WORD_SIMILARITY` (the share
+  of the term's trigrams found in the closest stretch of the title, words padded by spaces), the title
+  folded (lower case, accents out) as the terms are.
+- SQLite: the FTS5 trigram index of the titles (storms migration 0002): the share of the term's
+  trigrams that the title's trigrams hold, counted in its fts5vocab view, >= TRIGRAM_SHARE.
+
+Both count shared trigrams; they differ at the edges (PostgreSQL pads words and wants the trigrams in one
+stretch of the title: "imprimnate" is close to "imprimant" there, 6 of 10, and not on SQLite, 4 of 7).
+Only terms of MIN_LENGTH letters or more are compared so: in shorter words one letter changed is too
+often another word ("mail", "main"), and their trigrams are too few to tell.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.db import connection
+from django.db.models import Func, Value
+from django.db.models.functions import Lower
+
+MIN_LENGTH = 5
+WORD_SIMILARITY = 0.6
+TRIGRAM_SHARE = 0.6
+# The (ticket, term) pairs whose title holds at least `needed` of the term's trigrams: the vocabulary view
+# gives, for a trigram, the tickets holding it (parameters: [[term, trigram, needed], …], [ticket id, …]).
+SQLITE_CLOSE = (
+    "WITH q(term, trigram, needed) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]') FROM json_each(%s)) "
+    "SELECT v.doc, q.term FROM q JOIN storms_title_trigram_vocab v ON v.term = q.trigram "
+    "WHERE v.doc IN (SELECT value FROM json_each(%s)) "
+    "GROUP BY v.doc, q.term HAVING count(DISTINCT v.term) >= max(q.needed)"
+)
+# PostgreSQL folds the title as kb.fts.fold does for French (translate: no unaccent extension needed).
+ACCENTED = "àâäáãåéèêëîïíìôöóòõùûüúçñÿÀÂÄÁÃÅÉÈÊËÎÏÍÌÔÖÓÒÕÙÛÜÚÇÑŸ"
+PLAIN = "aaaaaaeeeeiiiiooooouuuucnyaaaaaaeeeeiiiiooooouuuucny"
+
+
+class Folded(Func):
+    """Lower case, accents out (PostgreSQL only)."""
+
+    function = "translate"
+
+    def __init__(self, expression, **extra):
+        super().__init__(Lower(expression), Value(ACCENTED), Value(PLAIN), **extra)
+
+
+def _trigrams(term: str) -> list[str]:
+    """The trigrams SQLite's tokenizer makes of a word: every three letters in a row."""
+    return sorted({term[i:i + 3] for i in range(len(term) - 2)})
+
+
+def close_in_titles(terms: list[str], ticket_ids: list[int]) -> set[tuple[int, str]]:
+    """{(ticket id, term)}: the tickets among `ticket_ids` whose title holds a word close to the term (the
+    term itself, or a typo of it), for the terms of MIN_LENGTH letters or more. One query."""
+    terms = sorted({term for term in terms if len(term) >= MIN_LENGTH})
+    if not terms or not ticket_ids:
+        return set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT t.id, q.term FROM tickets_ticket t CROSS JOIN unnest(%s::text[]) AS q(term) "
+                "WHERE t.id = ANY(%s) AND word_similarity(q.term, translate(lower(t.title), %s, %s)) >= %s",
+                [terms, list(ticket_ids), ACCENTED, PLAIN, WORD_SIMILARITY])
+        else:
+            wanted = [[term, trigram, _needed(term)] for term in terms for trigram in _trigrams(term)]
+            cursor.execute(SQLITE_CLOSE, [json.dumps(wanted), json.dumps(list(ticket_ids))])
+        return {(ticket_id, term) for ticket_id, term in cursor.fetchall()}
+
+
+def _needed(term: str) -> int:
+    """How many of the term's trigrams a title must hold (SQLite)."""
+    return max(1, math.ceil(round(len(_trigrams(term)) * TRIGRAM_SHARE, 6)))
