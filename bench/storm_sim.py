@@ -125,6 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "storm_sim.sqlite3"))
+    parser.add_argument("--typos", type=float, default=0.0, metavar="SHARE",
+                        help="misspell this share of the titles' words of 5 letters or more (one letter dropped, "
+                             "doubled or swapped with the next, never the first), drawn apart from the traffic")
     parser.add_argument("--postgres", metavar="NAME", help="run on a fresh PostgreSQL database of this name")
     parser.add_argument("--output", default=str(ROOT / "bench" / "output" / "storm_sim.txt"))
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -150,7 +153,7 @@ def main() -> None:
         setattr(settings, name, float(value))
 
     call_command("migrate", verbosity=0)
-    lines = run(random.Random(args.seed), args.seed)
+    lines = run(random.Random(args.seed), args.seed, typos=args.typos)
     Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     if args.postgres:
@@ -170,7 +173,7 @@ def _recreate_postgres(name: str, create: bool = True) -> None:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - one script, read top to bottom
+def run(rng: random.Random, seed: int, typos: float = 0.0) -> list[str]:  # noqa: C901, PLR0915 - one script, read top to bottom
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -256,6 +259,8 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
             item["storm"] = storm
             planned.append(item)
     planned.sort(key=lambda item: item["at"])
+    # Typos, from their own generator: the same traffic as without them.
+    misspelt = _misspell(planned, random.Random(seed * 1_000_003 + 7), typos) if typos else 0
 
     # --- Insert every ticket (detection reads only the tickets created up to the one it examines).
     rows = []
@@ -307,6 +312,7 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
         f"Settings: window {conf.window}, quiet {conf.quiet}, min people {conf.min_requesters}, rate factor "
         f"{conf.rate_factor}, floor {conf.floor_per_hour}/h, alpha {conf.alpha:g}, baseline {conf.baseline_weeks} "
         f"weeks (language {settings.LANGUAGE_CODE}).",
+        f"Typos: {typos:.0%} of the titles' words of 5+ letters ({misspelt} words misspelt)." if typos else "No typos.",
         f"Load {loaded:.1f} s; detection {detect_seconds:.1f} s for {len(evaluated)} tickets "
         f"({detect_seconds / len(evaluated) * 1000:.1f} ms each, at most {queries} queries).",
         "",
@@ -344,6 +350,10 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
         injected = sum(1 for pk in members_of[candidate.pk] if pk in storm_of)
         if injected * 2 < len(members_of[candidate.pk]):
             false.append(candidate)
+    if typos:
+        lines += ["", "Storm tickets with a misspelt title: " + ", ".join(
+            f"{storm.name} {sum(1 for item in planned if item.get('storm') is storm and item['misspelt'])}/{storm.size}"
+            for storm in plan) + "."]
     lines += ["", f"False suggestions (storms with fewer than half injected tickets): {len(false)} over {WEEKS} "
               f"weeks = {len(false) / WEEKS:.2f} per week (target ≤ 1)."]
     for candidate in false:
@@ -362,6 +372,33 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
     lines += ["", "Targets: every storm of ≥ 8 tickets suggested within its first 10 tickets and ≥ 90 % grouped: "
               + ("met." if not misses else "missed by " + "; ".join(misses) + ".")]
     return lines
+
+
+def _misspell(planned: list[dict], rng: random.Random, share: float) -> int:
+    """Misspell `share` of the titles' words of 5+ letters: a letter after the first dropped, doubled, or
+    swapped with the next one ("Outlok", "Yousiign", "Zoom" untouched: 4 letters)."""
+    import re
+
+    count = 0
+
+    def typo(match):
+        nonlocal count
+        word = match.group(0)
+        if len(word) < 5 or rng.random() >= share:
+            return word
+        count += 1
+        i = rng.randrange(1, len(word) - 1)
+        kind = rng.choice(("drop", "double", "swap"))
+        if kind == "drop":
+            return word[:i] + word[i + 1:]
+        if kind == "double":
+            return word[:i + 1] + word[i:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+    for item in planned:
+        title = re.sub(r"[^\W\d_]+", typo, item["title"])
+        item["misspelt"], item["title"] = title != item["title"], title
+    return count
 
 
 def _engine(connection) -> str:

@@ -140,7 +140,8 @@ def incidents_matching(*, user, title: str, category_id: int | None, limit: int 
     organisation_id = profile.organisation_id if profile is not None else None
     if typed and not postgresql:
         typed_terms = terms(" ".join(typed))
-        close = {ticket_id for ticket_id, _word in close_in_titles(typed, [i.ticket_id for i in incidents])}
+        close = {ticket_id for ticket_id, _word in close_in_titles(
+            (incident.ticket_id, word) for incident in incidents for word in typed)}
         for incident in incidents:
             category = incident.ticket.category
             described = terms(" ".join(filter(None, [incident.ticket.title, category.name if category else "",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import Func, Value
@@ -26,13 +27,12 @@ MIN_LENGTH = 5
 WORD_SIMILARITY = 0.6
 TRIGRAM_SHARE = 0.6
 # The (ticket, term) pairs whose title holds at least `needed` of the term's trigrams: the vocabulary view
-# gives, for a trigram, the tickets holding it (parameters: [[term, trigram, needed], …], [ticket id, …]).
+# gives, for a trigram, the tickets holding it (parameter: [[ticket id, term, trigram, needed], …]).
 SQLITE_CLOSE = (
-    "WITH q(term, trigram, needed) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]') FROM json_each(%s)) "
-    "SELECT v.doc, q.term FROM q JOIN storms_title_trigram_vocab v ON v.term = q.trigram "
-    "WHERE v.doc IN (SELECT value FROM json_each(%s)) "
-    "GROUP BY v.doc, q.term HAVING count(DISTINCT v.term) >= max(q.needed)"
+    "WITH q(doc, term, trigram, needed) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(%s)) "
+    "SELECT q.doc, q.term FROM q JOIN storms_title_trigram_vocab v ON v.term = q.trigram AND v.doc = q.doc "
+    "GROUP BY q.doc, q.term HAVING count(DISTINCT v.term) >= max(q.needed)"
 )
 # PostgreSQL folds the title as kb.fts.fold does for French (translate: no unaccent extension needed).
 ACCENTED = "àâäáãåéèêëîïíìôöóòõùûüúçñÿÀÂÄÁÃÅÉÈÊËÎÏÍÌÔÖÓÒÕÙÛÜÚÇÑŸ"
@@ -53,21 +53,24 @@ def _trigrams(term: str) -> list[str]:
     return sorted({term[i:i + 3] for i in range(len(term) - 2)})
 
 
-def close_in_titles(terms: list[str], ticket_ids: list[int]) -> set[tuple[int, str]]:
-    """{(ticket id, term)}: the tickets among `ticket_ids` whose title holds a word close to the term (the
-    term itself, or a typo of it), for the terms of MIN_LENGTH letters or more. One query."""
-    terms = sorted({term for term in terms if len(term) >= MIN_LENGTH})
-    if not terms or not ticket_ids:
+def close_in_titles(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Of these (ticket id, term) pairs, those whose ticket's title holds a word close to the term (the
+    term itself, or a typo of it); terms of fewer than MIN_LENGTH letters are left out. One query, its
+    work in proportion to the pairs asked about (the callers ask only about the pairs that may be a typo)."""
+    pairs = sorted({(ticket_id, term) for ticket_id, term in pairs if len(term) >= MIN_LENGTH})
+    if not pairs:
         return set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT t.id, q.term FROM tickets_ticket t CROSS JOIN unnest(%s::text[]) AS q(term) "
-                "WHERE t.id = ANY(%s) AND word_similarity(q.term, translate(lower(t.title), %s, %s)) >= %s",
-                [terms, list(ticket_ids), ACCENTED, PLAIN, WORD_SIMILARITY])
+                "SELECT p.id, p.term FROM unnest(%s::integer[], %s::text[]) AS p(id, term) "
+                "JOIN tickets_ticket t ON t.id = p.id "
+                "WHERE word_similarity(p.term, translate(lower(t.title), %s, %s)) >= %s",
+                [[i for i, _t in pairs], [t for _i, t in pairs], ACCENTED, PLAIN, WORD_SIMILARITY])
         else:
-            wanted = [[term, trigram, _needed(term)] for term in terms for trigram in _trigrams(term)]
-            cursor.execute(SQLITE_CLOSE, [json.dumps(wanted), json.dumps(list(ticket_ids))])
+            wanted = [[ticket_id, term, trigram, _needed(term)] for ticket_id, term in pairs
+                      for trigram in _trigrams(term)]
+            cursor.execute(SQLITE_CLOSE, [json.dumps(wanted)])
         return {(ticket_id, term) for ticket_id, term in cursor.fetchall()}
 
 

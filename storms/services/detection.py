@@ -332,9 +332,10 @@ def _fix_typos(rows: list[_Row], storms: list[Storm]) -> None:
     """Read a word of a ticket as the more frequent word of the window (or the open storm's word) that the
     database finds close to it in the ticket's title (storms.similarity: pg_trgm on PostgreSQL, the FTS5
     trigram index on SQLite): "Outlok" counts towards, and joins, the Outlook storm. The database says
-    which title holds a word close to which word, not which of its words it is: the one read so is a less
-    frequent word of the ticket with the same first letter and at most one letter more or less (not
-    "plante" nor "demarrage" in "Plante au démarrage", close to "demarre"). One query."""
+    which title holds a word close to which word, not which of its words it is: it is asked only about a
+    ticket that holds a less frequent word with the same first letter and at most one letter more or
+    less (not "plante" nor "demarrage" in "Plante au démarrage", close to "demarre"), and that word is
+    the one read so. One query."""
     weights: dict[str, float] = defaultdict(float)
     for row in rows:
         for term in row.terms:
@@ -342,17 +343,26 @@ def _fix_typos(rows: list[_Row], storms: list[Storm]) -> None:
     for storm in storms:
         if storm.kind == StormKind.WORDING:
             weights[storm.key] = math.inf
-    # A word of one ticket is no other word's typo; a tie is no typo either (below).
-    heavy = [term for term, weight in weights.items() if weight >= 2]
+    # A word of one ticket is no other word's typo; a tie is no typo either. The database is asked only
+    # about a ticket's lighter words that may be a typo of a heavier one.
+    heavy: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for term, weight in weights.items():
+        if weight >= 2 and len(term) >= SIMILAR_MIN_LENGTH:
+            heavy[(term[0], len(term))].append(term)
+    candidates: dict[tuple[int, str], list[str]] = defaultdict(list)  # (ticket, heavier word) → its words
+    for row in rows:
+        for word in row.terms:
+            if len(word) < SIMILAR_MIN_LENGTH:
+                continue
+            for length in (len(word) - 1, len(word), len(word) + 1):
+                for term in heavy.get((word[0], length), ()):
+                    if weights[word] < weights[term] and term not in row.terms:
+                        candidates[(row.id, term)].append(word)
     by_id = {row.id: row for row in rows}
-    for ticket_id, term in sorted(close_in_titles(heavy, list(by_id))):
+    for ticket_id, term in sorted(close_in_titles(candidates)):
         row = by_id[ticket_id]
-        if term in row.terms:
-            continue
-        typos = [word for word in row.terms if weights[word] < weights[term] and word[0] == term[0]
-                 and abs(len(word) - len(term)) <= 1 and len(word) >= SIMILAR_MIN_LENGTH]
-        if typos:
-            typo = max(typos, key=lambda word: (len(os.path.commonprefix([word, term])), word))
+        typo = max(candidates[(ticket_id, term)], key=lambda word: (len(os.path.commonprefix([word, term])), word))
+        if typo in row.terms and term not in row.terms:
             row.terms = (row.terms - {typo}) | {term}
 
 
