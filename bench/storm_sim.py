@@ -1,8 +1,10 @@
 """Storm detection on a simulated month no one tuned by hand (issue 21).
 
     .venv/bin/python bench/storm_sim.py [--seed 21] [--db /tmp/storm_sim.sqlite3]
+    .venv/bin/python bench/storm_sim.py --seed 21 --postgres storm_sim_21   # PostgreSQL, 127.0.0.1
 
-Runs on SQLite (a fresh database file, migrated), through the real detection code
+Runs on SQLite (a fresh database file, migrated), or on PostgreSQL (--postgres NAME: a database of that
+name on 127.0.0.1, user postgres, dropped and created afresh, dropped at the end), through the real detection code
 (storms.services.storms_detect, called for each ticket in the order they arrive, as the task does after
 each creation; storm_baselines_refresh every night at 03:10, as beat does). Traffic:
 
@@ -123,13 +125,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "storm_sim.sqlite3"))
+    parser.add_argument("--typos", type=float, default=0.0, metavar="SHARE",
+                        help="misspell this share of the titles' words of 5 letters or more (one letter dropped, "
+                             "doubled or swapped with the next, never the first), drawn apart from the traffic")
+    parser.add_argument("--postgres", metavar="NAME", help="run on a fresh PostgreSQL database of this name")
     parser.add_argument("--output", default=str(ROOT / "bench" / "output" / "storm_sim.txt"))
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a storm setting for this run, e.g. --set STORM_ALPHA=1e-4")
     args = parser.parse_args()
-    if os.path.exists(args.db):
-        os.remove(args.db)
-    os.environ["DATABASE_URL"] = f"sqlite:///{args.db}"
+    if args.postgres:
+        _recreate_postgres(args.postgres)
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.postgres}"
+    else:
+        if os.path.exists(args.db):
+            os.remove(args.db)
+        os.environ["DATABASE_URL"] = f"sqlite:///{args.db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only")
     import django
@@ -143,12 +153,27 @@ def main() -> None:
         setattr(settings, name, float(value))
 
     call_command("migrate", verbosity=0)
-    lines = run(random.Random(args.seed), args.seed)
+    lines = run(random.Random(args.seed), args.seed, typos=args.typos)
     Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    if args.postgres:
+        from django.db import connections
+
+        connections.close_all()
+        _recreate_postgres(args.postgres, create=False)
 
 
-def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - one script, read top to bottom
+def _recreate_postgres(name: str, create: bool = True) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        if create:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def run(rng: random.Random, seed: int, typos: float = 0.0) -> list[str]:  # noqa: C901, PLR0915 - one script, read top to bottom
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -234,6 +259,8 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
             item["storm"] = storm
             planned.append(item)
     planned.sort(key=lambda item: item["at"])
+    # Typos, from their own generator: the same traffic as without them.
+    misspelt = _misspell(planned, random.Random(seed * 1_000_003 + 7), typos) if typos else 0
 
     # --- Insert every ticket (detection reads only the tickets created up to the one it examines).
     rows = []
@@ -279,12 +306,13 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
     created_at = {item["id"]: item["at"] for item in planned}
     conf = storm_settings()
     lines = [
-        f"bench/storm_sim.py --seed {seed}: SQLite {connection.Database.sqlite_version}, "
+        f"bench/storm_sim.py --seed {seed}: {_engine(connection)}, "
         f"{len(planned)} tickets ({len(planned) - len(evaluated)} of history, {len(evaluated)} replayed over "
         f"{WEEKS} weeks), {len(plan)} injected storms.",
         f"Settings: window {conf.window}, quiet {conf.quiet}, min people {conf.min_requesters}, rate factor "
         f"{conf.rate_factor}, floor {conf.floor_per_hour}/h, alpha {conf.alpha:g}, baseline {conf.baseline_weeks} "
         f"weeks (language {settings.LANGUAGE_CODE}).",
+        f"Typos: {typos:.0%} of the titles' words of 5+ letters ({misspelt} words misspelt)." if typos else "No typos.",
         f"Load {loaded:.1f} s; detection {detect_seconds:.1f} s for {len(evaluated)} tickets "
         f"({detect_seconds / len(evaluated) * 1000:.1f} ms each, at most {queries} queries).",
         "",
@@ -322,6 +350,10 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
         injected = sum(1 for pk in members_of[candidate.pk] if pk in storm_of)
         if injected * 2 < len(members_of[candidate.pk]):
             false.append(candidate)
+    if typos:
+        lines += ["", "Storm tickets with a misspelt title: " + ", ".join(
+            f"{storm.name} {sum(1 for item in planned if item.get('storm') is storm and item['misspelt'])}/{storm.size}"
+            for storm in plan) + "."]
     lines += ["", f"False suggestions (storms with fewer than half injected tickets): {len(false)} over {WEEKS} "
               f"weeks = {len(false) / WEEKS:.2f} per week (target ≤ 1)."]
     for candidate in false:
@@ -340,6 +372,40 @@ def run(rng: random.Random, seed: int) -> list[str]:  # noqa: C901, PLR0915 - on
     lines += ["", "Targets: every storm of ≥ 8 tickets suggested within its first 10 tickets and ≥ 90 % grouped: "
               + ("met." if not misses else "missed by " + "; ".join(misses) + ".")]
     return lines
+
+
+def _misspell(planned: list[dict], rng: random.Random, share: float) -> int:
+    """Misspell `share` of the titles' words of 5+ letters: a letter after the first dropped, doubled, or
+    swapped with the next one ("Outlok", "Yousiign", "Zoom" untouched: 4 letters)."""
+    import re
+
+    count = 0
+
+    def typo(match):
+        nonlocal count
+        word = match.group(0)
+        if len(word) < 5 or rng.random() >= share:
+            return word
+        count += 1
+        i = rng.randrange(1, len(word) - 1)
+        kind = rng.choice(("drop", "double", "swap"))
+        if kind == "drop":
+            return word[:i] + word[i + 1:]
+        if kind == "double":
+            return word[:i + 1] + word[i:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+    for item in planned:
+        title = re.sub(r"[^\W\d_]+", typo, item["title"])
+        item["misspelt"], item["title"] = title != item["title"], title
+    return count
+
+
+def _engine(connection) -> str:
+    if connection.vendor == "sqlite":
+        return f"SQLite {connection.Database.sqlite_version}"
+    major, rest = divmod(connection.pg_version, 10000)
+    return f"PostgreSQL {major}.{rest}"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

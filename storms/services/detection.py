@@ -2,9 +2,9 @@
 
 `storms_detect(ticket_ids)` is the one implementation: the ticket-creation path calls it after commit
 with a list of one (through a task), the beat pass `storms_scan` with the last hour's tickets not yet in
-a storm. It reads the window's tickets, the open storms and the baselines (three queries whatever the
-number of tickets), then, for each new ticket in the order they arrived and looking only at tickets
-created up to it (so a rescan finds the same storms):
+a storm. It reads the window's tickets, the open storms, the words the database finds close (typos) and
+the baselines (four queries whatever the number of tickets), then, for each new ticket in the order they
+arrived and looking only at tickets created up to it (so a rescan finds the same storms):
 
 1. a ticket matching an open storm joins it (a dismissed storm grown enough is suggested again; a
    storm declared a major incident links the ticket to the incident);
@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +35,9 @@ from tickets.models import Ticket
 
 from ..conf import StormSettings, storm_settings
 from ..models import BaselineKind, Storm, StormBaseline, StormKind, StormState, StormTicket
-from ..text import ticket_terms, typo_map
+from ..similarity import MIN_LENGTH as SIMILAR_MIN_LENGTH
+from ..similarity import close_in_titles
+from ..text import ticket_terms
 
 logger = logging.getLogger(__name__)
 
@@ -326,8 +329,13 @@ def _window_rows(start: datetime, end: datetime, limit: int) -> list[_Row]:
 
 
 def _fix_typos(rows: list[_Row], storms: list[Storm]) -> None:
-    """Read each word one typo away from a more frequent word of the window, or from an open storm's
-    word, as that word (storms.text.typo_map): "VNP" counts towards, and joins, the VPN storm."""
+    """Read a word of a ticket as the more frequent word of the window (or the open storm's word) that the
+    database finds close to it in the ticket's title (storms.similarity: pg_trgm on PostgreSQL, the FTS5
+    trigram index on SQLite): "Outlok" counts towards, and joins, the Outlook storm. The database says
+    which title holds a word close to which word, not which of its words it is: it is asked only about a
+    ticket that holds a less frequent word with the same first letter and at most one letter more or
+    less (not "plante" nor "demarrage" in "Plante au démarrage", close to "demarre"), and that word is
+    the one read so. One query."""
     weights: dict[str, float] = defaultdict(float)
     for row in rows:
         for term in row.terms:
@@ -335,10 +343,27 @@ def _fix_typos(rows: list[_Row], storms: list[Storm]) -> None:
     for storm in storms:
         if storm.kind == StormKind.WORDING:
             weights[storm.key] = math.inf
-    typos = typo_map(weights)
-    if typos:
-        for row in rows:
-            row.terms = {typos.get(term, term) for term in row.terms}
+    # A word of one ticket is no other word's typo; a tie is no typo either. The database is asked only
+    # about a ticket's lighter words that may be a typo of a heavier one.
+    heavy: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for term, weight in weights.items():
+        if weight >= 2 and len(term) >= SIMILAR_MIN_LENGTH:
+            heavy[(term[0], len(term))].append(term)
+    candidates: dict[tuple[int, str], list[str]] = defaultdict(list)  # (ticket, heavier word) → its words
+    for row in rows:
+        for word in row.terms:
+            if len(word) < SIMILAR_MIN_LENGTH:
+                continue
+            for length in (len(word) - 1, len(word), len(word) + 1):
+                for term in heavy.get((word[0], length), ()):
+                    if weights[word] < weights[term] and term not in row.terms:
+                        candidates[(row.id, term)].append(word)
+    by_id = {row.id: row for row in rows}
+    for ticket_id, term in sorted(close_in_titles(candidates)):
+        row = by_id[ticket_id]
+        typo = max(candidates[(ticket_id, term)], key=lambda word: (len(os.path.commonprefix([word, term])), word))
+        if typo in row.terms and term not in row.terms:
+            row.terms = (row.terms - {typo}) | {term}
 
 
 def _baseline(rows: list[_Row]) -> dict:

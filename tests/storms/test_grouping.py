@@ -112,27 +112,67 @@ def test_a_burst_reaches_back_further_when_its_key_is_usually_quiet():
     assert _Detection._reach_back([first], start, gap, at_least=timedelta(seconds=56.25)) == start
 
 
-def test_words_one_typo_apart():
-    from storms.text import near, share_a_word, typo_map
+def test_the_database_finds_the_titles_holding_a_word_close_to_a_term(db):
+    """pg_trgm's word similarity on PostgreSQL, the FTS5 trigram index on SQLite (storms.similarity)."""
+    from storms.similarity import close_in_titles
 
-    assert near("vnp", "vpn") and near("outlok", "outlook") and near("imprimnat", "imprimant")
-    assert not near("vpn", "vpm") and not near("mail", "main") and not near("zoom", "zoom")
-    assert not near("outlook", "outlaws")
-    # A typo is read as the more frequent word (an open storm's word above all); a tie is no typo.
-    assert typo_map({"vpn": 5, "vnp": 1, "outlook": 3, "outlok": 1, "main": 2, "mail": 1}) == {
-        "vnp": "vpn", "outlok": "outlook"}
-    assert typo_map({"zoom": 1, "zomo": 1}) == {}
-    assert typo_map({"zoom": float("inf"), "zomo": 3}) == {"zomo": "zoom"}
-    assert share_a_word({"vnp", "coup"}, {"vpn"}) and not share_a_word({"wifi"}, {"vpn"})
+    vpn = CategoryFactory(name="VPN")
+    titles = ["Outlok ne démarre plus", "Écran noir au bureau", "Le wifi est coupé", "Mon mail est bloqué",
+              "Outlook lent"]
+    ids = [file(T0, requester=person(f"w{i}"), category=vpn, title=title, detect=False).pk
+           for i, title in enumerate(titles)]
+
+    found = close_in_titles((pk, term) for pk in ids for term in ["outlook", "ecran", "imprimante", "main"])
+
+    # A typo ("Outlok") and accents ("Écran") forgiven; "imprimante" is in no title; "main" is too short to
+    # be compared by trigrams (it is not "mail").
+    assert found == {(ids[0], "outlook"), (ids[4], "outlook"), (ids[1], "ecran")}
+    assert close_in_titles((pk, "outlook") for pk in ids[1:4]) == set()
+
+
+def test_the_trigram_index_follows_the_titles_as_they_change(db):
+    from storms.similarity import close_in_titles
+    from tickets.models import Ticket
+
+    ticket = file(T0, requester=person("w"), category=CategoryFactory(name="VPN"), title="Outlok figé", detect=False)
+    assert close_in_titles([(ticket.pk, "outlook")]) == {(ticket.pk, "outlook")}
+
+    Ticket.objects.filter(pk=ticket.pk).update(title="Imprimante bloquée")
+    assert close_in_titles([(ticket.pk, "outlook"), (ticket.pk, "imprimante")]) == {(ticket.pk, "imprimante")}
+
+    Ticket.objects.filter(pk=ticket.pk).delete()
+    assert close_in_titles([(ticket.pk, "imprimante")]) == set()
 
 
 def test_a_typo_counts_towards_and_joins_the_storm_of_its_word(baseline):
-    titles = ["Le VPN ne se connecte plus", "VNP coupé", "Le VPN rame", "Mon VPN refuse", "Le VNP est tombé"]
+    titles = ["Outlook ne démarre plus", "Outlok figé", "Outlook rame", "Mon Outlook refuse", "Outlok est tombé"]
     tickets = [file(T0 + timedelta(minutes=2 * i), requester=person(f"t{i}", f"Org {i}"),
                     category=CategoryFactory(name=f"Cat {i}"), title=title) for i, title in enumerate(titles)]
     later = file(T0 + timedelta(minutes=20), requester=person("late", "Lyon"), category=CategoryFactory(name="Wifi"),
-                 title="Connexion VNP impossible")
+                 title="Connexion Outloook impossible")
 
     storm = Storm.objects.get()
-    assert (storm.kind, storm.term) == (StormKind.WORDING, "vpn")
+    assert (storm.kind, storm.term) == (StormKind.WORDING, "outlook")
     assert set(storm.tickets.values_list("pk", flat=True)) == {t.pk for t in [*tickets, later]}
+
+
+def test_a_word_close_to_another_in_the_same_title_is_not_read_as_it(baseline):
+    """"Plante au démarrage" holds a word close to "demarre" (the database says so), but neither "plante"
+    (another first letter) nor "demarrage" (two letters more) is a typo of it: it does not count towards
+    a storm of "demarre"."""
+    from storms.services.detection import _fix_typos, _window_rows
+
+    for i in range(3):
+        file(T0 + timedelta(minutes=i), requester=person(f"d{i}"), category=CategoryFactory(name=f"C{i}"),
+             title="Le poste ne démarre plus", detect=False)
+    other = file(T0 + timedelta(minutes=4), requester=person("d4"), category=CategoryFactory(name="C4"),
+                 title="Plante au démarrage", detect=False)
+    typo = file(T0 + timedelta(minutes=5), requester=person("d5"), category=CategoryFactory(name="C5"),
+                title="Le poste ne demarer plus", detect=False)
+    rows = _window_rows(T0 - timedelta(hours=1), T0 + timedelta(hours=1), 100)
+
+    _fix_typos(rows, [])
+
+    terms = {row.id: row.terms for row in rows}
+    assert terms[other.pk] == {"plant", "demarrag"}
+    assert terms[typo.pk] == {"post", "demarr"}  # "demarer" (stem "demar"): a typo of "demarre"

@@ -51,8 +51,22 @@ def test_a_matching_title_or_category_shows_the_incident_in_french(client, vpn_i
 def test_a_typo_in_the_typed_title_still_finds_the_incident(client, vpn_incident, requester):
     login(client, requester)
 
-    assert "Un incident est en cours sur VPN" in suggest(client, title="Le VNP est coupé")
+    # The incident's title is "Le VPN ne se connecte plus": full-text search (PostgreSQL) or its stemmed
+    # words (SQLite) find "connecte"; the trigrams, a typo of it.
+    assert "Un incident est en cours sur VPN" in suggest(client, title="Mon poste ne se conecte plus")
     assert "incident-follow" not in suggest(client, title="Le wifi est coupé")
+    # Short words are compared whole: one letter changed is another word.
+    assert "incident-follow" not in suggest(client, title="Le VPM est coupé")
+
+
+def test_the_incidents_typed_words_are_matched_in_a_bounded_number_of_queries(
+        client, vpn_incident, requester, django_assert_max_num_queries):
+    from storms.selectors import incidents_matching
+
+    with django_assert_max_num_queries(3):
+        found = incidents_matching(user=requester, title="Mon poste ne se conecte plus au réseau", category_id=None)
+
+    assert [match.incident for match in found] == [vpn_incident]
 
 
 def test_an_incident_not_under_way_is_not_shown(client, vpn_incident, requester, agent_n1):
