@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 
 from tickets.html import select_html
 
@@ -78,3 +79,24 @@ def form_fields(form):
     for bound in form:
         parts.append(str(bound) if bound.is_hidden else field(bound))
     return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - each part is escaped HTML
+
+
+@register.simple_tag(takes_context=True)
+def helper_form(context, form):
+    """What `{% crispy form %}` renders for an unbound form whose FormHelper writes no <form> tag, has no
+    layout and only plain inputs (buttons), as the workspace's escalation panel has two: the CSRF token,
+    each field as `{% form_fields %}` writes it, then the buttons in crispy's wrapper. A bound form (re-shown
+    with its errors) goes to `{% crispy %}` in the template: crispy writes its errors differently there."""
+    helper = form.helper
+    if (form.is_bound or helper.form_tag or helper.layout is not None or helper.form_method.lower() != "post"
+            or helper.disable_csrf or helper.label_class or helper.field_class or helper.form_class):
+        raise ValueError("helper_form writes only an unbound form with a plain helper: use {% crispy %}")
+    token = context.get("csrf_token")
+    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) if token else ""
+    inputs = ""
+    if helper.inputs:
+        inputs = format_html('<div class="mb-3"><div class="">{}</div></div>', format_html_join(
+            "", '<input type="{}" name="{}" value="{}" class="{}" id="{}"{}>',
+            ((i.input_type, slugify(i.name) if len(i.name.split()) > 1 else i.name, i.value, i.field_classes, i.id,
+              i.flat_attrs) for i in helper.inputs)))
+    return mark_safe(f"{csrf}{form_fields(form)}{inputs}")  # noqa: S308 - every part is format_html's
