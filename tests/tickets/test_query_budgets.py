@@ -130,6 +130,27 @@ def test_the_agent_queue_has_a_fixed_budget(client, agent_n1, world, query, djan
     assert response.context["tickets"]
 
 
+@pytest.mark.parametrize("query", ["sort=newest", "sort=priority", "sort=deadline", "sort=age", "sort=updated",
+                                   "view=at_risk"])
+def test_the_queue_reads_only_its_columns_in_every_order(client, agent_n1, world, query, django_assert_max_num_queries):
+    """The table reads only the columns it shows (tickets.selectors.QUEUE_TABLE_COLUMNS): a row or a cursor
+    that needed another column (a sort's key) would cost a query per row, or one more per page."""
+    client.force_login(agent_n1)
+    client.get(f"/agent/?{query}")
+
+    with django_assert_max_num_queries(AGENT_QUEUE):
+        response = client.get(f"/agent/?{query}")
+    cursor = response.context["page"].next_cursor
+    if cursor:
+        with django_assert_max_num_queries(AGENT_QUEUE):
+            following = client.get(f"/agent/?{query}&after={cursor}")
+        assert following.status_code == 200
+        assert following.context["tickets"]
+
+    assert response.status_code == 200
+    assert bool(cursor) == (world["tickets"] > 25 and query != "view=at_risk")
+
+
 def test_the_htmx_queue_table_has_a_fixed_budget(client, agent_n1, world, django_assert_max_num_queries):
     client.force_login(agent_n1)
     client.get("/agent/?view=mine", HTTP_HX_REQUEST="true")

@@ -88,6 +88,24 @@ def test_the_rows_of_a_page_are_each_row(queue_tickets):
     assert html.count("<tr ") == len(queue_tickets)
 
 
+@pytest.mark.parametrize("moment", [timedelta(0), timedelta(hours=3), timedelta(days=30)],
+                         ids=["now", "warning", "breached"])
+def test_the_table_s_narrow_rows_render_as_whole_rows(queue_tickets, agent_n1, moment,
+                                                      django_assert_num_queries):
+    """The queue's page reads only the columns its rows show (`table=True`): the same markup, and no query
+    while writing the rows (a column missing from QUEUE_TABLE_COLUMNS or the SLA cell's would load per row)."""
+    narrow = []
+    for filters in ({"view": "all"}, {"view": "all", "status": "resolved"}):
+        narrow += list(ticket_queue_for_agent(agent=agent_n1, filters=filters, table=True))
+    assert [t.pk for t in narrow] == [t.pk for t in queue_tickets]
+
+    with time_machine.travel(timezone.now() + moment, tick=False):
+        with django_assert_num_queries(0):
+            ours = str(queue_rows(narrow, PREFIX))
+        assert parse_html(ours) == parse_html(str(queue_rows(queue_tickets, PREFIX)))
+    assert ours.count("sla-badges") == len(narrow)
+
+
 def test_every_requester_row_renders_as_the_template(queue_tickets, requester, language):
     """The requester's list (/tickets/): each status and priority, with and without a category."""
     page = requester_page(requester, tab="all", size=25)
