@@ -84,14 +84,15 @@ def form_fields(form):
 @register.simple_tag(takes_context=True)
 def helper_form(context, form):
     """What `{% crispy form %}` renders for an unbound form whose FormHelper writes no <form> tag, has no
-    layout and only plain inputs (buttons), as the workspace's escalation panel has two: the CSRF token,
-    each field as `{% form_fields %}` writes it, then the buttons in crispy's wrapper. A bound form (re-shown
-    with its errors) goes to `{% crispy %}` in the template: crispy writes its errors differently there."""
+    layout and only plain inputs (buttons), as the workspace's escalation and incident panels have: the CSRF
+    token (unless the helper disables it), each field as `{% form_fields %}` writes it, then the buttons in
+    crispy's wrapper. A bound form (re-shown with its errors) goes to `{% crispy %}` in the template: crispy
+    writes its errors differently there."""
     helper = form.helper
     if (form.is_bound or helper.form_tag or helper.layout is not None or helper.form_method.lower() != "post"
-            or helper.disable_csrf or helper.label_class or helper.field_class or helper.form_class):
+            or helper.label_class or helper.field_class or helper.form_class):
         raise ValueError("helper_form writes only an unbound form with a plain helper: use {% crispy %}")
-    token = context.get("csrf_token")
+    token = None if helper.disable_csrf else context.get("csrf_token")
     csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) if token else ""
     inputs = ""
     if helper.inputs:
