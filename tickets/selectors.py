@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import is_agent
@@ -134,11 +134,14 @@ def ticket_links(*, ticket: Ticket) -> list[dict]:
     """Links in both directions, as (kind label, other ticket, outgoing) rows."""
     from .models import TicketLink
 
-    rows = []
-    for link in TicketLink.objects.filter(source=ticket).select_related("target"):
-        rows.append({"kind": link.get_kind_display(), "other": link.target, "outgoing": True})
-    for link in TicketLink.objects.filter(target=ticket).select_related("source"):
-        rows.append({"kind": link.get_kind_display(), "other": link.source, "outgoing": False})
+    # One statement for both directions, with the columns the workspace shows of the other ticket.
+    shown = ("reference", "title", "status")
+    links = (TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related("source", "target")
+             .only("kind", *(f"{side}__{name}" for side in ("source", "target") for name in shown)).order_by("id"))
+    rows = [{"kind": link.get_kind_display(), "other": link.target, "outgoing": True}
+            for link in links if link.source_id == ticket.pk]
+    rows += [{"kind": link.get_kind_display(), "other": link.source, "outgoing": False}
+             for link in links if link.source_id != ticket.pk]
     return rows
 
 

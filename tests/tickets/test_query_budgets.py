@@ -176,15 +176,14 @@ def test_the_htmx_queue_table_has_a_fixed_budget(client, agent_n1, world, django
 # 12. whether the satisfaction survey was answered (EXISTS, for the checklist)
 # 13. whether the acknowledgement of receipt was sent (EXISTS, for the checklist)
 # 14. the requester's other recent tickets
-# 15. links from this ticket
-# 16. links to this ticket
-# 17. the canned replies
-# 18. the SLA clocks
-# 19. the agents, for the assign form (the reference cache in production, with Redis)
-# 20. the members of the next level, for the escalation panel's handover form (the reference cache in production)
-# 21. the ticket's breach forecast (dispatch's panel)
-# 22. its latest automatic assignment, with its agent (dispatch's panel)
-WORKSPACE = 22
+# 15. links from and to this ticket, the other ticket joined
+# 16. the canned replies
+# 17. the SLA clocks
+# 18. the agents, for the assign form (the reference cache in production, with Redis)
+# 19. the members of the next level, for the escalation panel's handover form (the reference cache in production)
+# 20. the ticket's breach forecast (dispatch's panel)
+# 21. its latest automatic assignment, with its agent (dispatch's panel)
+WORKSPACE = 21
 
 
 def test_the_workspace_has_a_fixed_budget(client, agent_n1, world, django_assert_max_num_queries):
