@@ -5,7 +5,7 @@ per option."""
 
 from __future__ import annotations
 
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -30,3 +30,18 @@ def select_html(widget: dict) -> SafeString:
             html.append("\n  </optgroup>")
     html.append("\n</select>")
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
+
+
+# The widgets whose template is Django's input.html and nothing else (text.html, date.html… include it).
+INPUT_TEMPLATES = frozenset({"django/forms/widgets/text.html", "django/forms/widgets/date.html",
+                             "django/forms/widgets/number.html", "django/forms/widgets/email.html",
+                             "django/forms/widgets/input.html"})
+
+
+def input_html(widget: dict) -> SafeString:
+    """An <input> from its widget context: what django/forms/widgets/input.html renders (the value through
+    `stringformat:'s'`, so always escaped)."""
+    value = "" if widget["value"] is None else f' value="{escape(str(widget["value"]))}"'
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{value}'
+        f'{attrs_html(widget["attrs"])}>')

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
-from tickets.html import select_html
+from tickets.html import INPUT_TEMPLATES, input_html, select_html
 
 register = template.Library()
 
@@ -29,6 +29,16 @@ def _select(bound, classes: str) -> str:
         attrs.setdefault("id", bound.auto_id)
     context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
     return select_html(context)
+
+
+def _input(bound, classes: str) -> str:
+    """What `bound.as_widget(attrs={"class": classes})` renders for a text, date, number or email input,
+    without Django's form renderer and its two templates."""
+    widget = bound.field.widget
+    attrs = bound.build_widget_attrs({"class": classes}, widget)
+    if bound.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bound.auto_id)
+    return input_html(widget.get_context(bound.html_name, bound.value(), attrs)["widget"])
 
 
 def _classes(widget) -> str:
@@ -49,8 +59,12 @@ def field(bound):
         classes = f"{classes} {existing}"
     if bound.errors:
         classes += " is-invalid"
-    control = (_select(bound, classes) if isinstance(widget, forms.Select)
-               else bound.as_widget(attrs={"class": classes}))
+    if isinstance(widget, forms.Select):
+        control = _select(bound, classes)
+    elif widget.template_name in INPUT_TEMPLATES:
+        control = _input(bound, classes)
+    else:
+        control = bound.as_widget(attrs={"class": classes})
     label = ""
     if bound.label:
         required = mark_safe('<span class="asteriskField">*</span>') if bound.field.required else ""
