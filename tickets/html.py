@@ -45,3 +45,13 @@ def input_html(widget: dict) -> SafeString:
     return mark_safe(  # noqa: S308 - every value is escaped
         f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{value}'
         f'{attrs_html(widget["attrs"])}>')
+
+
+TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+
+
+def textarea_html(widget: dict) -> SafeString:
+    """A <textarea> from its widget context: what django/forms/widgets/textarea.html renders."""
+    value = conditional_escape(widget["value"]) if widget["value"] else ""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'<textarea name="{conditional_escape(widget["name"])}"{attrs_html(widget["attrs"])}>\n{value}</textarea>')

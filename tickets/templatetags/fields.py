@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
-from tickets.html import INPUT_TEMPLATES, input_html, select_html
+from tickets.html import INPUT_TEMPLATES, TEXTAREA_TEMPLATE, input_html, select_html, textarea_html
 
 register = template.Library()
 
@@ -31,14 +31,15 @@ def _select(bound, classes: str) -> str:
     return select_html(context)
 
 
-def _input(bound, classes: str) -> str:
-    """What `bound.as_widget(attrs={"class": classes})` renders for a text, date, number or email input,
-    without Django's form renderer and its two templates."""
+def _widget(bound, classes: str) -> dict:
+    """The widget's context as `bound.as_widget(attrs={"class": classes})` builds it, for a widget written
+    in Python (a text, date, number or email input, a textarea) instead of through Django's form renderer
+    and its templates."""
     widget = bound.field.widget
     attrs = bound.build_widget_attrs({"class": classes}, widget)
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
-    return input_html(widget.get_context(bound.html_name, bound.value(), attrs)["widget"])
+    return widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
 
 
 def _classes(widget) -> str:
@@ -62,7 +63,9 @@ def field(bound):
     if isinstance(widget, forms.Select):
         control = _select(bound, classes)
     elif widget.template_name in INPUT_TEMPLATES:
-        control = _input(bound, classes)
+        control = input_html(_widget(bound, classes))
+    elif widget.template_name == TEXTAREA_TEMPLATE:
+        control = textarea_html(_widget(bound, classes))
     else:
         control = bound.as_widget(attrs={"class": classes})
     label = ""
