@@ -13,11 +13,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from privacy.services import ticket_redact
 from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, advance, make_ticket
 from tests.test_no_raw_codes import cast, history  # noqa: F401 - fixtures: every event kind, through the services
 from tickets import services
+from tickets.html import escape_fast, format_fast
 from tickets.models import EventKind, Ticket
 from tickets.portal import requester_page
 from tickets.selectors import ticket_queue_for_agent, ticket_timeline
@@ -190,3 +195,14 @@ def test_the_rows_and_entries_escape_what_people_typed(agent_n1):
     # The title, the requester, the assignee, the category (twice each where it is an attribute too), the
     # priority change's reason, the reply and the file's name.
     assert html.count("&lt;script&gt;") >= 9
+
+
+@pytest.mark.parametrize("value", [HOSTILE, "", "plain", mark_safe("<b>ours</b>"), gettext_lazy("Priority"),
+                                   lazy(lambda: '<i>"&"</i>', str)(), 42, None, 1.5],
+                         ids=["hostile", "empty", "plain", "safe", "lazy", "lazy-hostile", "int", "none", "float"])
+def test_the_fast_escape_escapes_as_django_does(value):
+    """tickets.html.escape_fast and format_fast, which the rows, entries, badges and selects use, give what
+    conditional_escape and format_html give."""
+    assert escape_fast(value) == conditional_escape(value)
+    assert format_fast("<p>{}|{x}</p>", value, x=value) == format_html("<p>{}|{x}</p>", value, x=value)
+    assert isinstance(format_fast("{}", value), SafeString)

@@ -7,7 +7,7 @@ rest of the page (bench/RESULTS.md, issue 16). These functions write the markup 
 tickets/agent/partials/queue_row.html, tickets/partials/requester_row.html and tickets/partials/timeline_entry.html,
 which stay as the reference:
 tests/tickets/test_row_markup.py renders both ways and holds them equal. Everything a user typed goes
-through format_html's escaping; only our own markup (icons, the SLA badges the sla app registers in tickets.panels) is passed as safe.
+through format_html's escaping (tickets.html.format_fast: the same, in fewer calls); only our own markup (icons, the SLA badges the sla app registers in tickets.panels) is passed as safe.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from accounts.people import user_display
 from core.formats import date_formatter
 
+from ..html import format_fast as format_html
 from ..models import Priority, Status
 from ..panels import queue_sla_cell
 from .icons import icon
