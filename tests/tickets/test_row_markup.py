@@ -206,3 +206,31 @@ def test_the_fast_escape_escapes_as_django_does(value):
     assert escape_fast(value) == conditional_escape(value)
     assert format_fast("<p>{}|{x}</p>", value, x=value) == format_html("<p>{}|{x}</p>", value, x=value)
     assert isinstance(format_fast("{}", value), SafeString)
+
+
+def test_the_bulk_form_options_render_as_the_template_loops(agent_n1, agent_n2):
+    """{% options %} writes the bulk-action form's selects as the loops it replaced in queue_table.html."""
+    from django.template import engines
+
+    from tickets.forms import BulkActionForm
+
+    UserFactory(username="hostile", first_name=HOSTILE, last_name="", groups=["N1"])
+    UserFactory(username="nameless", first_name="", last_name="", groups=["N2"])
+    form = BulkActionForm()
+    loops = engines["django"].from_string(
+        "{% load people %}"
+        "{% for value, label in form.fields.action.choices %}<option value=\"{{ value }}\">{{ label }}</option>{% endfor %}|"
+        "{% for agent in form.fields.assignee.objects %}<option value=\"{{ agent.pk }}\">{{ agent|display_name }}</option>"
+        "{% endfor %}|"
+        "{% for value, label in form.fields.priority.choices %}<option value=\"{{ value }}\">{{ label }}</option>{% endfor %}|"
+        "{% for value, label in form.fields.reason_code.choices %}<option value=\"{{ value }}\">{{ label }}</option>"
+        "{% endfor %}")
+    ours = engines["django"].from_string(
+        "{% load rows %}{% options form.fields.action.choices %}|{% options form.fields.assignee.objects %}|"
+        "{% options form.fields.priority.choices %}|{% options form.fields.reason_code.choices %}")
+
+    for language in ("fr", "en"):
+        with translation.override(language):
+            expected = loops.render({"form": form})
+            assert ours.render({"form": form}) == expected
+    assert "<script>" not in expected and expected.count("<option") > 10

@@ -176,3 +176,15 @@ def timeline_entries(events) -> SafeString:
     timeline = _Timeline()
     return mark_safe("".join(  # noqa: S308 - each entry is format_html's
         timeline_entry(event, timeline) for event in events))
+
+
+@register.simple_tag
+def options(choices) -> SafeString:
+    """`<option value="…">…</option>` for each (value, label), as the queue's bulk-action form writes its selects
+    (`{% for value, label in choices %}<option value="{{ value }}">{{ label }}</option>{% endfor %}`: a loop of
+    two variables per option, about sixty on the queue). `choices` may be a field's choices, or people
+    (the agents: their primary key and display name)."""
+    return mark_safe("".join(  # noqa: S308 - each option is format_html's
+        format_html('<option value="{}">{}</option>', *(
+            (choice.pk, user_display(choice)) if hasattr(choice, "pk") else choice))
+        for choice in choices))
