@@ -12,4 +12,6 @@ class SlaConfig(AppConfig):
         from . import receivers  # noqa: F401 - connects the signal receivers
         from .templatetags.sla_tags import sla_badges
 
-        register_queue_sla_cell(lambda ticket: sla_badges(ticket, compact=True))
+        # The compact badges read these columns of each clock (badge_rows and SlaClock.state).
+        register_queue_sla_cell(lambda ticket: sla_badges(ticket, compact=True),
+                                columns=("ticket_id", "target", "warn_at", "due_at", "met_at", "paused_at"))

@@ -115,3 +115,13 @@ def test_many_threads_reloading_tickets_at_once_never_fail_nor_open_the_status(r
     assert errors == []
     assert assigned == []
     assert STATUS.protected is True
+
+
+def test_the_state_fields_are_found_once_per_model_and_are_django_fsm_s(db):
+    from django_fsm import ConcurrentTransitionMixin
+
+    for model in [m for m in apps.get_models() if issubclass(m, ThreadSafeRefreshMixin)]:
+        instance = model()
+        django_fsm_s = list(ConcurrentTransitionMixin.state_fields.fget(instance))
+        assert django_fsm_s and list(instance.state_fields) == django_fsm_s, model
+        assert model().state_fields is instance.state_fields  # computed once, kept on the model

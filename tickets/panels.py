@@ -42,13 +42,21 @@ def panels_for(request, ticket, bound: dict | None = None, *, page: str = WORKSP
 
 
 # The queue's SLA column, one cell per row: the sla app registers its compact badges (a function of the
-# ticket returning safe HTML) in its AppConfig.ready(); the rows are written in Python
-# (tickets.templatetags.rows), so the cell cannot be a template tag of the sla app.
+# ticket returning safe HTML) in its AppConfig.ready(), with the columns of the ticket's `sla_clocks` they read
+# (the queue's table prefetches only those); the rows are written in Python (tickets.templatetags.rows), so
+# the cell cannot be a template tag of the sla app.
 _queue_sla_cell: list[Callable] = []
+_queue_sla_columns: list[tuple[str, ...]] = []
 
 
-def register_queue_sla_cell(render: Callable) -> None:
+def register_queue_sla_cell(render: Callable, columns: tuple[str, ...] = ()) -> None:
     _queue_sla_cell[:] = [render]
+    _queue_sla_columns[:] = [columns]
+
+
+def queue_sla_columns() -> tuple[str, ...]:
+    """The columns of the clocks the SLA cell reads (empty: all of them, or no cell)."""
+    return _queue_sla_columns[0] if _queue_sla_columns else ()
 
 
 def queue_sla_cell(ticket) -> str:

@@ -319,6 +319,10 @@ def queue_page(queryset: QuerySet, *, sort_key: str, cursor: str | None, size: i
                view: str | None = None) -> QueuePage:
     """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow."""
     sort = sort_for(view, sort_key)
+    immediate, defer = queryset.query.deferred_loading
+    if immediate and not defer:  # rows read with .only(): the sort's keys too, which the cursor is made of
+        own = {field.name for field in Ticket._meta.concrete_fields}
+        queryset = queryset.only(*immediate, *(field for field, _descending in sort.keys if field in own))
     queryset = queryset.order_by(*order_by(sort))
     values = decode_cursor(cursor, sort) if cursor else None
     if values is not None:

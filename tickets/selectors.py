@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import is_agent
@@ -90,18 +90,36 @@ def active_categories() -> list[Category]:
     return [category for category in all_categories() if category.is_active]
 
 
-def ticket_queue_for_agent(*, agent, filters, filterset=None) -> QuerySet[Ticket]:
+# The columns the queue's table shows (tickets.templatetags.rows.queue_row): the page reads only these (and
+# its sort's keys, tickets.queue.queue_page), not five whole models per row (bench/RESULTS.md, issue 16, session 6).
+QUEUE_TABLE_COLUMNS = (
+    "reference", "priority", "title", "status", "level", "is_recurring", "created_at",
+    "requester__first_name", "requester__last_name", "requester__username",
+    "assignee__first_name", "assignee__last_name", "assignee__username",
+    "category__name", "organisation__is_vip",
+)
+
+
+def ticket_queue_for_agent(*, agent, filters, filterset=None, table: bool = False) -> QuerySet[Ticket]:
     """The agent queue's rows for these GET parameters (see tickets.queue): open tickets unless a
     status is asked for, with what the table shows joined or prefetched (fixed query count). A page that
-    has built the QueueFilter of these parameters for its form passes it: building one costs 3 ms."""
+    has built the QueueFilter of these parameters for its form passes it: building one costs 3 ms. With
+    `table`, only the columns the queue's table shows are read (QUEUE_TABLE_COLUMNS, and of the SLA clocks
+    those the sla app's cell reads): the rows are then for that table only."""
+    from .panels import queue_sla_columns
     from .queue import QueueFilter
 
     if filterset is None:
         filterset = QueueFilter(filters or None, agent=agent, queryset=Ticket.objects.all())
+    rows = filterset.qs.select_related("requester", "assignee", "category", "organisation")
     # "sla_clocks" is the sla app's reverse relation: one extra query per page, read by sla_tags.
-    return filterset.qs.select_related("requester", "assignee", "category", "organisation").prefetch_related(
-        "sla_clocks"
-    )
+    clocks = queue_sla_columns() if table else ()
+    if table:
+        rows = rows.only(*QUEUE_TABLE_COLUMNS)
+    if clocks:
+        related = Ticket._meta.get_field("sla_clocks").related_model
+        return rows.prefetch_related(Prefetch("sla_clocks", queryset=related.objects.only(*clocks)))
+    return rows.prefetch_related("sla_clocks")
 
 
 def requester_recent_tickets(*, ticket: Ticket, limit: int = 5) -> list[Ticket]:
@@ -116,11 +134,14 @@ def ticket_links(*, ticket: Ticket) -> list[dict]:
     """Links in both directions, as (kind label, other ticket, outgoing) rows."""
     from .models import TicketLink
 
-    rows = []
-    for link in TicketLink.objects.filter(source=ticket).select_related("target"):
-        rows.append({"kind": link.get_kind_display(), "other": link.target, "outgoing": True})
-    for link in TicketLink.objects.filter(target=ticket).select_related("source"):
-        rows.append({"kind": link.get_kind_display(), "other": link.source, "outgoing": False})
+    # One statement for both directions, with the columns the workspace shows of the other ticket.
+    shown = ("reference", "title", "status")
+    links = (TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related("source", "target")
+             .only("kind", *(f"{side}__{name}" for side in ("source", "target") for name in shown)).order_by("id"))
+    rows = [{"kind": link.get_kind_display(), "other": link.target, "outgoing": True}
+            for link in links if link.source_id == ticket.pk]
+    rows += [{"kind": link.get_kind_display(), "other": link.source, "outgoing": False}
+             for link in links if link.source_id != ticket.pk]
     return rows
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.formats import date_formatter
+from tickets.html import format_fast as format_html
 from tickets.templatetags.ticket_tags import duration_short
 
 from ..models import Target

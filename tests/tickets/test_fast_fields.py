@@ -52,6 +52,18 @@ def test_the_workspace_forms_render_as_crispy_renders_them(reference_data, form_
     assert parse_html(ours) == parse_html(str(as_crispy_form(form)))
 
 
+@pytest.mark.parametrize("form_class", [LinkForm, PriorityForm, ResolveForm, RootCauseForm, WaitForm])
+def test_typed_text_in_inputs_and_textareas_renders_as_crispy_renders_it(reference_data, form_class):
+    """The inputs and textareas written in Python (tickets.html) keep and escape what was typed."""
+    typed = '<script>alert("x")</script> &amp; \'l\'\n2e ligne'
+    form = form_class({name: typed for name in form_class.base_fields})
+    form.is_valid()
+
+    ours = str(form_fields(form))
+    assert parse_html(ours) == parse_html(str(as_crispy_form(form)))
+    assert "<script>" not in ours
+
+
 def test_the_dashboard_filters_render_as_crispy_renders_them(reference_data):
     form = DashboardFilterForm({"period": "custom", "start": "2026-01-01", "end": "nope"})
     form.is_valid()

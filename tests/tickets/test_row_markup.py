@@ -13,11 +13,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from privacy.services import ticket_redact
 from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, advance, make_ticket
 from tests.test_no_raw_codes import cast, history  # noqa: F401 - fixtures: every event kind, through the services
 from tickets import services
+from tickets.html import escape_fast, format_fast
 from tickets.models import EventKind, Ticket
 from tickets.portal import requester_page
 from tickets.selectors import ticket_queue_for_agent, ticket_timeline
@@ -86,6 +91,24 @@ def test_the_rows_of_a_page_are_each_row(queue_tickets):
 
     assert parse_html(html) == parse_html("".join(str(queue_row(ticket, PREFIX)) for ticket in queue_tickets))
     assert html.count("<tr ") == len(queue_tickets)
+
+
+@pytest.mark.parametrize("moment", [timedelta(0), timedelta(hours=3), timedelta(days=30)],
+                         ids=["now", "warning", "breached"])
+def test_the_table_s_narrow_rows_render_as_whole_rows(queue_tickets, agent_n1, moment,
+                                                      django_assert_num_queries):
+    """The queue's page reads only the columns its rows show (`table=True`): the same markup, and no query
+    while writing the rows (a column missing from QUEUE_TABLE_COLUMNS or the SLA cell's would load per row)."""
+    narrow = []
+    for filters in ({"view": "all"}, {"view": "all", "status": "resolved"}):
+        narrow += list(ticket_queue_for_agent(agent=agent_n1, filters=filters, table=True))
+    assert [t.pk for t in narrow] == [t.pk for t in queue_tickets]
+
+    with time_machine.travel(timezone.now() + moment, tick=False):
+        with django_assert_num_queries(0):
+            ours = str(queue_rows(narrow, PREFIX))
+        assert parse_html(ours) == parse_html(str(queue_rows(queue_tickets, PREFIX)))
+    assert ours.count("sla-badges") == len(narrow)
 
 
 def test_every_requester_row_renders_as_the_template(queue_tickets, requester, language):
@@ -172,3 +195,42 @@ def test_the_rows_and_entries_escape_what_people_typed(agent_n1):
     # The title, the requester, the assignee, the category (twice each where it is an attribute too), the
     # priority change's reason, the reply and the file's name.
     assert html.count("&lt;script&gt;") >= 9
+
+
+@pytest.mark.parametrize("value", [HOSTILE, "", "plain", mark_safe("<b>ours</b>"), gettext_lazy("Priority"),
+                                   lazy(lambda: '<i>"&"</i>', str)(), 42, None, 1.5],
+                         ids=["hostile", "empty", "plain", "safe", "lazy", "lazy-hostile", "int", "none", "float"])
+def test_the_fast_escape_escapes_as_django_does(value):
+    """tickets.html.escape_fast and format_fast, which the rows, entries, badges and selects use, give what
+    conditional_escape and format_html give."""
+    assert escape_fast(value) == conditional_escape(value)
+    assert format_fast("<p>{}|{x}</p>", value, x=value) == format_html("<p>{}|{x}</p>", value, x=value)
+    assert isinstance(format_fast("{}", value), SafeString)
+
+
+def test_the_bulk_form_options_render_as_the_template_loops(agent_n1, agent_n2):
+    """{% options %} writes the bulk-action form's selects as the loops it replaced in queue_table.html."""
+    from django.template import engines
+
+    from tickets.forms import BulkActionForm
+
+    UserFactory(username="hostile", first_name=HOSTILE, last_name="", groups=["N1"])
+    UserFactory(username="nameless", first_name="", last_name="", groups=["N2"])
+    form = BulkActionForm()
+    loops = engines["django"].from_string(
+        "{% load people %}"
+        "{% for value, label in form.fields.action.choices %}<option value=\"{{ value }}\">{{ label }}</option>{% endfor %}|"
+        "{% for agent in form.fields.assignee.objects %}<option value=\"{{ agent.pk }}\">{{ agent|display_name }}</option>"
+        "{% endfor %}|"
+        "{% for value, label in form.fields.priority.choices %}<option value=\"{{ value }}\">{{ label }}</option>{% endfor %}|"
+        "{% for value, label in form.fields.reason_code.choices %}<option value=\"{{ value }}\">{{ label }}</option>"
+        "{% endfor %}")
+    ours = engines["django"].from_string(
+        "{% load rows %}{% options form.fields.action.choices %}|{% options form.fields.assignee.objects %}|"
+        "{% options form.fields.priority.choices %}|{% options form.fields.reason_code.choices %}")
+
+    for language in ("fr", "en"):
+        with translation.override(language):
+            expected = loops.render({"form": form})
+            assert ours.render({"form": form}) == expected
+    assert "<script>" not in expected and expected.count("<option") > 10

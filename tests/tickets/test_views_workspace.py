@@ -129,6 +129,26 @@ def test_relate_shows_the_link_on_both_tickets_and_refuses_self_links(agent_clie
     assert response.status_code == 409
 
 
+def test_links_both_ways_are_read_at_once_outgoing_first(requester, category, agent_n1,
+                                                          django_assert_num_queries):
+    from tickets.models import TicketLink
+    from tickets.selectors import ticket_links
+
+    one, two, three, unrelated = (make_ticket(requester=requester, category=category, title=f"Ticket {n}")
+                                  for n in range(4))
+    TicketLink.objects.create(source=three, target=one, kind="duplicate_of")
+    TicketLink.objects.create(source=one, target=two, kind="relates")
+    TicketLink.objects.create(source=two, target=unrelated, kind="relates")
+
+    with django_assert_num_queries(1):
+        rows = ticket_links(ticket=one)
+        shown = [(row["outgoing"], row["other"].reference, row["other"].title, row["other"].get_status_display())
+                 for row in rows]
+
+    assert shown == [(True, two.reference, "Ticket 1", "Nouveau"), (False, three.reference, "Ticket 2", "Nouveau")]
+    assert [str(row["kind"]) for row in rows] == ["lié à", "doublon de"]
+
+
 def test_requesters_other_recent_tickets_are_shown(agent_client, requester, other_requester, category):
     earlier = make_ticket(requester=requester, category=category, title="Écran noir")
     stranger = make_ticket(requester=other_requester, category=category, title="Souris cassée")
@@ -197,9 +217,9 @@ def test_workspace_query_count_does_not_grow_with_followups(client, agent_n1, ti
     # and their attachments (1); the ticket's own attachments (1); the incident panel (1); the escalation
     # panel's history (1) and next-level agents (1); the checklist ticks (1) and the acknowledgement
     # fact (1); whether the survey was answered (1); the linked knowledge-base articles (1); the requester's
-    # recent tickets (1); links out and in (2); canned replies (1); SLA clocks (1); the category choices (1)
+    # recent tickets (1); links out and in (1); canned replies (1); SLA clocks (1); the category choices (1)
     # and the agents to assign to (1); the dispatch panel's forecast (1) and latest automatic assignment (1).
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(22):
         response = client.get(ticket.get_agent_url())
     assert response.status_code == 200
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 
-from tickets.html import select_html
+from tickets.html import INPUT_TEMPLATES, TEXTAREA_TEMPLATE, input_html, select_html, textarea_html
 
 register = template.Library()
 
@@ -28,6 +29,17 @@ def _select(bound, classes: str) -> str:
         attrs.setdefault("id", bound.auto_id)
     context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
     return select_html(context)
+
+
+def _widget(bound, classes: str) -> dict:
+    """The widget's context as `bound.as_widget(attrs={"class": classes})` builds it, for a widget written
+    in Python (a text, date, number or email input, a textarea) instead of through Django's form renderer
+    and its templates."""
+    widget = bound.field.widget
+    attrs = bound.build_widget_attrs({"class": classes}, widget)
+    if bound.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bound.auto_id)
+    return widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
 
 
 def _classes(widget) -> str:
@@ -48,8 +60,14 @@ def field(bound):
         classes = f"{classes} {existing}"
     if bound.errors:
         classes += " is-invalid"
-    control = (_select(bound, classes) if isinstance(widget, forms.Select)
-               else bound.as_widget(attrs={"class": classes}))
+    if isinstance(widget, forms.Select):
+        control = _select(bound, classes)
+    elif widget.template_name in INPUT_TEMPLATES:
+        control = input_html(_widget(bound, classes))
+    elif widget.template_name == TEXTAREA_TEMPLATE:
+        control = textarea_html(_widget(bound, classes))
+    else:
+        control = bound.as_widget(attrs={"class": classes})
     label = ""
     if bound.label:
         required = mark_safe('<span class="asteriskField">*</span>') if bound.field.required else ""
@@ -78,3 +96,25 @@ def form_fields(form):
     for bound in form:
         parts.append(str(bound) if bound.is_hidden else field(bound))
     return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - each part is escaped HTML
+
+
+@register.simple_tag(takes_context=True)
+def helper_form(context, form):
+    """What `{% crispy form %}` renders for an unbound form whose FormHelper writes no <form> tag, has no
+    layout and only plain inputs (buttons), as the workspace's escalation and incident panels have: the CSRF
+    token (unless the helper disables it), each field as `{% form_fields %}` writes it, then the buttons in
+    crispy's wrapper. A bound form (re-shown with its errors) goes to `{% crispy %}` in the template: crispy
+    writes its errors differently there."""
+    helper = form.helper
+    if (form.is_bound or helper.form_tag or helper.layout is not None or helper.form_method.lower() != "post"
+            or helper.label_class or helper.field_class or helper.form_class):
+        raise ValueError("helper_form writes only an unbound form with a plain helper: use {% crispy %}")
+    token = None if helper.disable_csrf else context.get("csrf_token")
+    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) if token else ""
+    inputs = ""
+    if helper.inputs:
+        inputs = format_html('<div class="mb-3"><div class="">{}</div></div>', format_html_join(
+            "", '<input type="{}" name="{}" value="{}" class="{}" id="{}"{}>',
+            ((i.input_type, slugify(i.name) if len(i.name.split()) > 1 else i.name, i.value, i.field_classes, i.id,
+              i.flat_attrs) for i in helper.inputs)))
+    return mark_safe(f"{csrf}{form_fields(form)}{inputs}")  # noqa: S308 - every part is format_html's

@@ -65,7 +65,7 @@ def queue(request):
         params = QueryDict(mutable=True)
         params.update({"view": "all", "sort": "newest"})
         filterset = QueueFilter(params, agent=request.user, queryset=Ticket.objects.all())
-    rows = ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset)
+    rows = ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
                       size=settings.HELPDESK_PAGE_SIZE, view=params["view"])
     query = params.copy()
