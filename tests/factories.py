@@ -81,12 +81,18 @@ def advance(ticket, *, to: str, agent, requester=None):
 def restore_reference_data() -> None:
     """Put back the rows the data migrations create: the default SLA policy and its calendars, the
     escalation rules, the DPO group. A transactional test ends with a flush that empties them, and with --reuse-db
-    the next session starts from that empty state. Both functions are idempotent (get_or_create)."""
+    the next session starts from that empty state. Both functions are idempotent (get_or_create).
+
+    Signals are muted, as a migration's historical models send none to the apps' receivers: otherwise the
+    audit log would record these rows as settings a person created, and the next test would find them."""
     import importlib
 
     from django.apps import apps
+    from django.db.models import signals
+    from factory.django import mute_signals
 
-    importlib.import_module("sla.migrations.0002_default_policy").create_defaults(apps, None)
-    importlib.import_module("escalation.migrations.0002_default_rules").create_rules(apps, None)
-    importlib.import_module("dispatch.migrations.0002_default_settings").create_settings(apps, None)
-    importlib.import_module("accounts.migrations.0003_dpo_role").create_dpo_group(apps, None)
+    with mute_signals(signals.pre_save, signals.post_save, signals.m2m_changed):
+        importlib.import_module("sla.migrations.0002_default_policy").create_defaults(apps, None)
+        importlib.import_module("escalation.migrations.0002_default_rules").create_rules(apps, None)
+        importlib.import_module("dispatch.migrations.0002_default_settings").create_settings(apps, None)
+        importlib.import_module("accounts.migrations.0003_dpo_role").create_dpo_group(apps, None)
