@@ -20,8 +20,11 @@ The world (all drawn from one seeded generator, before any policy runs):
 
 How agents work: one ticket at a time, in their shift. Under "oldest first" (today) a free agent takes
 the oldest unassigned ticket of their level (new, or escalated to it) that their skills cover; under the three automatic policies a free
-agent works their own tickets at their level earliest next deadline first (first response if not yet
-answered, else resolution; N1 and N2 alike), and finishes a ticket before starting another (the dispatch
+agent works their own tickets at their level in the product's order (dispatch.selectors.agent_work_order,
+the queue's "Prochains" view): earliest next deadline first (first response if not yet answered, else
+resolution; N1 and N2 alike), and at a deadline-aware level the tickets whose next deadline can still be
+met first, the lost ones after (under round-robin and least-loaded the order stays plain earliest deadline
+first, as before); they finish a ticket before starting another (the dispatch
 sweep runs every 15 minutes while someone works, for the tickets nobody could take when they arrived). Taking is the first response (ticket_take); the end of the
 work resolves (ticket_resolve) or escalates (ticket_set_level → the dispatch picks an N2 agent).
 
@@ -352,12 +355,15 @@ class Run:
                         ticket = candidate
                         break
         else:
-            # The agent's next ticket: earliest next deadline first (the first response for a ticket not
-            # yet answered, else the resolution), as the dispatch and the forecast order a queue.
-            far = datetime.max.replace(tzinfo=now.tzinfo)
-            mine = Ticket.objects.filter(assignee=user, level=level, status__in=["new", "in_progress"])
-            ticket = min(mine, key=lambda t: ((t.resolution_due_at if t.first_response_at else t.response_due_at)
-                                              or far, t.pk), default=None)
+            # The agent's next ticket as the product tells them (dispatch.selectors.agent_work_order, the
+            # "Prochains" view): earliest next deadline first (the first response for a ticket not yet
+            # answered, else the resolution); at a deadline-aware level, the tickets whose next deadline
+            # can still be met first, the lost ones after. Tickets waiting for the requester are skipped.
+            from dispatch.selectors import agent_work_order
+
+            workable = [q.pk for q in agent_work_order(user, now=now, level=level)]
+            mine = {t.pk: t for t in Ticket.objects.filter(pk__in=workable, status__in=["new", "in_progress"])}
+            ticket = next((mine[pk] for pk in workable if pk in mine), None)
         if ticket is None:
             return None
         if ticket.status == "new":
