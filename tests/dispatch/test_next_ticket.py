@@ -1,6 +1,6 @@
 """The agent's next ticket: at a deadline-aware level, the tickets whose next deadline can still be met
-first (earliest deadline first), the lost ones after (earliest first); plain earliest deadline first
-elsewhere. The rule (`work_order`), its read (`agent_work_order`), the queue's "Prochains" view."""
+first (earliest deadline first), the lost ones after (earliest first, back among the others a day after
+their deadline); plain earliest deadline first elsewhere. The rule (`work_order`), its read (`agent_work_order`), the queue's "Prochains" view."""
 
 from __future__ import annotations
 
@@ -43,6 +43,16 @@ def test_a_ticket_is_met_only_behind_the_met_ones_ahead_and_the_lost_keep_their_
         item(5, T0 + 150 * timedelta(minutes=1)),  # would end at T0 + 3 h: lost
     ]
     assert pks(work_order(tickets, now=T0, calendar=None)) == [2, 4, 1, 3, 5]
+
+
+def test_a_lost_ticket_is_not_starved_it_comes_back_a_day_after_its_deadline(monkeypatch):
+    lost_today = item(1, T0 - 2 * H)  # comes back as if due at T0 + 22 h
+    lost_yesterday = item(2, T0 - 25 * H)  # comes back as if due at T0 - 1 h: before everything
+    met = item(3, T0 + 3 * H)
+    tomorrow = item(4, T0 + 30 * H)
+    assert pks(work_order([lost_today, lost_yesterday, met, tomorrow], now=T0, calendar=None)) == [2, 3, 1, 4]
+    monkeypatch.setattr("dispatch.selectors.LOST_GRACE", None)  # without the grace: after every met ticket
+    assert pks(work_order([lost_today, lost_yesterday, met, tomorrow], now=T0, calendar=None)) == [3, 4, 2, 1]
 
 
 def test_a_first_response_is_met_when_the_ticket_is_started_in_time():
