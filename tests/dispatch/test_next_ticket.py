@@ -132,7 +132,8 @@ def test_the_next_view_lists_the_agents_tickets_in_working_order(client, request
     set_policy(Policy.DEADLINE_AWARE)
     make_ticket(requester=requester, category=erp, title="Celui de Sarah")
     login(client, team["julien"])
-    assert "?view=next" in client.get("/agent/").content.decode()
+    page = client.get("/agent/").content.decode()
+    assert "?view=next" in page and "Prochains" in page  # the view's tab, in French
     client.get("/agent/?view=next")
     # The queue's budget and a fixed number for the order (tickets, observed times, profile, settings).
     with django_assert_max_num_queries(AGENT_QUEUE + 4):
