@@ -20,12 +20,17 @@ The world (all drawn from one seeded generator, before any policy runs):
 
 How agents work: one ticket at a time, in their shift. Under "oldest first" (today) a free agent takes
 the oldest unassigned ticket of their level (new, or escalated to it) that their skills cover; under the three automatic policies a free
-agent works their own tickets at their level earliest next deadline first (first response if not yet
-answered, else resolution; N1 and N2 alike), and finishes a ticket before starting another (the dispatch
+agent works their own tickets at their level in the product's order (dispatch.selectors.agent_work_order,
+the queue's "Prochains" view): earliest next deadline first (first response if not yet answered, else
+resolution; N1 and N2 alike), and at a deadline-aware level the tickets whose next deadline can still be
+met first, the lost ones after (under round-robin and least-loaded the order stays plain earliest deadline
+first, as before); they finish a ticket before starting another (the dispatch
 sweep runs every 15 minutes while someone works, for the tickets nobody could take when they arrived). Taking is the first response (ticket_take); the end of the
 work resolves (ticket_resolve) or escalates (ticket_set_level → the dispatch picks an N2 agent).
 
-Printed per policy: SLA breaches (first response, resolution), first response p50/p90 (elapsed minutes),
+Printed per policy: SLA breaches (first response, resolution), how late the breaches are (hours past the
+deadline, p50/p90/max; a deadline still not met at the end counted to the end: a lost ticket served last
+shows here) and the tickets still unanswered at the end, first response p50/p90 (elapsed minutes),
 open tickets per present agent sampled hourly (the maximum, and the mean Gini over the samples),
 reassignments (an assigned event moving a ticket from one agent to another). For the forecast (the
 round-robin and deadline-aware runs, --forecast-in; forecasts_refresh every 30 minutes,
@@ -35,7 +40,8 @@ flagged that early. "If nothing was done" holds in the round-robin run: nothing 
 a flag (agents do not act on flags, and round-robin neither evens loads nor rescues deadlines). In the
 deadline-aware run the sweep moves tickets late in their queue to a colleague who meets them, so some
 flagged tickets are saved by the dispatch and count as false alarms. SIM_DUMP=prefix writes each early
-flag with its outcome to prefix_<policy>.jsonl.
+flag with its outcome to prefix_<policy>.jsonl. SIM_LOST_GRACE_HOURS=h (or "none") replaces the product's
+dispatch.selectors.LOST_GRACE (a day) for a variant of the agents' order.
 """
 
 from __future__ import annotations
@@ -247,6 +253,11 @@ class Run:
         from tickets.models import Ticket
 
         policy = Policy.OFF if self.policy == "oldest_first" else self.policy
+        if os.environ.get("SIM_LOST_GRACE_HOURS"):  # a variant of the product's rule, for the table
+            import dispatch.selectors
+
+            hours = os.environ["SIM_LOST_GRACE_HOURS"]
+            dispatch.selectors.LOST_GRACE = None if hours == "none" else timedelta(hours=float(hours))
         LevelSetting.objects.update(policy=policy, max_open=8)
         if self.seed_stats:
             self._seed_previous_month()
@@ -352,12 +363,15 @@ class Run:
                         ticket = candidate
                         break
         else:
-            # The agent's next ticket: earliest next deadline first (the first response for a ticket not
-            # yet answered, else the resolution), as the dispatch and the forecast order a queue.
-            far = datetime.max.replace(tzinfo=now.tzinfo)
-            mine = Ticket.objects.filter(assignee=user, level=level, status__in=["new", "in_progress"])
-            ticket = min(mine, key=lambda t: ((t.resolution_due_at if t.first_response_at else t.response_due_at)
-                                              or far, t.pk), default=None)
+            # The agent's next ticket as the product tells them (dispatch.selectors.agent_work_order, the
+            # "Prochains" view): earliest next deadline first (the first response for a ticket not yet
+            # answered, else the resolution); at a deadline-aware level, the tickets whose next deadline
+            # can still be met first, the lost ones after. Tickets waiting for the requester are skipped.
+            from dispatch.selectors import agent_work_order
+
+            workable = [q.pk for q in agent_work_order(user, now=now, level=level)]
+            mine = {t.pk: t for t in Ticket.objects.filter(pk__in=workable, status__in=["new", "in_progress"])}
+            ticket = next((mine[pk] for pk in workable if pk in mine), None)
         if ticket is None:
             return None
         if ticket.status == "new":
@@ -436,13 +450,16 @@ class Run:
                                              "response_due_at", "resolution_due_at"))
         breaches = {"response": set(), "resolution": set()}
         waits = []
+        late = []  # hours past the deadline of each breach (a deadline still not met at the end: to the end)
         for t in tickets:
             responded = t["first_response_at"] or end
             if t["response_due_at"] and responded > t["response_due_at"]:
                 breaches["response"].add(t["pk"])
+                late.append((responded - t["response_due_at"]).total_seconds() / 3600)
             resolved = t["resolved_at"] or end
             if t["resolution_due_at"] and resolved > t["resolution_due_at"]:
                 breaches["resolution"].add(t["pk"])
+                late.append((resolved - t["resolution_due_at"]).total_seconds() / 3600)
             if t["first_response_at"]:
                 waits.append((t["first_response_at"] - t["created_at"]).total_seconds() / 60)
         reassignments = sum(1 for data in TicketEvent.objects.filter(kind=EventKind.ASSIGNED).values_list("data", flat=True)
@@ -456,6 +473,8 @@ class Run:
             "gini_comparable": (statistics.fmean(gini(s) for s in self.comparable_samples)
                                 if self.comparable_samples else 0.0),
             "reassignments": reassignments,
+            "late_p50": _pct(late, 0.5), "late_p90": _pct(late, 0.9), "late_max": max(late, default=0.0),
+            "unanswered": sum(1 for t in tickets if t["first_response_at"] is None),
         }
         if self.forecast:
             early = {key for key, (flagged_at, due) in self.flags.items() if due and due - flagged_at >= EARLY_FLAG}
@@ -527,7 +546,8 @@ def main() -> None:
         previous = [] if args.cold else draw_world(args.seed + 1000, args.per_day, args.weeks)
         print(f"dispatch_sim: seed {args.seed}, {args.weeks} weeks, {len(world)} tickets, {len(AGENTS)} agents, "
               f"database {connection.vendor}, handling times "
-              f"{'cold (1 h default)' if args.cold else 'seeded from a previous month (seed + 1000)'}")
+              f"{'cold (1 h default)' if args.cold else 'seeded from a previous month (seed + 1000)'}, "
+              f"lost tickets' grace {os.environ.get('SIM_LOST_GRACE_HOURS') or 'product default (24 h)'}")
         results = {}
         with time_machine.travel(START, tick=False) as traveller:
             for policy in args.policies:
@@ -542,15 +562,18 @@ def main() -> None:
                 print(f"  {policy}: {time_module.monotonic() - began:.0f} s — breaches {r['breach_response']} + "
                       f"{r['breach_resolution']}, first response p50/p90 {r['fr_p50']:.0f}/{r['fr_p90']:.0f} min, "
                       f"Gini {r['gini']:.2f} (comparable agents {r['gini_comparable']:.2f}), reassignments "
-                      f"{r['reassignments']}", flush=True)
+                      f"{r['reassignments']}; breaches late by p50/p90/max {r['late_p50']:.1f}/{r['late_p90']:.1f}/"
+                      f"{r['late_max']:.1f} h, {r['unanswered']} unanswered at the end", flush=True)
         print()
         print("| policy | breaches (response) | breaches (resolution) | total | first response p50 / p90 (min) "
-              "| open per agent max | Gini (all present) | Gini (comparable agents) | reassignments |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| open per agent max | Gini (all present) | Gini (comparable agents) | reassignments "
+              "| breaches late by p50 / p90 / max (h) | unanswered at the end |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for policy, r in results.items():
             print(f"| {policy} | {r['breach_response']} | {r['breach_resolution']} | "
                   f"{r['breach_response'] + r['breach_resolution']} | {r['fr_p50']:.0f} / {r['fr_p90']:.0f} | "
-                  f"{r['open_max']} | {r['gini']:.2f} | {r['gini_comparable']:.2f} | {r['reassignments']} |")
+                  f"{r['open_max']} | {r['gini']:.2f} | {r['gini_comparable']:.2f} | {r['reassignments']} | "
+                  f"{r['late_p50']:.1f} / {r['late_p90']:.1f} / {r['late_max']:.1f} | {r['unanswered']} |")
         if "round_robin" in results and "deadline_aware" in results:
             rr = results["round_robin"]["breach_response"] + results["round_robin"]["breach_resolution"]
             da = results["deadline_aware"]["breach_response"] + results["deadline_aware"]["breach_resolution"]

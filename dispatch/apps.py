@@ -13,7 +13,7 @@ class DispatchConfig(AppConfig):
 
         from . import receivers  # noqa: F401 - connects the signal receivers
         from .explain import explain_assignment
-        from .selectors import at_risk_queue
+        from .selectors import at_risk_queue, next_queue
         from .views import requester_panel, workspace_panel
 
         register_explainer("dispatch", explain_assignment)
@@ -26,4 +26,10 @@ class DispatchConfig(AppConfig):
         queue_views.register(queue_views.QueueView(
             code="at_risk", label=_("At risk"), filter=at_risk_queue,
             sort_keys=(("risk_margin", False), ("id", False)), nullable=frozenset({"risk_margin"}),
+        ))
+        # "Prochains": the agent's own tickets in the order to work them (at a deadline-aware level, the
+        # tickets whose next deadline can still be met first, the lost ones after).
+        queue_views.register(queue_views.QueueView(
+            code="next", label=_("Next up"), filter=next_queue, sort_keys=(("next_rank", False), ("id", False)),
+            nullable=frozenset({"next_rank"}),
         ))

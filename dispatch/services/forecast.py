@@ -21,7 +21,15 @@ from tickets import services as ticket_services
 from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 
 from ..models import AgentProfile, Forecast, HandlingStat, Policy
-from ..selectors import QUEUE_FIELDS, HandlingTable, agent_states, level_settings, queued, working_calendar
+from ..selectors import (
+    QUEUE_FIELDS,
+    HandlingTable,
+    agent_states,
+    level_settings,
+    queued,
+    work_order,
+    working_calendar,
+)
 
 # How far back the handling times are observed.
 HISTORY = timedelta(days=90)
@@ -192,7 +200,8 @@ class Crew:
 
 def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, calendars: dict, capacity: dict,
                   level_calendar: dict, states: dict | None = None,
-                  dispatching: frozenset = frozenset()) -> dict[int, Expected]:
+                  dispatching: frozenset = frozenset(),
+                  deadline_aware: frozenset = frozenset()) -> dict[int, Expected]:
     """The forecast of each open ticket row: each agent works their queue earliest deadline first, one
     ticket at a time, in their working hours. A ticket waits in its level's pool instead, worked by the
     level's available agents who are not absent (a `Crew`, each in their own hours; without `states`,
@@ -200,7 +209,9 @@ def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, cale
     nobody holds it, or when the sweep will hand it on (`_off_duty_tickets`' rule, read from `states`):
     its agent is off duty and not back in time for it, or its agent's shift ends before they would start
     it and they would not be back in time (then not before that shift's end); only at the levels whose
-    policy is on (`dispatching`), where the sweep runs."""
+    policy is on (`dispatching`), where the sweep runs. At the `deadline_aware` levels an agent's queue
+    is laid out in the order they work it (`selectors.work_order`: the tickets whose next deadline can
+    still be met first, the lost ones after), as `agent_work_order` tells the agent."""
     far = datetime.max.replace(tzinfo=now.tzinfo)
     by_agent = {state.agent.pk: state for level_states in (states or {}).values() for state in level_states}
     crews = {level: Crew([s.calendar for s in level_states if s.available and not s.absent], now)
@@ -218,8 +229,11 @@ def forecast_rows(rows: list[dict], *, now: datetime, table: HandlingTable, cale
         calendar = calendars.get(owner)
         state = by_agent.get(owner)
         done = timedelta()
-        for row in sorted(owned, key=lambda r: (queued(r, table).key or far, r["pk"])):
-            item = queued(row, table)
+        by_pk = {row["pk"]: row for row in owned}
+        order = work_order([queued(row, table) for row in owned], now=now, calendar=calendar,
+                           deadline_aware=lambda item: item.level in deadline_aware)
+        for item in order:
+            row = by_pk[item.pk]
             start = _advance(now, done, calendar)
             handed_at = (_handed_on_at(state, item, start, now=now, capacity=capacity.get(row["level"], 0))
                          if row["level"] in dispatching else None)
@@ -295,7 +309,9 @@ def forecasts_refresh(*, now: datetime | None = None, alert: bool = True) -> dic
         expected = forecast_rows(rows, now=now, table=table, calendars=calendars, capacity=capacity,
                                  level_calendar=level_calendar, states=states,
                                  dispatching=frozenset(level for level, setting in level_settings().items()
-                                                       if setting.policy != Policy.OFF))
+                                                       if setting.policy != Policy.OFF),
+                                 deadline_aware=frozenset(level for level, setting in level_settings().items()
+                                                          if setting.policy == Policy.DEADLINE_AWARE))
         existing = {f.ticket_id: f for f in Forecast.objects.filter(ticket_id__in=list(expected))}
         forecasts = []
         for pk, exp in expected.items():
