@@ -8,12 +8,21 @@ import logging
 import time
 from unittest import mock
 
+import pytest
 import redis
 from celery import Celery
 
 from core import redis_transport
 from core.broker import publish
 from tests import live
+
+
+@pytest.fixture(autouse=True)
+def _own_broker_only(monkeypatch):
+    """Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it to the machine's
+    Redis): the probe app must publish to the Redis each test starts, nowhere else."""
+    for name in ("CELERY_BROKER_URL", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _app(port: int) -> Celery:
