@@ -208,5 +208,6 @@ def test_manager_pages_meet_wcag_22_aa(live_server, browser: Browser, world):
         Check("audit log", "/privacy/audit/"),
         Check("dispatch team", "/dispatch/team/"),
         Check("at-risk queue", "/agent/?view=at_risk"),
+        Check("next-up queue", "/agent/?view=next"),
     ])
     assert not found, _report(found)
