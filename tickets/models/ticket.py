@@ -315,6 +315,23 @@ class Ticket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
     def merge(self) -> None:
         """A duplicate is closed into the ticket it duplicates (its followups are copied there)."""
 
+    # Transitions whose guard checks what their own form collects (take: type and category; resolve: the
+    # solution). Checked against the ticket as stored, the guard would hide the only form that can satisfy
+    # it, so for these the button follows source and permission; the service re-checks the guard on submit.
+    FORM_SUPPLIED_GUARDS = frozenset({"take", "resolve"})
+
+    def transitions_offered(self, user) -> set[str]:
+        """The status moves to offer `user` on the workspace: what the guards and permissions allow now,
+        plus the FORM_SUPPLIED_GUARDS ones allowed from this status for this user, plus "resolve" for an
+        agent who may take the ticket over (services.ticket_resolve assigns them first)."""
+        names = {t.name for t in self.get_available_user_status_transitions(user)}
+        for move in self.get_all_status_transitions():
+            if move.name in self.FORM_SUPPLIED_GUARDS and move.source == self.status and move.has_perm(self, user):
+                names.add(move.name)
+        if self.status == Status.IN_PROGRESS and can_take_over(self, user):
+            names.add("resolve")
+        return names
+
 
 class ChecklistItem(models.Model):
     """An agent ticked (or unticked) a deliverable of the template's checklist on a ticket.

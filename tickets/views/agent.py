@@ -34,7 +34,7 @@ from ..forms import (
     WaitForm,
 )
 from ..middleware import keep_typed_text
-from ..models import CannedReply, Phase, SavedView, Status, Ticket, can_take_over
+from ..models import CannedReply, Phase, SavedView, Ticket
 from ..panels import panels_for
 from ..presence import presence_touch
 from ..queue import QueueFilter, queue_page, view_choices
@@ -178,32 +178,13 @@ def _workspace_forms(ticket, user, bound: dict | None = None) -> dict:
     return forms
 
 
-# Transitions whose guard checks what their own form collects (take: type and category; resolve: the
-# solution). Checked against the ticket as stored, the guard would hide the only form that can satisfy
-# it, so for these the button follows source and permission; the service re-checks the guard on submit.
-FORM_SUPPLIED_GUARDS = frozenset({"take", "resolve"})
-
-
-def available_transitions(ticket, user) -> set[str]:
-    """The status moves to offer `user`: what get_available_user_status_transitions allows, plus the
-    FORM_SUPPLIED_GUARDS ones that are allowed from this status for this user."""
-    names = {t.name for t in ticket.get_available_user_status_transitions(user)}
-    for transition in ticket.get_all_status_transitions():
-        if (transition.name in FORM_SUPPLIED_GUARDS and transition.source == ticket.status
-                and transition.has_perm(ticket, user)):
-            names.add(transition.name)
-    if ticket.status == Status.IN_PROGRESS and can_take_over(ticket, user):
-        names.add("resolve")  # services.ticket_resolve assigns them first
-    return names
-
-
 # The workspace shows the latest events of a long ticket; "show the earlier events" loads them all.
 TIMELINE_LATEST = 50
 
 
 def render_workspace(request, ticket, *, bound: dict | None = None, status: int = 200):
     """The workspace page; `bound` holds forms re-shown with their errors (by form or panel name)."""
-    transitions = available_transitions(ticket, request.user)
+    transitions = ticket.transitions_offered(request.user)
     whole = request.GET.get("timeline") == "all"
     timeline = ticket_timeline(ticket=ticket, user=request.user, latest=None if whole else TIMELINE_LATEST)
     earlier = len(timeline) > TIMELINE_LATEST and not whole
