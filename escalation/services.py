@@ -248,23 +248,26 @@ def rule_flag_recurring(*, ticket: Ticket) -> None:
         ticket_services.notify_new_events([(event, _members(level), "recurring_flagged")])
 
 
-# Django's aggregate() with two filtered counts writes this; compiling it cost four times running it.
+# Two counts, each one range of its own index: (requester, category, created_at) and (organisation, category,
+# created_at) (tickets.Ticket.Meta.indexes). One count over the category's window with two FILTERs read every
+# ticket of the last 30 days at 1 M (44,000 rows, 17-27 ms of PostgreSQL per submission).
 _RECENT_IN_CATEGORY = (
-    "SELECT COUNT(*) FILTER (WHERE requester_id = %s), COUNT(*) FILTER (WHERE organisation_id = %s) "
-    "FROM tickets_ticket WHERE category_id = %s AND created_at >= %s AND created_at <= %s"
+    "SELECT (SELECT COUNT(*) FROM tickets_ticket WHERE requester_id = %s AND category_id = %s "
+    "AND created_at >= %s AND created_at <= %s), "
+    "(SELECT COUNT(*) FROM tickets_ticket WHERE organisation_id = %s AND category_id = %s "
+    "AND created_at >= %s AND created_at <= %s)"
 )
 
 
 def _recent_in_category(ticket: Ticket, since) -> dict[str, int]:
     """The tickets of the ticket's category created since `since` (up to the ticket, included): the
     requester's and the organisation's (none without one). Every submission with a category runs it, so
-    it is written in SQL (COUNT … FILTER: PostgreSQL, and SQLite ≥ 3.30); tests/escalation/test_rules.py
-    holds it to the rule's thresholds."""
+    it is written in SQL, one statement; tests/escalation/test_rules.py holds it to the rule's thresholds
+    and tests/escalation/test_recurring_plan.py to its indexes."""
     adapt = connection.ops.adapt_datetimefield_value
+    window = [ticket.category_id, adapt(since), adapt(ticket.created_at)]
     with connection.cursor() as cursor:
-        cursor.execute(_RECENT_IN_CATEGORY, [
-            ticket.requester_id, ticket.organisation_id, ticket.category_id, adapt(since),
-            adapt(ticket.created_at)])
+        cursor.execute(_RECENT_IN_CATEGORY, [ticket.requester_id, *window, ticket.organisation_id, *window])
         requester, organisation = cursor.fetchone()
     return {"requester": requester, "organisation": organisation}
 

@@ -1,0 +1,55 @@
+"""The recurring rule's count runs on every submission: it must read two short index ranges (the requester's
+and the organisation's tickets of one category in the window), never every ticket of the window."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from escalation import services
+from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_the_recurring_count_reads_the_requester_and_organisation_category_indexes(db):
+    organisation = OrganisationFactory(name="Mairie")
+    requester = UserFactory(username="claire", organisation=organisation)
+    categories = [CategoryFactory(name=f"Catégorie {number}") for number in range(4)]
+    ticket = make_ticket(requester=requester, category=categories[0])
+    # Many tickets of other requesters and categories in the same window: what a scan by date would read.
+    others = [UserFactory(username=f"other{number}") for number in range(5)]
+    template = Ticket.objects.get(pk=ticket.pk)
+    rows = []
+    for number in range(3000):
+        row = Ticket(**{field.attname: getattr(template, field.attname) for field in Ticket._meta.concrete_fields
+                        if not field.primary_key})
+        row.reference = f"~plan{number:05d}"
+        row.requester_id = others[number % 5].pk
+        row.organisation_id = None if number % 3 else organisation.pk
+        row.category_id = categories[1 + number % 3].pk
+        rows.append(row)
+    Ticket.objects.bulk_create(rows)
+    since = timezone.now() - timezone.timedelta(days=30)
+    window = [ticket.category_id, since, timezone.now()]
+    params = [ticket.requester_id, *window, ticket.organisation_id, *window]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + services._RECENT_IN_CATEGORY, params)
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    indexes = {node.get("Index Name") for node in _plan_nodes(plan[0]["Plan"])} - {None}
+    scans = {node["Node Type"] for node in _plan_nodes(plan[0]["Plan"])}
+    assert indexes == {"ticket_requester_category", "ticket_organisation_category"}, plan
+    assert "Seq Scan" not in scans
+
+    counts = services._recent_in_category(Ticket.objects.get(pk=ticket.pk), since)
+    assert counts == {"requester": 1, "organisation": 1}
