@@ -1,0 +1,103 @@
+"""`{% once_per %}` (tickets/templatetags/once.py): base.html's navigation copied from an earlier rendering is
+the navigation rendered afresh, for every role, section, language and user; and a block refuses at compile time
+what could make a copy stale."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template import TemplateSyntaxError, engines
+from django.test import RequestFactory
+from django.urls import resolve
+from django.utils import translation
+
+from tests.factories import UserFactory
+from tickets.templatetags import once
+
+PATHS = ["/agent/", "/kb/", "/tickets/", "/tickets/new/", "/dashboard/", "/privacy/audit/", "/healthz"]
+# The CSRF token is masked afresh on every rendering: compared as a placeholder.
+TOKEN = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+
+
+@pytest.fixture
+def cast(db):
+    users = [AnonymousUser()]
+    for groups, staff in [((), False), ((), False), (("N1",), False), (("N2",), True), (("N1",), False),
+                          (("N4",), False), (("Manager",), False), (("Manager", "N2"), True), (("DPO",), False)]:
+        users.append(UserFactory(groups=list(groups), is_staff=staff))
+    users[2].first_name, users[2].last_name = "<script>alert(1)</script>", "O'Hara & \"fils\""
+    users.append(UserFactory(is_superuser=True, is_staff=True, first_name="Root"))
+    return users
+
+
+def pages(users):
+    template = engines["django"].from_string('{% extends "base.html" %}')
+    out = []
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for user in users:
+                for path in PATHS:
+                    request = RequestFactory().get(path + "?page=2&q=<b>")
+                    request.user = user
+                    request.resolver_match = resolve(path)
+                    request.LANGUAGE_CODE = language
+                    out.append(TOKEN.sub(r"\1…", template.render({}, request)))
+    return out
+
+
+def test_copied_navigation_is_the_navigation_rendered_afresh(cast, monkeypatch):
+    for node in once._NODES:
+        node.copies.clear()
+    copied = pages(cast)
+    assert any(node.copies for node in once._NODES)
+    monkeypatch.setattr(once, "ENABLED", False)
+    fresh = pages(cast)
+    assert len(copied) == len(fresh) == 2 * len(cast) * len(PATHS)
+    for a, b in zip(copied, fresh, strict=True):
+        assert a == b
+    # What the copies must not share: each user's own name, escaped, and the request's path.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in fresh[2 * len(PATHS)]
+    assert "<script>alert" not in "".join(fresh)
+    assert "?page=2&amp;q=%3Cb%3E\"" in fresh[0], fresh[0]
+    assert 'lang="fr"' in fresh[0] and 'lang="en"' in fresh[-1]
+    assert "Log out" in fresh[-1] and "Se déconnecter" in fresh[len(fresh) // 2 - 1]
+
+
+@pytest.mark.parametrize("body", [
+    "{{ user.username }}",  # not a key
+    "{% if user.is_staff %}x{% endif %}",  # not this key
+    "{% csrf_token %}",
+    "{% url 'home' as home %}",
+    "{% translate 'Queue' as label %}",
+    "{% with x=is_agent %}{{ x }}{% endwith %}",
+    "{% for code in LANGUAGES %}{{ code }}{% endfor %}",
+    "{% include 'base.html' %}",
+    "{% get_current_language as LANGUAGE_CODE %}",
+    "{% nav_section %}",
+    "{% once_per is_agent %}{% endonce %}",
+    "{{ is_agent|default:other }}",
+])
+def test_a_block_refuses_what_its_keys_do_not_cover(body):
+    with pytest.raises(TemplateSyntaxError):
+        engines["django"].from_string(
+            "{% load i18n navigation once %}{% once_per is_agent user.is_authenticated %}" + body + "{% endonce %}")
+
+
+def test_a_block_accepts_its_keys_literals_and_argument_only_tags(db):
+    template = engines["django"].from_string(
+        "{% load i18n icons once static %}{% once_per is_agent section %}{% if is_agent and section == 'kb' %}"
+        "<a href=\"{% url 'kb:index' %}\">{% icon 'book' css='me-1' %}{% translate 'Queue' %}</a>{% endif %}"
+        "{{ section|upper|default:'none' }}{% static 'css/app.css' %}{% endonce %}")
+    with translation.override("en"):
+        assert template.render({"is_agent": True, "section": "kb"}).startswith('<a href="/kb/"><svg')
+        assert template.render({"is_agent": True, "section": ""}).startswith("none")
+    with translation.override("fr"):
+        assert "File" in template.render({"is_agent": True, "section": "kb"})
+
+
+def test_a_value_that_cannot_be_a_key_is_rendered_every_time(db):
+    template = engines["django"].from_string("{% load once %}{% once_per items %}{{ items }}{% endonce %}")
+    assert template.render({"items": [1]}) == "[1]"
+    assert template.render({"items": [2]}) == "[2]"
