@@ -68,6 +68,33 @@ def _urls() -> None:
     urlpatterns[:] = [path("__cycle/bare", bare), path("__cycle/page", page), path("", include("helpdesk.urls"))]
 
 
+def wsgi_call(client, url):
+    """A callable making the client's request through django.core.handlers.wsgi.WSGIHandler."""
+    from io import BytesIO
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+    cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    path, _, query = url.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+               "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "testserver", "HTTP_COOKIE": cookies,
+               "HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.8", "HTTP_USER_AGENT": "bench",
+               "wsgi.input": BytesIO(b""), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+               "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False}
+
+    def start_response(status, headers):
+        assert status.startswith("200"), status
+
+    def once():
+        response = handler(dict(environ), start_response)
+        b"".join(response)
+        response.close()
+
+    return once
+
+
 def rounds(fn, repeat: int, count: int) -> list[float]:
     out = []
     for _ in range(count):
@@ -151,6 +178,11 @@ def run(args) -> None:
                 once()
             times = rounds(once, args.repeat, args.rounds)
             print(f"{who} | {label} | whole request ms {fmt(times)} | {calls(once):,.0f} calls")
+            # The same request as gunicorn makes it: Django's WSGI handler, its request_started and
+            # request_finished signals (connections checked, caches closed), no test client around it.
+            wsgi = wsgi_call(client, url)
+            times = rounds(wsgi, args.repeat, args.rounds)
+            print(f"{who} | {label}, WSGI handler | whole request ms {fmt(times)} | {calls(wsgi):,.0f} calls")
 
     # Each middleware's own time, with a timer between every two (the timers' own cost is in the figures).
     with override_settings(MIDDLEWARE=timed_stack):

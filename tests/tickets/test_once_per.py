@@ -72,7 +72,9 @@ def test_copied_navigation_is_the_navigation_rendered_afresh(cast, monkeypatch):
     "{% url 'home' as home %}",
     "{% translate 'Queue' as label %}",
     "{% with x=is_agent %}{{ x }}{% endwith %}",
-    "{% for code in LANGUAGES %}{{ code }}{% endfor %}",
+    "{% for code in LANGUAGES %}{{ code }}{% endfor %}",  # not a key
+    "{% for code in is_agent %}{{ forloop.counter }}{% endfor %}",
+    "{% for code in is_agent %}{% endfor %}{{ code }}",  # a loop variable, outside its loop
     "{% include 'base.html' %}",
     "{% get_current_language as LANGUAGE_CODE %}",
     "{% nav_section %}",
@@ -97,7 +99,21 @@ def test_a_block_accepts_its_keys_literals_and_argument_only_tags(db):
         assert "File" in template.render({"is_agent": True, "section": "kb"})
 
 
-def test_a_value_that_cannot_be_a_key_is_rendered_every_time(db):
+def test_a_loop_over_a_key_is_copied_per_value(db):
+    template = engines["django"].from_string(
+        "{% load once %}{% once_per items %}{% for a, b in items %}{{ a }}={{ b|upper }};{% empty %}-{% endfor %}"
+        "{% endonce %}")
+    assert template.render({"items": [("x", "y")]}) == "x=Y;"
+    assert template.render({"items": [["x", "z"]]}) == "x=Z;"
+    assert template.render({"items": []}) == "-"
+    assert len(template.template.nodelist[1].copies) == 3
+
+
+def test_a_value_that_is_not_plain_is_rendered_every_time(db):
     template = engines["django"].from_string("{% load once %}{% once_per items %}{{ items }}{% endonce %}")
-    assert template.render({"items": [1]}) == "[1]"
-    assert template.render({"items": [2]}) == "[2]"
+    user = UserFactory(username="first")
+    assert template.render({"items": user}) == "first"
+    user.username = "second"  # same primary key, same hash: it must not be a key
+    assert template.render({"items": user}) == "second"
+    assert template.render({"items": [{"a": 1}]}) == "[{&#x27;a&#x27;: 1}]"
+    assert not template.template.nodelist[1].copies

@@ -6,9 +6,13 @@ What else the block's output depends on is part of the key as well: the active l
 prefix (SCRIPT_NAME) and URL conf of the request, and autoescaping. The rest is refused when the template is
 compiled, so a variable added inside a block cannot go stale: inside, a variable must be one the tag names
 (filters and literals are free), and only tags that read nothing but their arguments are allowed (text,
-`{{ }}`, `{% if %}`, `{% url %}`, `{% translate %}` and `{% static %}` without `as`, comments, and the simple
+`{{ }}`, `{% if %}`, `{% for %}` over a key, `{% url %}`, `{% translate %}` and `{% static %}` without `as`, comments, and the simple
 tags of ALLOWED_SIMPLE_TAGS, such as `{% icon %}`). `{% csrf_token %}`, the user's name, the
 request's path stay outside the blocks.
+
+A key's value must be plain (text, numbers, booleans, None, lazy translations, lists and tuples of them):
+with any other value (a model instance, whose fields could change behind the same key) the block is rendered
+every time.
 
 The copies live on the compiled template's node (so per process, per template load) and are forgotten when
 settings change (tests), or when a node holds more than MAX_COPIES (values no one expected).
@@ -21,12 +25,13 @@ import weakref
 from django import template
 from django.core.signals import setting_changed
 from django.template.base import FilterExpression, Node, NodeList, TextNode, Variable, VariableNode
-from django.template.defaulttags import CommentNode, IfNode, URLNode
+from django.template.defaulttags import CommentNode, ForNode, IfNode, URLNode
 from django.template.library import SimpleNode
 from django.template.smartif import TokenBase
 from django.templatetags.i18n import TranslateNode
 from django.templatetags.static import StaticNode
 from django.urls import get_script_prefix, get_urlconf
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 
 from .icons import icon
@@ -36,7 +41,10 @@ register = template.Library()
 MAX_COPIES = 512
 # False renders every block every time (the tests compare both ways).
 ENABLED = True
-ALLOWED_NODES = (TextNode, VariableNode, IfNode, URLNode, TranslateNode, StaticNode, CommentNode, SimpleNode)
+ALLOWED_NODES = (TextNode, VariableNode, IfNode, ForNode, URLNode, TranslateNode, StaticNode, CommentNode,
+                 SimpleNode)
+# The values a key may have: what cannot change behind the same value (a model instance could).
+PLAIN = (str, int, float, bool, type(None), Promise)
 # Simple tags whose output depends on their arguments only.
 ALLOWED_SIMPLE_TAGS = frozenset({icon})
 _NODES: weakref.WeakSet[OncePerNode] = weakref.WeakSet()  # to forget their copies when settings change
@@ -56,9 +64,9 @@ class OncePerNode(Node):
     def render(self, context):
         if not ENABLED:
             return self.nodelist.render(context)
-        values = tuple(key.resolve(context) for key in self.keys)
-        key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape, values)
         try:
+            values = tuple(_plain(key.resolve(context)) for key in self.keys)
+            key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape, values)
             return self.copies[key]
         except KeyError:
             pass
@@ -71,9 +79,23 @@ class OncePerNode(Node):
         return output
 
 
+def _plain(value):
+    """The value as a key: plain values, and lists and tuples of them; TypeError for anything else."""
+    if isinstance(value, PLAIN):
+        hash(value)
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(_plain(item) for item in value)
+    raise TypeError(type(value))
+
+
 def _check(obj, names: set[str], tag: str) -> None:
     """Refuse what a block's output could depend on beside its keys (see the module's docstring)."""
-    if isinstance(obj, NodeList):
+    if isinstance(obj, ForNode):  # over a key: its loop variables are keys inside the loop (not forloop)
+        _check(obj.sequence, names, tag)
+        _check(obj.nodelist_loop, names | set(obj.loopvars), tag)
+        _check(obj.nodelist_empty, names, tag)
+    elif isinstance(obj, NodeList):
         for node in obj:
             _check(node, names, tag)
     elif isinstance(obj, Node):
