@@ -65,7 +65,7 @@ def _urls() -> None:
     def page(request):
         return render(request, "bench_cycle_page.html")
 
-    urlpatterns[:] = [path("__cycle/bare", bare), path("__cycle/page", page), path("", include("helpdesk.urls"))]
+    urlpatterns[:] = [path("__cycle/bare/", bare), path("__cycle/page/", page), path("", include("helpdesk.urls"))]
 
 
 def wsgi_call(client, url):
@@ -168,7 +168,7 @@ def run(args) -> None:
         return client
 
     for who, user in (("agent", agent), ("anonymous", None)):
-        for label, url in (("bare view", "/__cycle/bare"), ("page extending base.html", "/__cycle/page")):
+        for label, url in (("bare view", "/__cycle/bare/"), ("page extending base.html", "/__cycle/page/")):
             client = client_for(user)
 
             def once(client=client, url=url):
@@ -189,12 +189,12 @@ def run(args) -> None:
         for who, user in (("agent", agent), ("anonymous", None)):
             client = client_for(user)
             for _ in range(20):
-                client.get("/__cycle/bare")
+                client.get("/__cycle/bare/")
             per_round = []
             for _ in range(args.rounds):
                 _TIMES.clear()
                 for _ in range(args.repeat):
-                    client.get("/__cycle/bare")
+                    client.get("/__cycle/bare/")
                 per_round.append(dict(_TIMES))
             print(f"\n{who}, bare view: each middleware's own process time (ms per request; min and median of "
                   f"{args.rounds} rounds of {args.repeat})")
@@ -240,7 +240,7 @@ def pieces(args, agent) -> None:
           f"{fmt(rounds(user_load, args.repeat, args.rounds))}")
 
     template = engines["django"].engine.get_template("bench_cycle_page.html")
-    request = client.get("/__cycle/bare").wsgi_request
+    request = client.get("/__cycle/bare/").wsgi_request
 
     def processors():
         context = make_context({}, request)
