@@ -9,6 +9,7 @@ import re
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import TemplateSyntaxError, engines
+from django.template.loader import get_template
 from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import translation
@@ -48,10 +49,10 @@ def pages(users):
 
 
 def test_copied_navigation_is_the_navigation_rendered_afresh(cast, monkeypatch):
-    for node in once._NODES:
-        node.copies.clear()
+    once._forget()
     copied = pages(cast)
-    assert any(node.copies for node in once._NODES)
+    blocks = get_template("base.html").template.nodelist.get_nodes_by_type(once.OncePerNode)
+    assert len(blocks) >= 8 and all(block.copies for block in blocks)
     monkeypatch.setattr(once, "ENABLED", False)
     fresh = pages(cast)
     assert len(copied) == len(fresh) == 2 * len(cast) * len(PATHS)
@@ -117,3 +118,10 @@ def test_a_value_that_is_not_plain_is_rendered_every_time(db):
     assert template.render({"items": user}) == "second"
     assert template.render({"items": [{"a": 1}]}) == "[{&#x27;a&#x27;: 1}]"
     assert not template.template.nodelist[1].copies
+
+
+def test_copies_are_forgotten_when_settings_change(settings, db):
+    template = engines["django"].from_string("{% load once static %}{% once_per %}{% static 'css/app.css' %}{% endonce %}")
+    assert template.render({}) == settings.STATIC_URL + "css/app.css"
+    settings.STATIC_URL = "/elsewhere/"
+    assert template.render({}) == "/elsewhere/css/app.css"

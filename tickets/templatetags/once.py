@@ -20,8 +20,6 @@ settings change (tests), or when a node holds more than MAX_COPIES (values no on
 
 from __future__ import annotations
 
-import weakref
-
 from django import template
 from django.core.signals import setting_changed
 from django.template.base import FilterExpression, Node, NodeList, TextNode, Variable, VariableNode
@@ -47,7 +45,8 @@ ALLOWED_NODES = (TextNode, VariableNode, IfNode, ForNode, URLNode, TranslateNode
 PLAIN = (str, int, float, bool, type(None), Promise)
 # Simple tags whose output depends on their arguments only.
 ALLOWED_SIMPLE_TAGS = frozenset({icon})
-_NODES: weakref.WeakSet[OncePerNode] = weakref.WeakSet()  # to forget their copies when settings change
+# Renewed when settings change: a block whose copies are of an older generation forgets them.
+_generation = 0
 
 
 class OncePerNode(Node):
@@ -59,11 +58,13 @@ class OncePerNode(Node):
         self.keys = keys
         self.nodelist = nodelist
         self.copies: dict[tuple, str] = {}
-        _NODES.add(self)
+        self.generation = _generation
 
     def render(self, context):
         if not ENABLED:
             return self.nodelist.render(context)
+        if self.generation != _generation:
+            self.copies, self.generation = {}, _generation
         try:
             values = tuple(_plain(key.resolve(context)) for key in self.keys)
             key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape, values)
@@ -142,8 +143,8 @@ def once_per(parser, token):
 
 
 def _forget(**kwargs) -> None:
-    for node in _NODES:
-        node.copies.clear()
+    global _generation  # noqa: PLW0603 - every block's copies are forgotten at their next rendering
+    _generation += 1
 
 
 setting_changed.connect(_forget)
