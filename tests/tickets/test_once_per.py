@@ -125,3 +125,20 @@ def test_copies_are_forgotten_when_settings_change(settings, db):
     assert template.render({}) == settings.STATIC_URL + "css/app.css"
     settings.STATIC_URL = "/elsewhere/"
     assert template.render({}) == "/elsewhere/css/app.css"
+
+
+def test_copies_are_kept_per_url_prefix_and_localization(db):
+    from django.template import Context
+    from django.urls import get_script_prefix, set_script_prefix
+
+    template = engines["django"].engine.from_string(
+        "{% load once %}{% once_per n %}{% url 'kb:index' %} {{ n }}{% endonce %}")
+    previous = get_script_prefix()
+    try:
+        with translation.override("fr"):
+            assert template.render(Context({"n": 1234.5})) == "/kb/ 1234,5"
+            assert template.render(Context({"n": 1234.5}, use_l10n=False)) == "/kb/ 1234.5"
+            set_script_prefix("/helpdesk/")
+            assert template.render(Context({"n": 1234.5})) == "/helpdesk/kb/ 1234,5"
+    finally:
+        set_script_prefix(previous)

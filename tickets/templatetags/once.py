@@ -2,13 +2,13 @@
 their values and is then copied, instead of being rendered anew by every page (base.html's navigation: its
 `{% url %}`, `{% icon %}` and `{% translate %}` are the same for every agent of a level).
 
-What else the block's output depends on is part of the key as well: the active language, the URL
-prefix (SCRIPT_NAME) and URL conf of the request, and autoescaping. The rest is refused when the template is
-compiled, so a variable added inside a block cannot go stale: inside, a variable must be one the tag names
-(filters and literals are free), and only tags that read nothing but their arguments are allowed (text,
-`{{ }}`, `{% if %}`, `{% for %}` over a key, `{% url %}`, `{% translate %}` and `{% static %}` without `as`, comments, and the simple
-tags of ALLOWED_SIMPLE_TAGS, such as `{% icon %}`). `{% csrf_token %}`, the user's name, the
-request's path stay outside the blocks.
+What else the block's output depends on is part of the key as well: the active language, the URL prefix
+(SCRIPT_NAME) and URL conf of the request, autoescaping and localization. The rest is refused when the
+template is compiled, so a variable added inside a block cannot go stale: inside, a variable must be one the
+tag names (filters and literals are free), and only tags that read nothing but their arguments are allowed
+(text, `{{ }}`, `{% if %}`, `{% for %}` over a key, `{% url %}`, `{% translate %}` and `{% static %}` without
+`as`, comments, and the simple tags of ALLOWED_SIMPLE_TAGS, such as `{% icon %}`). `{% csrf_token %}`, the
+user's name, the request's path stay outside the blocks.
 
 A key's value must be plain (text, numbers, booleans, None, lazy translations, lists and tuples of them):
 with any other value (a model instance, whose fields could change behind the same key) the block is rendered
@@ -67,12 +67,13 @@ class OncePerNode(Node):
             self.copies, self.generation = {}, _generation
         try:
             values = tuple(_plain(key.resolve(context)) for key in self.keys)
-            key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape, values)
-            return self.copies[key]
-        except KeyError:
-            pass
         except TypeError:  # a value that cannot be a key: rendered every time
             return self.nodelist.render(context)
+        key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape, context.use_l10n,
+               context.use_tz, values)
+        output = self.copies.get(key)
+        if output is not None:
+            return output
         output = self.nodelist.render(context)
         if len(self.copies) >= MAX_COPIES:
             self.copies.clear()
