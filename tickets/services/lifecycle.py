@@ -154,6 +154,7 @@ def ticket_create(
         updated_at=now,
         phase_started_at=now,
     )
+    signals.ticket_creating.send(sender=Ticket, ticket=ticket)
     _insert(ticket)
     attach(ticket=ticket, files=attachments, uploaded_by=actor)
     event = TicketEvent.objects.record(
