@@ -159,3 +159,29 @@ def test_receivers_of_ticket_created_see_a_provisional_reference_and_ticket_refe
 
     assert not REFERENCE.match(seen["created"]) and len(seen["created"]) == 11
     assert seen["referenced"] == ticket.reference and REFERENCE.match(ticket.reference)
+
+
+def test_no_cache_round_trip_while_the_sequence_is_locked(requester, category, monkeypatch):
+    """From the sequence's UPDATE to COMMIT every concurrent submission waits: the receivers of
+    `ticket_referenced` (webhooks) read nothing from the cache there, what they need was read before."""
+    from django.core.cache import cache
+
+    make_ticket(requester=requester, category=category)  # the year's row and the cached subscriptions exist
+    reads: list[tuple[str, bool]] = []
+    locked = {"now": False}
+
+    def watch(execute, sql, params, many, context):
+        if "tickets_ticketsequence" in sql:
+            locked["now"] = True
+        return execute(sql, params, many, context)
+
+    for name in ("get", "get_many", "has_key"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *args, _original=original, _name=name, **kwargs: (
+            reads.append((_name, locked["now"])), _original(*args, **kwargs))[1])
+    with connection.execute_wrapper(watch):
+        ticket = make_ticket(requester=requester, category=category)
+
+    assert locked["now"] and REFERENCE.match(ticket.reference)
+    assert any(not after for _name, after in reads)  # the subscriptions were read, before the lock
+    assert [name for name, after in reads if after] == []
