@@ -85,10 +85,10 @@ def test_a_submission_works_with_the_cache_cold_or_warm(client, requester, categ
 
 
 # A submission the recurring rule flags (the requester's third in the category within 30 days): the 11
-# above, and INSERT the rule's firing, UPDATE the ticket's flag, INSERT the "flagged" event, INSERT the N2
-# agents' notifications; no savepoint (the ticket is new: no firing can exist), the N2 agents and the
+# above (the flag written by the ticket's INSERT, decided before it), and INSERT the rule's firing, INSERT the
+# "flagged" event, INSERT the N2 agents' notifications; no savepoint (the ticket is new: no firing can exist), the N2 agents and the
 # category tree from the reference cache.
-RECURRING_SUBMISSION = 15
+RECURRING_SUBMISSION = 14
 
 
 def test_a_recurring_submission_stays_within_its_budget(client, requester, category, agent_n2):
