@@ -158,78 +158,49 @@ def _forget_year_sequence() -> None:
         cursor.execute(f'DROP SEQUENCE IF EXISTS "{lifecycle.year_sequence(year)}"')
 
 
-def test_the_reference_is_the_creations_last_write_and_holds_no_lock_on_postgresql(requester, category):
-    """PostgreSQL: the number from the year's sequence in the ticket's last UPDATE, no row of a counter
-    written (concurrent submissions wait for nothing). SQLite: the counter row's UPDATE comes after the
-    clocks, the rules and the outbox, with only the ticket's reference after it."""
+def test_the_reference_is_written_by_the_tickets_insert_and_holds_no_lock_on_postgresql(requester, category):
+    """The number is taken before the ticket's INSERT, which writes it: the row is never updated for its
+    reference. PostgreSQL: from the year's sequence, no row of a counter written (concurrent submissions
+    wait for nothing). SQLite: the counter row's UPDATE, the creation's first write."""
     from django.test.utils import CaptureQueriesContext
 
     make_ticket(requester=requester, category=category)  # the year's row or sequence exists, as all year but once
     with CaptureQueriesContext(connection) as captured:
         ticket = make_ticket(requester=requester, category=category)
 
-    writes = [query["sql"] for query in captured.captured_queries
-              if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "WITH"))]
+    statements = [query["sql"] for query in captured.captured_queries]
+    writes = [sql for sql in statements if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "WITH"))]
+    ticket_insert = next(i for i, sql in enumerate(writes) if sql.startswith('INSERT INTO "tickets_ticket" '))
+    assert ticket.reference in writes[ticket_insert]
+    assert not [sql for sql in writes if sql.startswith('UPDATE "tickets_ticket"') and '"reference"' in sql]
     if connection.vendor == "postgresql":
         assert not [sql for sql in writes if "tickets_ticketsequence" in sql]
-        assert "nextval" in writes[-1] and writes[-1].startswith('UPDATE "tickets_ticket" SET "reference"')
-        reference_at = len(writes) - 1
+        taken = next(i for i, sql in enumerate(statements) if "nextval" in sql)
+        assert taken < statements.index(writes[ticket_insert])
     else:
-        reference_at = next(i for i, sql in enumerate(writes) if "tickets_ticketsequence" in sql)
-        assert all(sql.startswith('UPDATE "tickets_ticket" SET "reference"') for sql in writes[reference_at + 1:])
-        assert len(writes) - reference_at <= 2
-    assert any("tickets_notification" in sql for sql in writes[:reference_at])
-    assert any("sla_slaclock" in sql for sql in writes[:reference_at])
+        assert "tickets_ticketsequence" in writes[0] and ticket_insert == 1
     assert REFERENCE.match(ticket.reference)
     assert Ticket.objects.get(pk=ticket.pk).reference == ticket.reference
 
 
-def test_receivers_of_ticket_created_see_a_provisional_reference_and_ticket_referenced_the_final_one(
-        requester, category):
-    from tickets.signals import ticket_created, ticket_referenced
+def test_every_receiver_of_a_creation_sees_the_final_reference(requester, category):
+    from tickets.signals import ticket_created, ticket_creating, ticket_referenced
 
     seen = {}
 
-    def on_created(sender, ticket, **kwargs):
-        seen["created"] = ticket.reference
+    def watch(name):
+        return lambda sender, ticket, **kwargs: seen.setdefault(name, ticket.reference)
 
-    def on_referenced(sender, ticket, **kwargs):
-        seen["referenced"] = ticket.reference
-
-    ticket_created.connect(on_created, dispatch_uid="test.created")
-    ticket_referenced.connect(on_referenced, dispatch_uid="test.referenced")
+    receivers = {name: watch(name) for name in ("creating", "created", "referenced")}
+    ticket_creating.connect(receivers["creating"], dispatch_uid="test.creating")
+    ticket_created.connect(receivers["created"], dispatch_uid="test.created")
+    ticket_referenced.connect(receivers["referenced"], dispatch_uid="test.referenced")
     try:
         ticket = make_ticket(requester=requester, category=category)
     finally:
+        ticket_creating.disconnect(dispatch_uid="test.creating")
         ticket_created.disconnect(dispatch_uid="test.created")
         ticket_referenced.disconnect(dispatch_uid="test.referenced")
 
-    assert not REFERENCE.match(seen["created"]) and len(seen["created"]) == 11
-    assert seen["referenced"] == ticket.reference and REFERENCE.match(ticket.reference)
-
-
-def test_no_cache_round_trip_while_the_sequence_is_locked(requester, category, monkeypatch):
-    """SQLite: from the counter row's UPDATE to COMMIT every concurrent submission waits; the receivers of
-    `ticket_referenced` (webhooks) read nothing from the cache there, what they need was read before (on
-    PostgreSQL, nothing waits there, and the same holds)."""
-    from django.core.cache import cache
-
-    make_ticket(requester=requester, category=category)  # the year's row and the cached subscriptions exist
-    reads: list[tuple[str, bool]] = []
-    locked = {"now": False}
-
-    def watch(execute, sql, params, many, context):
-        if "tickets_ticketsequence" in sql or 'SET "reference"' in sql:
-            locked["now"] = True
-        return execute(sql, params, many, context)
-
-    for name in ("get", "get_many", "has_key"):
-        original = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *args, _original=original, _name=name, **kwargs: (
-            reads.append((_name, locked["now"])), _original(*args, **kwargs))[1])
-    with connection.execute_wrapper(watch):
-        ticket = make_ticket(requester=requester, category=category)
-
-    assert locked["now"] and REFERENCE.match(ticket.reference)
-    assert any(not after for _name, after in reads)  # the subscriptions were read, before the lock
-    assert [name for name, after in reads if after] == []
+    assert REFERENCE.match(ticket.reference)
+    assert seen == {"creating": ticket.reference, "created": ticket.reference, "referenced": ticket.reference}

@@ -4,7 +4,6 @@ _rows.transition, for one ticket or a batch."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -58,12 +57,12 @@ def _first_of_year(year: int) -> bool:
 
 def allocate_reference(*, year: int) -> str:
     """Next `YYYY-NNNNNN` for the year from the TicketSequence table, without duplicates under concurrent
-    creation and without gaps (SQLite's way; PostgreSQL takes its numbers from a sequence, _give_reference).
+    creation and without gaps: SQLite's way (one writer at a time there anyway); PostgreSQL takes its numbers
+    from a sequence (new_reference).
 
-    The conditional UPDATE takes the sequence row's lock until the caller's transaction ends,
-    so concurrent creators queue on it: call it as late as possible in the transaction (ticket_create
-    calls it for its last write). The row is created once per year, and a creator that loses that
-    insert race retries the update.
+    The conditional UPDATE takes the sequence row's lock until the caller's transaction ends, so concurrent
+    creators queue on it. The row is created once per year, and a creator that loses that insert race
+    retries the update.
     """
     for _attempt in range(3):
         number = _next_number(year)
@@ -72,12 +71,6 @@ def allocate_reference(*, year: int) -> str:
         if _first_of_year(year):
             return f"{year}-{1:06d}"
     raise RuntimeError("Could not allocate a ticket reference.")  # pragma: no cover
-
-
-def _provisional_reference() -> str:
-    """What the ticket's row holds between its INSERT and its last UPDATE, inside the creating transaction
-    only: unique among the tickets being created, never of a real reference's shape."""
-    return "~" + secrets.token_hex(5)
 
 
 def year_sequence(year: int) -> str:
@@ -100,37 +93,30 @@ def _create_year_sequence(year: int) -> None:
         pass  # a concurrent transaction created it and has committed
 
 
-# The ticket's reference from the year's sequence; no row while the sequence does not exist (nextval's
-# name is cast at run time, for the rows the WHERE keeps: none then).
-_REFERENCE_FROM_SEQUENCE = (
-    'UPDATE "tickets_ticket" SET "reference" = %s || \'-\' || lpad(nextval(%s::text::regclass)::text, 6, \'0\') '
-    'WHERE "id" = %s AND to_regclass(%s) IS NOT NULL RETURNING "reference"'
-)
+# The year's next number; no row while the sequence does not exist (nextval's name is cast at run time,
+# for the rows the WHERE keeps: none then).
+_NEXT_FROM_SEQUENCE = "SELECT nextval(%s::text::regclass) WHERE to_regclass(%s) IS NOT NULL"
 
 
-def _give_reference(ticket: Ticket, *, year: int) -> None:
-    """The ticket's last write: its reference, `YYYY-NNNNNN`.
+def new_reference(*, year: int) -> str:
+    """The reference of a ticket about to be created, `YYYY-NNNNNN`: its INSERT writes it.
 
-    On PostgreSQL the number comes from the year's sequence (nextval: no row lock, nothing held to
-    COMMIT), in one UPDATE of the ticket; the sequence is created by the year's first ticket. Concurrent
-    submissions do not wait for each other; a creation that rolls back after this leaves its number
-    unused (references are unique, not gapless). With the TicketSequence row of earlier versions, every
-    submission queued on the row's lock from its UPDATE to COMMIT (a section lengthened by the GIL of busy
-    threads): busy 0.8-0.9 of the time at ~110 submissions/s (bench/submit_concurrency.py), the
-    throughput's ceiling. On SQLite (one writer at a time anyway) the TicketSequence row, gapless."""
-    if connection.vendor == "postgresql":
-        name = year_sequence(year)
-        for _attempt in range(2):
-            with connection.cursor() as cursor:
-                cursor.execute(_REFERENCE_FROM_SEQUENCE, [str(year), name, ticket.pk, name])
-                row = cursor.fetchone()
-            if row is not None:
-                ticket.reference = row[0]
-                return
-            _create_year_sequence(year)
-        raise RuntimeError("Could not allocate a ticket reference.")  # pragma: no cover
-    ticket.reference = allocate_reference(year=year)
-    Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
+    On PostgreSQL the number comes from the year's sequence (nextval: no row lock, nothing held to COMMIT),
+    created by the year's first ticket; concurrent submissions do not wait for each other, and a creation
+    that rolls back leaves its number unused (references are unique, not gapless). A counter row locked from
+    its UPDATE to COMMIT was the ceiling of submissions per second: busy 0.8-0.9 of the time at ~110/s
+    (bench/submit_concurrency.py). On SQLite (one writer at a time anyway) the TicketSequence row, gapless."""
+    if connection.vendor != "postgresql":
+        return allocate_reference(year=year)
+    name = year_sequence(year)
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_FROM_SEQUENCE, [name, name])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{year}-{row[0]:06d}"
+        _create_year_sequence(year)
+    raise RuntimeError("Could not allocate a ticket reference.")  # pragma: no cover
 
 
 def _insert(ticket: Ticket) -> None:
@@ -160,9 +146,8 @@ def ticket_create(
 ) -> Ticket:
     """Create a ticket with its reference and matrix priority, record it, acknowledge receipt.
 
-    The reference is the ticket's last write (_give_reference): the receivers of `ticket_created` see a
-    provisional one and must not copy it; those that do (a webhook's payload) listen to
-    `ticket_referenced`, sent once it is set.
+    The reference is taken first (new_reference) and written by the ticket's INSERT: every receiver sees
+    the final one. `ticket_referenced` is the creation's last step (a webhook's payload).
 
     `created_by` is the agent who records a phone or chat ticket for the requester (else the requester).
     """
@@ -170,7 +155,7 @@ def ticket_create(
     actor = created_by or requester
     profile = getattr(requester, "profile", None) if hasattr(requester, "profile") else None
     ticket = Ticket(
-        reference=_provisional_reference(),
+        reference=new_reference(year=timezone.localtime(now).year),
         title=title.strip(),
         description=description,
         ticket_type=ticket_type,
@@ -196,7 +181,6 @@ def ticket_create(
     )
     signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
     notify_new_events([(event, [requester], "ticket_created")])
-    _give_reference(ticket, year=timezone.localtime(now).year)
     signals.ticket_referenced.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 
