@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -54,6 +55,21 @@ def _ticket_url_prefix() -> str:
     return reverse("agent:ticket", args=[placeholder]).removesuffix(f"{placeholder}/")
 
 
+# The filters under "More filters": the group is shown open when one of them is in the query string.
+MORE_FILTERS = ("category", "organisation", "ticket_type", "channel", "created_after", "created_before",
+                "updated_after", "updated_before")
+
+
+def _filter_form_key(filterset, request) -> tuple | None:
+    """What the filter form's markup shows besides the reference data and the language (queue.html keeps it per
+    process, `{% fragment %}`): each field's value as read from the query string, and whether "More filters" is
+    open. None (render it, keep nothing) if the form has errors."""
+    form = filterset.form
+    if form.errors:
+        return None
+    return (tuple(bound.data for bound in form), any(request.GET.get(name) for name in MORE_FILTERS))
+
+
 @agent_required
 def queue(request):
     """The queue: filters and sort from the query string; the table alone for htmx requests."""
@@ -78,13 +94,16 @@ def queue(request):
         "querystring": query.urlencode(),
         "saved_views": SavedView.objects.filter(agent=request.user),
         "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
-        "bulk_form": BulkActionForm(),
+        # Read only when the bulk actions' markup is not kept already (queue_table.html, `{% fragment %}`).
+        "bulk_form": SimpleLazyObject(BulkActionForm),
         "built_in_views": view_choices(),
         # Each row links to /agent/tickets/<reference>/: one reverse() for the page, not two per row.
         "ticket_url_prefix": _ticket_url_prefix(),
     }
-    template = "tickets/agent/partials/queue_table.html" if request.htmx else "tickets/agent/queue.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "tickets/agent/partials/queue_table.html", context)
+    context["filter_form_key"] = _filter_form_key(filterset, request)
+    return render(request, "tickets/agent/queue.html", context)
 
 
 @agent_required
