@@ -42,6 +42,7 @@ from ..queue import QueueFilter, queue_page, view_choices
 from ..selectors import (
     canned_replies,
     get_ticket_for,
+    queue_table_clocks,
     requester_recent_tickets,
     ticket_attachments,
     ticket_links,
@@ -84,6 +85,7 @@ def queue(request):
     rows = ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
                       size=settings.HELPDESK_PAGE_SIZE, view=params["view"])
+    queue_table_clocks(page.tickets)
     query = params.copy()
     query.pop("after", None)
     context = {
