@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -17,6 +18,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import F, Lookup, Q, QuerySet, Subquery
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -162,10 +164,38 @@ class QueueFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, agent=None, **kwargs):
-        super().__init__(data, *args, **kwargs)
+    def __init__(self, data=None, queryset=None, *, agent=None, request=None, prefix=None):
+        """django-filter's FilterSet.__init__, with the filters copied one level deep instead of deep-copied on
+        every request (their choices, labels and widgets: a third of the filter's cost, bench/RESULTS.md, issue
+        16, session 7). What a request changes of a filter is its own (`model`, `parent`, the FilterMethod bound
+        to it); its field's arguments (`extra`) are shared and never changed: the form class is built from them
+        once (get_form_class)."""
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
         self.agent = agent
-        self.filters["view"].extra["choices"] = view_choices()
+        self.filters = {name: _own_copy(filter_, queryset.model, self) for name, filter_ in self.base_filters.items()}
+
+    # The form class, once per set of views offered (other apps register theirs at start-up), by their codes.
+    _form_classes: dict[tuple, type] = {}
+
+    def get_form_class(self):
+        """The form class of these filters, built once per set of views offered: its fields are copied by each
+        form (Django's Form.__init__), so sharing the class is what a declared form does."""
+        views = view_choices()
+        codes = tuple(code for code, _label in views)
+        form_class = self._form_classes.get(codes)
+        if form_class is None:
+            view = copy.copy(self.filters["view"])
+            view.extra = {**view.extra, "choices": views}
+            fields = {name: (view if name == "view" else filter_).field for name, filter_ in self.filters.items()}
+            form_class = type(f"{type(self).__name__}Form", (self._meta.form,), fields)
+            self._form_classes[codes] = form_class
+        return form_class
 
     @property
     def qs(self):
@@ -228,6 +258,17 @@ class QueueFilter(django_filters.FilterSet):
         if registered is not None:
             return registered.filter(queryset, agent)
         return queryset
+
+
+def _own_copy(filter_: django_filters.Filter, model, parent: QueueFilter) -> django_filters.Filter:
+    """A request's copy of a filter: its own attributes, its `extra` shared (read only), its method (when it
+    filters through one of the FilterSet's methods) bound to the copy and so to this request's FilterSet."""
+    own = copy.copy(filter_)
+    own.__dict__.pop("_field", None)
+    if filter_.method is not None:
+        own.method = filter_.method  # a new FilterMethod, whose filter is the copy
+    own.model, own.parent = model, parent
+    return own
 
 
 def encode_cursor(ticket: Ticket, sort: Sort) -> str:
