@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import F, Lookup, Q, QuerySet, Subquery
+from django.db.models import F, Lookup, Model, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.people import user_display
 from accounts.roles import Level, agent_level
 from accounts.selectors import agent_list, organisations
+from core.db import objects_compiled
 from core.forms import CachedModelChoiceField
 
 from . import queue_views
@@ -356,19 +357,50 @@ class QueuePage:
     has_previous: bool
 
 
+def statement_key(filterset: QueueFilter) -> tuple | None:
+    """Everything the queue's statement is built from besides the page (sort, cursor, size: queue_page adds them),
+    when that is all, so that the statement compiled for a key serves every page with that key
+    (core.db.objects_compiled): the filters' cleaned values, the agent for "Mine" and their level for "My group's
+    level", the time zone (a date is local midnight), the chosen category's sub-categories. None when the statement
+    depends on the time ("Breaching soon") or on another app (a registered view). A filter that comes to read
+    anything else must add it here (tests/tickets/test_queue_compiled.py)."""
+    data = filterset.form.cleaned_data
+    view = data.get("view")
+    if view == "breaching" or queue_views.get(view) is not None:
+        return None
+    values = tuple((name, value.pk if isinstance(value, Model) else value) for name, value in data.items())
+    category = data.get("category")
+    return (
+        "tickets.queue", values,
+        filterset.agent.pk if view == "mine" else None,
+        agent_level(filterset.agent) if view == "level" else None,
+        timezone.get_current_timezone_name(),
+        tuple(category_with_descendants(category)) if category is not None else (),
+    )
+
+
 def queue_page(queryset: QuerySet, *, sort_key: str, cursor: str | None, size: int,
-               view: str | None = None) -> QueuePage:
-    """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow."""
+               view: str | None = None, key: tuple | None = None) -> QueuePage:
+    """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow. With the
+    `statement_key` of the filters that built `queryset`, the statement is compiled once per connection for
+    that key, this page's sort and cursor (core.db.objects_compiled)."""
     sort = sort_for(view, sort_key)
-    immediate, defer = queryset.query.deferred_loading
-    if immediate and not defer:  # rows read with .only(): the sort's keys too, which the cursor is made of
-        own = {field.name for field in Ticket._meta.concrete_fields}
-        queryset = queryset.only(*immediate, *(field for field, _descending in sort.keys if field in own))
-    queryset = queryset.order_by(*order_by(sort))
     values = decode_cursor(cursor, sort) if cursor else None
-    if values is not None:
-        queryset = queryset.filter(_after(sort, values))
-    rows = list(queryset[: size + 1])
+
+    def page_rows(queryset=queryset) -> QuerySet:
+        immediate, defer = queryset.query.deferred_loading
+        if immediate and not defer:  # rows read with .only(): the sort's keys too, which the cursor is made of
+            own = {field.name for field in Ticket._meta.concrete_fields}
+            queryset = queryset.only(*immediate, *(field for field, _descending in sort.keys if field in own))
+        queryset = queryset.order_by(*order_by(sort))
+        if values is not None:
+            queryset = queryset.filter(_after(sort, values))
+        return queryset[: size + 1]
+
+    if key is None:
+        rows = list(page_rows())
+    else:
+        rows = objects_compiled((key, view, sort.keys, None if values is None else tuple(values), size), page_rows)
     more = len(rows) > size
     rows = rows[:size]
     return QueuePage(

@@ -9,6 +9,7 @@ from django.http import Http404
 from accounts.roles import is_agent
 from accounts.selectors import agent_queryset
 from core.cache import reference
+from core.db import objects_compiled_for_ids
 
 from .models import Attachment, Category, Ticket, TicketEvent
 
@@ -126,12 +127,16 @@ def queue_table_clocks(tickets: list[Ticket]) -> list[Ticket]:
     from .panels import queue_sla_columns
 
     by_ticket: dict[int, list] = {ticket.pk: [] for ticket in tickets}
-    if by_ticket:
+
+    def clocks(ids: list[int]) -> QuerySet:
         related = Ticket._meta.get_field("sla_clocks").related_model
-        clocks = related.objects.filter(ticket_id__in=list(by_ticket))
         columns = queue_sla_columns()
-        for clock in clocks.only(*columns) if columns else clocks:
-            by_ticket[clock.ticket_id].append(clock)
+        found = related.objects.filter(ticket_id__in=ids)
+        return found.only(*columns) if columns else found
+
+    # Compiled once per connection and number of rows (core.db).
+    for clock in objects_compiled_for_ids("tickets.queue_clocks", clocks, list(by_ticket)):
+        by_ticket[clock.ticket_id].append(clock)
     for ticket in tickets:
         ticket._prefetched_objects_cache = {"sla_clocks": by_ticket[ticket.pk]}
     return tickets

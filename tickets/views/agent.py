@@ -39,7 +39,7 @@ from ..middleware import keep_typed_text
 from ..models import CannedReply, Phase, SavedView, Ticket
 from ..panels import panels_for
 from ..presence import presence_touch
-from ..queue import QueueFilter, queue_page, view_choices
+from ..queue import QueueFilter, queue_page, statement_key, view_choices
 from ..selectors import (
     canned_replies,
     get_ticket_for,
@@ -89,7 +89,7 @@ def queue(request):
         filterset = QueueFilter(params, agent=request.user, queryset=Ticket.objects.all())
     rows = ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
-                      size=settings.HELPDESK_PAGE_SIZE, view=params["view"])
+                      size=settings.HELPDESK_PAGE_SIZE, view=params["view"], key=statement_key(filterset))
     queue_table_clocks(page.tickets)
     query = params.copy()
     query.pop("after", None)
