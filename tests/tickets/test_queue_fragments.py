@@ -109,3 +109,35 @@ def test_derived_keeps_the_most_recent_values_only(db, monkeypatch):
     assert [value(key) for key in (1, 2, 3, 1, 4, 1, 2)] == ["v1", "v2", "v3", "v1", "v4", "v1", "v2"]
     assert built == [1, 2, 3, 4, 2]  # 1 was used again before 4 came, so 2 went first
     assert len(reference_cache._derived) == 3
+
+
+def test_kept_markup_asks_the_cache_once_per_name_and_trust_delay(db, monkeypatch):
+    """Versions are checked as `reference` checks them: none within LOCAL_TRUST of the last check, then one round
+    trip per name; another process's change (a new version in the shared cache) is built anew after that delay, and
+    nothing kept outlives LOCAL_MAX_AGE."""
+    names = ("tickets.categories", "accounts.organisations")
+    clock = [1000.0]
+    monkeypatch.setattr(reference_cache.time, "monotonic", lambda: clock[0])
+    built = []
+
+    def value():
+        return reference_cache.derived(names, "key", lambda: built.append(clock[0]) or len(built))
+
+    asked = []
+    real_get = reference_cache.cache.get
+    monkeypatch.setattr(reference_cache.cache, "get", lambda key, *a, **k: asked.append(key) or real_get(key, *a, **k))
+    assert value() == 1
+    asked.clear()
+    clock[0] += 1
+    assert value() == 1 and asked == []  # within the trust delay: no round trip
+    clock[0] += reference_cache.LOCAL_TRUST
+    assert value() == 1 and len(asked) == 2  # one per name
+
+    reference_cache.cache.set("ref:tickets.categories:version", "renewed-elsewhere")
+    assert value() == 1  # within the delay: this process's
+    clock[0] += reference_cache.LOCAL_TRUST
+    assert value() == 2
+    clock[0] += reference_cache.LOCAL_MAX_AGE - 1
+    assert value() == 2
+    clock[0] += 1
+    assert value() == 3
