@@ -11,6 +11,7 @@ import base64
 import binascii
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -364,6 +365,8 @@ def statement_key(filterset: QueueFilter) -> tuple | None:
     level", the time zone (a date is local midnight), the chosen category's sub-categories. None when the statement
     depends on the time ("Breaching soon") or on another app (a registered view). A filter that comes to read
     anything else must add it here (tests/tickets/test_queue_compiled.py)."""
+    if not filterset.is_valid():
+        return None
     data = filterset.form.cleaned_data
     view = data.get("view")
     if view == "breaching" or queue_views.get(view) is not None:
@@ -379,23 +382,25 @@ def statement_key(filterset: QueueFilter) -> tuple | None:
     )
 
 
-def queue_page(queryset: QuerySet, *, sort_key: str, cursor: str | None, size: int,
+def queue_page(queryset: QuerySet | Callable[[], QuerySet], *, sort_key: str, cursor: str | None, size: int,
                view: str | None = None, key: tuple | None = None) -> QueuePage:
     """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow. With the
     `statement_key` of the filters that built `queryset`, the statement is compiled once per connection for
-    that key, this page's sort and cursor (core.db.objects_compiled)."""
+    that key, this page's sort and cursor (core.db.objects_compiled); `queryset` may then be a function
+    returning it, called only to compile."""
     sort = sort_for(view, sort_key)
     values = decode_cursor(cursor, sort) if cursor else None
 
-    def page_rows(queryset=queryset) -> QuerySet:
-        immediate, defer = queryset.query.deferred_loading
+    def page_rows() -> QuerySet:
+        queryset_ = queryset() if callable(queryset) else queryset
+        immediate, defer = queryset_.query.deferred_loading
         if immediate and not defer:  # rows read with .only(): the sort's keys too, which the cursor is made of
             own = {field.name for field in Ticket._meta.concrete_fields}
-            queryset = queryset.only(*immediate, *(field for field, _descending in sort.keys if field in own))
-        queryset = queryset.order_by(*order_by(sort))
+            queryset_ = queryset_.only(*immediate, *(field for field, _descending in sort.keys if field in own))
+        queryset_ = queryset_.order_by(*order_by(sort))
         if values is not None:
-            queryset = queryset.filter(_after(sort, values))
-        return queryset[: size + 1]
+            queryset_ = queryset_.filter(_after(sort, values))
+        return queryset_[: size + 1]
 
     if key is None:
         rows = list(page_rows())

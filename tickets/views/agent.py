@@ -87,7 +87,9 @@ def queue(request):
         params = QueryDict(mutable=True)
         params.update({"view": "all", "sort": "newest"})
         filterset = QueueFilter(params, agent=request.user, queryset=Ticket.objects.all())
-    rows = ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
+    def rows():  # built only when the page's statement is not compiled already (queue_page)
+        return ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
+
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
                       size=settings.HELPDESK_PAGE_SIZE, view=params["view"], key=statement_key(filterset))
     queue_table_clocks(page.tickets)
