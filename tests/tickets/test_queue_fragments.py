@@ -8,7 +8,7 @@ import re
 from unittest import mock
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from core import cache as reference_cache
 from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
@@ -95,8 +95,8 @@ def test_without_the_cache_every_page_is_rendered(client, agent_n1, queue_data):
 
     with mock.patch("core.cache._current_version", return_value=None):
         assert _page(client, url) == expected
-    # Only the markup that reads no reference data was kept (the tabs, the keyboard help).
-    assert {key[3][0] for key in reference_cache._derived} == {"queue.views", "queue.help"}
+    # Only the markup that reads no reference data was kept (the tabs, the keyboard help, the table head).
+    assert {key[3][0] for key in reference_cache._derived} == {"queue.views", "queue.help", "queue.head"}
 
 
 def test_derived_keeps_the_most_recent_values_only(db, monkeypatch):
@@ -141,3 +141,17 @@ def test_kept_markup_asks_the_cache_once_per_name_and_trust_delay(db, monkeypatc
     assert value() == 2
     clock[0] += 1
     assert value() == 3
+
+
+def test_kept_markup_follows_the_script_prefix(client, agent_n1, queue_data):
+    """{% url %} inside a fragment writes the request's script prefix (an app served under a path)."""
+    client.force_login(agent_n1)
+    url = reverse("agent:queue")
+    assert 'action="/agent/"' in _page(client, url)
+
+    set_script_prefix("/helpdesk/")  # what the WSGI handler sets from SCRIPT_NAME (the test client does not)
+    try:
+        assert 'action="/helpdesk/agent/"' in _page(client, url)
+    finally:
+        set_script_prefix("/")
+    assert 'action="/agent/"' in _page(client, url)

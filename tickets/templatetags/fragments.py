@@ -11,6 +11,7 @@ markup is shared by every request of the process that has the same key.
 from __future__ import annotations
 
 from django import template
+from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 
 from core.cache import derived
@@ -26,7 +27,8 @@ class FragmentNode(template.Node):
         key = self.key.resolve(context)
         if key is None:
             return self.nodelist.render(context)
-        return mark_safe(derived(self.names, (self.name, key),  # noqa: S308 - the template's own output
+        # {% url %} inside writes the script prefix (SCRIPT_NAME) of the request.
+        return mark_safe(derived(self.names, (self.name, key, get_script_prefix()),  # noqa: S308 - the template's
                                  lambda: str(self.nodelist.render(context))))
 
 

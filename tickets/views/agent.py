@@ -101,7 +101,6 @@ def queue(request):
         "tickets": page.tickets,
         "current_view": params["view"],
         "querystring": query.urlencode(),
-        "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
         # Read only when the bulk actions' markup is not kept already (queue_table.html, `{% fragment %}`).
         "bulk_form": SimpleLazyObject(BulkActionForm),
         "built_in_views": view_choices(),
