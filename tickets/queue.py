@@ -196,6 +196,7 @@ class QueueFilter(django_filters.FilterSet):
             view.extra = {**view.extra, "choices": views}
             fields = {name: (view if name == "view" else filter_).field for name, filter_ in self.filters.items()}
             form_class = type(f"{type(self).__name__}Form", (self._meta.form,), fields)
+            form_class.base_fields = _FieldsSharingChoices(form_class.base_fields)
             self._form_classes[codes] = form_class
         return form_class
 
@@ -260,6 +261,19 @@ class QueueFilter(django_filters.FilterSet):
         if registered is not None:
             return registered.filter(queryset, agent)
         return queryset
+
+
+class _FieldsSharingChoices(dict):
+    """A form class's base_fields whose copy for each form (Form.__init__ deep-copies them) shares each field's
+    choices: a list of (value, lazy label) pairs deep-copied label by label was most of the copy's cost, and a
+    field's choices are replaced, never changed in place."""
+
+    def __deepcopy__(self, memo):
+        for field in self.values():
+            choices = getattr(field, "_choices", None)
+            if choices is not None:
+                memo[id(choices)] = choices
+        return {name: copy.deepcopy(field, memo) for name, field in self.items()}
 
 
 def _own_copy(filter_: django_filters.Filter, model, parent: QueueFilter) -> django_filters.Filter:

@@ -76,3 +76,9 @@ def test_each_filterset_s_method_filters_answer_to_it(agent_n1, agent_n2):
     assert QueueFilter.base_filters["view"].extra.get("choices") is not view_choices()  # the class's untouched
     assert first.form.__class__ is second.form.__class__
     assert first.form.fields["view"] is not second.form.fields["view"]
+    # Each form's fields are its own; only their choices are shared, and setting one form's replaces them.
+    first.form.fields["priority"].choices = [("P9", "P9")]
+    third = QueueFilter(_query({}), agent=agent_n1, queryset=Ticket.objects.all())
+    for other in (second, third):
+        assert [value for value, _label in other.form.fields["priority"].choices][1:3] == ["P1", "P2"]
+        assert 'value="P9"' not in str(field(other.form["priority"]))

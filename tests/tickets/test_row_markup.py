@@ -93,6 +93,17 @@ def test_the_rows_of_a_page_are_each_row(queue_tickets):
     assert html.count("<tr ") == len(queue_tickets)
 
 
+def test_the_rows_follow_each_page_s_language_and_zone(queue_tickets):
+    """What the rows share is kept per language and time zone (rows._page_now): byte for byte the rows of a page
+    built afresh, whichever came before."""
+    with time_machine.travel(timezone.now(), tick=False):
+        for language, zone in [("fr", "Europe/Paris"), ("en", "Europe/Paris"), ("en", "America/New_York"),
+                               ("fr", "America/New_York"), ("fr", "Europe/Paris")]:
+            with translation.override(language), timezone.override(zone):
+                assert str(queue_rows(queue_tickets, PREFIX)) == "".join(
+                    str(queue_row(ticket, PREFIX)) for ticket in queue_tickets)
+
+
 @pytest.mark.parametrize("moment", [timedelta(0), timedelta(hours=3), timedelta(days=30)],
                          ids=["now", "warning", "breached"])
 def test_the_table_s_narrow_rows_render_as_whole_rows(queue_tickets, agent_n1, moment,

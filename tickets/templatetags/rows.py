@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -70,6 +70,19 @@ class _QueuePage:
         self.zone = timezone.get_current_timezone()
 
 
+_pages: dict[tuple[str, str], _QueuePage] = {}
+
+
+def _page_now() -> _QueuePage:
+    """The _QueuePage of the language and time zone active now: it holds nothing else, so one per language and
+    zone is kept (a handful per process)."""
+    key = (translation.get_language(), timezone.get_current_timezone_name())
+    page = _pages.get(key)
+    if page is None:
+        page = _pages[key] = _QueuePage()
+    return page
+
+
 def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_prefix: str | None = None) -> SafeString:
     """One row of the queue's table (tickets/agent/partials/queue_row.html): format_html(_ROW, …), each value
     escaped once (those the row shows twice, and the page's labels, are not escaped again)."""
@@ -101,7 +114,7 @@ def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_p
 
 @register.simple_tag
 def queue_rows(tickets, url_prefix: str) -> SafeString:
-    page, prefix = _QueuePage(), escape_fast(url_prefix)
+    page, prefix = _page_now(), escape_fast(url_prefix)
     return mark_safe("".join(  # noqa: S308 - each row is escaped
         queue_row(ticket, url_prefix, page, prefix) for ticket in tickets))
 
@@ -135,7 +148,7 @@ def requester_row(ticket, page: _QueuePage | None = None, url_prefix: str | None
 
 @register.simple_tag
 def requester_rows(tickets) -> SafeString:
-    page, prefix = _QueuePage(), _requester_url_prefix()
+    page, prefix = _page_now(), _requester_url_prefix()
     return mark_safe("".join(  # noqa: S308 - each row is format_html's
         requester_row(ticket, page, prefix) for ticket in tickets))
 
