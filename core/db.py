@@ -195,7 +195,8 @@ def _compiled_entry(queryset: QuerySet) -> tuple:
     sql, params = compiler.as_sql()
     klass_info = compiler.klass_info
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    names = [column[0].target.attname for column in compiler.select[start:end]]
+    # A set: Model.from_db asks of each of the model's fields whether it was read (`in`), nothing else.
+    names = frozenset(column[0].target.attname for column in compiler.select[start:end])
     return (sql, tuple(params), compiler, klass_info["model"], names, start, end,
             get_related_populators(klass_info, compiler.select, queryset.db), queryset.db)
 
