@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -132,6 +133,13 @@ def test_objects_compiled_builds_what_the_queryset_does(agent_n1, requester, cat
         with django_assert_num_queries(1):
             found = core_db.objects_compiled(("test", "tickets"), lambda: queryset)
             assert [(t.pk, t.reference, t.title, t.requester.username, t.category.name) for t in found] == expected
+    assert found[0].get_deferred_fields() == queryset[0].get_deferred_fields()
+    stock = list(queryset)[0]
+    with CaptureQueriesContext(connection) as ours:  # a column not read loads as Django's deferred fields do
+        ours_description = found[0].description
+    with CaptureQueriesContext(connection) as theirs:
+        theirs_description = stock.description
+    assert ours_description == theirs_description and len(ours) == len(theirs) >= 1
     with pytest.raises(ValueError):
         core_db.objects_compiled(("test", "prefetch"), lambda: queryset.prefetch_related("sla_clocks"))
 
