@@ -8,8 +8,11 @@ settings, and the floor (bench/floor: a bare Django view that inserts one row, o
 an index into a minimal template) under the same gunicorn options and database settings, both through
 bench/counted_wsgi.py (per-request statement count and server CPU time in response headers). The
 database BENCH_DB is topped up to --size tickets by bench/seed_scale.py (1,000,000: give another
-BENCH_DB, e.g. bench_perf_1m). No Celery worker runs: a submission publishes its notification message
-to Redis, as in production; sending the emails is the workers' job.
+BENCH_DB, e.g. bench_perf_1m). By default no Celery worker runs: a submission publishes its notification
+message to Redis, as in production, and sending the emails is the workers' job. With --worker, a Celery
+worker with beat (one process, as the embedded demo runs it; the emails written to files) runs beside the
+servers on the same cores, as issue 16 measured: it sends each submission's emails, runs storm detection and
+the beat's sweeps, and takes its share of the CPU.
 
 Each case is a bounded load: CLIENTS threads, each a logged-in person (tests/live.py's WebClient: real
 login, session and CSRF cookies, a new connection per request), each sending a fixed number of
@@ -297,6 +300,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per case at the highest concurrency")
     parser.add_argument("--single", type=int, default=60, help="requests per case with one client")
     parser.add_argument("--only", action="append", help="only these cases: submit, queue, workspace, dashboard")
+    parser.add_argument("--worker", action="store_true",
+                        help="run a Celery worker with beat beside the servers (the issue's conditions)")
     args = parser.parse_args()
 
     from common import machine, setup_django, step
@@ -328,14 +333,20 @@ def main() -> None:
     try:
         servers.append(start(env, web_port, work / "web.log", gunicorn))
         servers.append(start(floor_env, floor_port, work / "floor.log", gunicorn))
+        if args.worker:
+            servers.append(start_worker(env, work / "worker.log"))
         base, floor_base = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{floor_port}"
+        worker = "a Celery worker with beat" if args.worker else "no Celery worker"
         print(f"\n{fx['tickets']:,} tickets; gunicorn {args.gunicorn}; PostgreSQL; Redis on :{redis_port}; "
-              f"no Celery worker. Client times in ms.\n")
+              f"{worker}. Client times in ms.\n")
         print("| case | clients | requests | errors | req/s | p50 | p95 | p99 | statements | server CPU ms | "
               "p50 ÷ floor | p95 ÷ floor | CPU ÷ floor |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         measure(args, fx, base, floor_base)
         print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+        if args.worker:
+            mails = len(list((work / "mails").glob("*"))) if (work / "mails").exists() else 0
+            print(f"the worker wrote {mails:,} email files during the run")
     finally:
         for server in servers:
             live.stop(server)
@@ -360,6 +371,15 @@ def start(env: dict, port: int, log: Path, gunicorn: list[str]):
         live.stop(process)
         raise RuntimeError(log.read_text()[-3000:]) from None
     return process
+
+
+def start_worker(env: dict, log: Path):
+    """celery worker -B, one process (the embedded demo's way), its log at WARNING."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-B", "--pool=solo",
+                             "--loglevel=WARNING", "--schedule", str(log.with_suffix(".schedule"))],
+                            cwd=BENCH.parent, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
 
 
 def answers(url: str) -> bool:

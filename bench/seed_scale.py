@@ -160,6 +160,12 @@ def load(n: int, *, seed: int = 7) -> None:
     existing = Ticket.objects.count()
     start_id = (Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     sequences = dict(TicketSequence.objects.values_list("year", "last_number"))
+    with connection.cursor() as cursor:  # the years' sequences that submissions took numbers from since
+        cursor.execute("SELECT sequencename, last_value FROM pg_sequences "
+                       "WHERE sequencename LIKE 'tickets\\_reference\\_%%' AND last_value IS NOT NULL")
+        for name, last in cursor.fetchall():
+            year = int(name.rsplit("_", 1)[1])
+            sequences[year] = max(sequences.get(year, 0), last)
     now = datetime.now(UTC)
     ticket_columns = [f.column for f in Ticket._meta.concrete_fields]
     followup_columns = [f.column for f in Followup._meta.concrete_fields]
@@ -210,6 +216,9 @@ def load(n: int, *, seed: int = 7) -> None:
             for year, last in sequences.items():
                 raw.execute("INSERT INTO tickets_ticketsequence (year, last_number) VALUES (%s, %s) "
                             "ON CONFLICT (year) DO UPDATE SET last_number = EXCLUDED.last_number", [year, last])
+                # The year's sequence (lifecycle._give_reference), where it exists, follows.
+                raw.execute("SELECT setval(to_regclass(%s), %s) WHERE to_regclass(%s) IS NOT NULL",
+                            [f"tickets_reference_{year}", last, f"tickets_reference_{year}"])
             for table in BIG_TABLES:
                 raw.execute(f"ANALYZE {table}")
     print(f"  loaded {counts['tickets']:,} tickets, {counts['followups']:,} followups, {counts['events']:,} events; "

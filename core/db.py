@@ -150,8 +150,9 @@ def objects_compiled_once(key: str, build: Callable[[int], QuerySet], value: int
     Django compiles a queryset's SQL anew at each evaluation: for a query every request runs (the
     request's user with its profile, organisation and groups), compiling costs ten times what the
     database does. `build(placeholder)` must return the same queryset for any value, the value being
-    one of its parameters; the objects are built by Django's own code (`from_db`, select_related
-    populators, annotations), as iterating the queryset would. `key` names the query.
+    one of its parameters; the objects are built by Django's own code (the columns' converters, `from_db`,
+    select_related populators, annotations), as iterating the queryset would. `key` names the query. The
+    converters are looked up once as well (results_iter would ask each column's field for them again).
     """
     compiled = getattr(connection, "_helpdesk_compiled", None)
     if compiled is None:
@@ -167,14 +168,18 @@ def objects_compiled_once(key: str, build: Callable[[int], QuerySet], value: int
         klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         names = [column[0].target.attname for column in compiler.select[start:end]]
+        columns = [column[0] for column in compiler.select[:compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ValueError(f"{key}: composite fields are not supported")
         entry = compiled[key] = (sql, tuple(params), compiler, klass_info["model"], names, start, end,
-                                 get_related_populators(klass_info, compiler.select, queryset.db), queryset.db)
-    sql, params, compiler, model, names, start, end, populators, db = entry
+                                 get_related_populators(klass_info, compiler.select, queryset.db), queryset.db,
+                                 compiler.get_converters(columns))
+    sql, params, compiler, model, names, start, end, populators, db, converters = entry
     with connection.cursor() as cursor:
         cursor.execute(sql, [value if param == _PLACEHOLDER else param for param in params])
         rows = cursor.fetchall()
     objects = []
-    for row in compiler.results_iter(results=[rows]):
+    for row in compiler.apply_converters(rows, converters) if converters else rows:
         obj = model.from_db(db, names, row[start:end])
         for populator in populators:
             populator.populate(row, obj)

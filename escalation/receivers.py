@@ -6,10 +6,15 @@ from django.dispatch import receiver
 from core.cache import invalidate
 from sla.signals import sla_breached
 from tickets.models import Priority
-from tickets.signals import ticket_created, ticket_priority_changed, tickets_level_changed
+from tickets.signals import ticket_created, ticket_creating, ticket_priority_changed, tickets_level_changed
 
 from . import services
 from .models import EscalationRule
+
+
+@receiver(ticket_creating, dispatch_uid="escalation.ticket_creating")
+def on_ticket_creating(sender, ticket, **kwargs):
+    services.rule_plan_recurring(ticket=ticket)
 
 
 @receiver(ticket_created, dispatch_uid="escalation.ticket_created")

@@ -220,28 +220,61 @@ def rule_alert_p1(*, ticket: Ticket) -> None:
         ticket_services.notify(event=event, recipients=members, template="p1_alert")
 
 
-def rule_flag_recurring(*, ticket: Ticket) -> None:
-    """What a person would call recurring: the requester's n-th ticket, or their organisation's m-th,
-    in the same precise category within the window (the rule's thresholds): flagged, offered to N2. A
-    broad category (one with sub-categories) says too little about the problem to count."""
-    rule = active_rule(RuleCode.RECURRING)
+# Where rule_plan_recurring leaves its verdict on a new ticket: (rule, evidence), evidence None when the
+# ticket is not recurring; rule_flag_recurring, at ticket_created, counts nothing again.
+_PLANNED = "_recurring_planned"
+
+
+def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket, *, written: bool) -> dict | None:
+    """What makes the ticket recurring by the rule (scope, count, days), or None. `written`: the ticket's
+    row is in the table and counts itself; else it is counted in."""
     if rule is None or ticket.category_id is None:
-        return
+        return None
     since = ticket.created_at - timedelta(days=rule.window_days)
     counts = _recent_in_category(ticket, since)
+    if not written:
+        counts = {"requester": counts["requester"] + 1,
+                  "organisation": counts["organisation"] + (1 if ticket.organisation_id else 0)}
     if counts["requester"] >= rule.ticket_count:
         evidence = {"scope": "requester", "count": counts["requester"]}
     elif (ticket.organisation_id and rule.organisation_ticket_count
           and counts["organisation"] >= rule.organisation_ticket_count):
         evidence = {"scope": "organisation", "count": counts["organisation"]}
     else:
-        return
+        return None
     if any(category.parent_id == ticket.category_id for category in active_categories()):
+        return None
+    return {**evidence, "days": rule.window_days}
+
+
+def rule_plan_recurring(*, ticket: Ticket) -> None:
+    """Before a new ticket's INSERT (tickets.signals.ticket_creating): the recurring rule's counts, and
+    the flag set on the object when it is recurring, so that the INSERT writes it (no UPDATE after); the
+    firing, the history and the N2 alert are written at ticket_created (rule_flag_recurring)."""
+    rule = active_rule(RuleCode.RECURRING)
+    evidence = _recurring_evidence(rule, ticket, written=False)
+    if evidence is not None:
+        ticket.is_recurring = True
+    ticket.__dict__[_PLANNED] = (rule, evidence)
+
+
+def rule_flag_recurring(*, ticket: Ticket) -> None:
+    """What a person would call recurring: the requester's n-th ticket, or their organisation's m-th,
+    in the same precise category within the window (the rule's thresholds): flagged, offered to N2. A
+    broad category (one with sub-categories) says too little about the problem to count. A new ticket
+    comes with the verdict rule_plan_recurring reached before its INSERT."""
+    planned = ticket.__dict__.pop(_PLANNED, None)
+    if planned is not None:
+        rule, evidence = planned
+    else:
+        rule = active_rule(RuleCode.RECURRING)
+        evidence = _recurring_evidence(rule, ticket, written=True)
+    if evidence is None:
         return
     # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
     insert_rows([RuleFiring(rule=rule, ticket=ticket, cause="created")])
     event = ticket_services.ticket_mark_recurring(
-        ticket=ticket, reason=Reason.RECURRING, rule=rule.code, evidence={**evidence, "days": rule.window_days},
+        ticket=ticket, reason=Reason.RECURRING, rule=rule.code, evidence=evidence, written=planned is not None,
     )
     if event is not None:
         level = rule.target_level or Level.N2
@@ -260,8 +293,8 @@ _RECENT_IN_CATEGORY = (
 
 
 def _recent_in_category(ticket: Ticket, since) -> dict[str, int]:
-    """The tickets of the ticket's category created since `since` (up to the ticket, included): the
-    requester's and the organisation's (none without one). Every submission with a category runs it, so
+    """The tickets of the ticket's category created since `since` (up to the ticket, included once it is
+    written): the requester's and the organisation's (none without one). Every submission with a category runs it, so
     it is written in SQL, one statement; tests/escalation/test_rules.py holds it to the rule's thresholds
     and tests/escalation/test_recurring_plan.py to its indexes."""
     adapt = connection.ops.adapt_datetimefield_value

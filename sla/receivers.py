@@ -11,6 +11,7 @@ from core.cache import invalidate
 from tickets.signals import (
     followup_added,
     ticket_created,
+    ticket_creating,
     ticket_priority_changed,
     tickets_status_changed,
 )
@@ -18,6 +19,11 @@ from tickets.signals import (
 from . import services
 from .models import BusinessCalendar, Holiday, SlaPolicy, SlaTarget, Target, WorkingHours
 from .selectors import POLICIES
+
+
+@receiver(ticket_creating, dispatch_uid="sla.ticket_creating")
+def plan_clocks(sender, ticket, **kwargs):
+    services.sla_plan_new_clocks(ticket=ticket)
 
 
 @receiver(ticket_created, dispatch_uid="sla.ticket_created")

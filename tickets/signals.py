@@ -5,10 +5,17 @@
 
 from django.dispatch import Signal
 
+# Sent with ticket= just before a new ticket's INSERT: the object has no key yet and a provisional
+# reference. Receivers may set the ticket's own columns, which that INSERT writes (one UPDATE of a row with a
+# score of indexes fewer), and keep what they computed on the object for their ticket_created receiver; they
+# write nothing. Receivers: sla (the deadlines, its clocks written at ticket_created), escalation (the
+# recurring flag, its history and alert written at ticket_created).
+ticket_creating = Signal()
+
 # Sent with ticket=, actor= after a ticket is created, before its reference is allocated (the ticket's
-# last write, so that the sequence row is locked only from there to COMMIT): ticket.reference is a
+# last write: on SQLite the counter row is locked only from there to COMMIT): ticket.reference is a
 # provisional value that receivers must not copy anywhere.
-# Receivers: sla (sets deadlines), escalation (VIP / P1 / recurring rules), postmortem (major incidents).
+# Receivers: sla (its clocks), escalation (VIP / P1 / recurring rules), postmortem (major incidents).
 ticket_created = Signal()
 
 # Sent with ticket=, actor= at the end of a ticket's creation, once its reference is set; for receivers

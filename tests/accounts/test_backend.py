@@ -52,6 +52,8 @@ def test_a_group_joined_after_login_counts_on_the_next_request(client, db):
 
 
 def test_the_users_query_is_compiled_once_and_reads_the_row_afresh_each_time(db, monkeypatch):
+    """Compiled and its converters found once per connection; the row read and converted each time (the
+    dates compared below are converted from SQLite's text)."""
     from django.db.models.sql.compiler import SQLCompiler
 
     organisation = OrganisationFactory(name="Acme")
@@ -59,14 +61,17 @@ def test_the_users_query_is_compiled_once_and_reads_the_row_afresh_each_time(db,
     expected = (type(user)._default_manager.select_related("profile__organisation").get(pk=user.pk))
     HelpdeskBackend().get_user(user.pk)  # this connection compiles it (perhaps already done)
     compiled = []
-    original = SQLCompiler.as_sql
+    original, converters = SQLCompiler.as_sql, SQLCompiler.get_converters
 
     def get_user(user_id):
         monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+        monkeypatch.setattr(SQLCompiler, "get_converters",
+                            lambda self, *a, **k: compiled.append(2) or converters(self, *a, **k))
         try:
             return HelpdeskBackend().get_user(user_id)
         finally:
             monkeypatch.setattr(SQLCompiler, "as_sql", original)
+            monkeypatch.setattr(SQLCompiler, "get_converters", converters)
 
     first = get_user(user.pk)
     type(user)._default_manager.filter(pk=user.pk).update(first_name="Nadège")

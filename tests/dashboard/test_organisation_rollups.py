@@ -21,6 +21,15 @@ pytestmark = pytest.mark.django_db
 DAYS = 78  # two whole months at least, whatever today is, and about ten whole weeks (a multiple of 6)
 
 
+@pytest.fixture(autouse=True)
+def afternoon():
+    """Today at 14:00 in Paris, the clock running. The history is laid out from now in whole days back: in
+    the small hours (before 02:00 in Paris) `now - 6 days - 2 h` fell seven calendar days back, and one
+    organisation's 7-day period was empty (a CI run at 23:00-01:00 UTC failed)."""
+    with time_machine.travel(timezone.localtime().replace(hour=14, minute=0), tick=True):
+        yield
+
+
 @pytest.fixture
 def manager_client(client, manager):
     client.force_login(manager)

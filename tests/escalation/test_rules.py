@@ -200,6 +200,40 @@ def test_the_organisations_fifth_ticket_in_a_category_is_recurring_whoever_asks(
     assert flagged and "5 tickets de la même organisation" in flagged[0].body
 
 
+@pytest.mark.parametrize("case", ["requester-third", "organisation-fifth", "second-only", "broad-category"])
+def test_the_verdict_reached_before_the_insert_equals_the_one_after(case, agent_n2):
+    """The flag is decided before the new ticket's INSERT (which writes it, no UPDATE after), the ticket
+    counted in; held equal to the rule's reading once the ticket is written, which counts it itself."""
+    from django.test.utils import CaptureQueriesContext
+
+    from escalation import services as escalation_services
+    from escalation.models import RuleCode
+    from tickets.models import Ticket
+
+    organisation = OrganisationFactory(name="Boulangerie Martin")
+    people = [UserFactory(username=f"vendeur{n}", organisation=organisation) for n in range(5)]
+    category = CategoryFactory(name="Caisse enregistreuse")
+    if case == "broad-category":
+        CategoryFactory(name="Tiroir", parent=category)
+    before, last = {"requester-third": ([people[0]] * 2, people[0]), "organisation-fifth": (people[:4], people[4]),
+                    "second-only": ([people[0]], people[0]), "broad-category": ([people[0]] * 2, people[0])}[case]
+    for person in before:
+        make_ticket(requester=person, category=category)
+
+    with CaptureQueriesContext(connection) as captured:
+        ticket = make_ticket(requester=last, category=category)
+
+    flag_updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE") and "is_recurring" in q["sql"]]
+    assert flag_updates == []
+    saved = Ticket.objects.get(pk=ticket.pk)
+    after = escalation_services._recurring_evidence(escalation_services.active_rule(RuleCode.RECURRING), saved,
+                                                    written=True)
+    flagged = saved.events.filter(kind="flagged").first()
+    assert saved.is_recurring == ticket.is_recurring == (after is not None)
+    assert (flagged and {k: flagged.data[k] for k in ("scope", "count", "days")}) == (after or None)
+    assert (after is not None) == (case in ("requester-third", "organisation-fifth"))
+
+
 def test_a_broad_category_with_sub_categories_is_not_evidence_of_a_recurring_problem(requester):
     broad = CategoryFactory(name="Comptes et accès")
     CategoryFactory(name="Mot de passe", parent=broad)

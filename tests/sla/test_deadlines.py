@@ -106,6 +106,65 @@ def test_creation_writes_no_separate_deadline_event(requester, category, frozen)
     assert sla_history(ticket) == []
 
 
+def test_the_tickets_insert_writes_its_deadlines_no_update_after(requester, category, frozen):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        ticket = p1_ticket(requester, category)
+
+    writes = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().startswith("UPDATE")]
+    assert not [sql for sql in writes if "due_at" in sql and '"tickets_ticket"' in sql.split("SET")[0]], writes
+    ticket.refresh_from_db()
+    assert (ticket.response_due_at, ticket.resolution_due_at) == (T0 + timedelta(minutes=15), T0 + timedelta(hours=4))
+
+
+@pytest.mark.parametrize("organisation", [False, True], ids=["default-policy", "organisations-policy"])
+def test_the_clocks_planned_before_the_insert_equal_a_recomputation(requester, category, office_calendar,
+                                                                    organisation):
+    # The fast path (computed before the ticket's INSERT, written after it) against the slow one
+    # (sla_start_clocks recomputing from the saved ticket): the same deadlines, warnings, checks and policy.
+    from sla import services as sla_services
+
+    if organisation:
+        gold = OrganisationFactory(name="Gold SA", contract="Gold")
+        requester = UserFactory(username="gold_requester", organisation=gold)
+        make_policy("Gold SA", office_calendar, p3=(30, "minutes", 4, "hours"), organisation=gold)
+    with time_machine.travel(paris(2026, 3, 6, 17, 30), tick=False):
+        ticket = make_ticket(requester=requester, category=category)
+        created = {c.target: c for c in SlaClock.objects.filter(ticket=ticket)}
+        ticket = type(ticket).objects.get(pk=ticket.pk)
+        deadlines = (ticket.response_due_at, ticket.resolution_due_at)
+        recomputed = sla_services.sla_start_clocks(ticket=ticket, reason="check")
+
+    fields = ("policy_id", "started_at", "duration_seconds", "due_at", "warn_at", "next_check_at", "met_at",
+              "paused_at", "paused_seconds")
+    assert set(created) == set(recomputed) == {Target.RESPONSE, Target.RESOLUTION}
+    for target, clock_row in created.items():
+        assert [getattr(clock_row, f) for f in fields] == [getattr(recomputed[target], f) for f in fields]
+    assert deadlines == (recomputed[Target.RESPONSE].due_at, recomputed[Target.RESOLUTION].due_at)
+    assert deadlines[0] is not None
+    assert sla_history(ticket) == []  # nothing changed: no deadline event
+
+
+def test_the_receivers_of_ticket_created_see_the_deadlines(requester, category, frozen):
+    from tickets.signals import ticket_created
+
+    seen = {}
+
+    def on_created(sender, ticket, **kwargs):
+        seen["deadlines"] = (ticket.response_due_at, ticket.resolution_due_at)
+        seen["clocks"] = SlaClock.objects.filter(ticket=ticket).count()
+
+    ticket_created.connect(on_created, dispatch_uid="test.deadlines_seen")
+    try:
+        p1_ticket(requester, category)
+    finally:
+        ticket_created.disconnect(dispatch_uid="test.deadlines_seen")
+
+    assert seen == {"deadlines": (T0 + timedelta(minutes=15), T0 + timedelta(hours=4)), "clocks": 2}
+
+
 def test_an_organisations_own_policy_takes_precedence_over_its_contract_and_the_default(
     requester, category, office_calendar
 ):

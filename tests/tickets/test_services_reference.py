@@ -1,4 +1,7 @@
-"""Ticket references: `YYYY-NNNNNN`, sequential per year, never duplicated, even under concurrency."""
+"""Ticket references: `YYYY-NNNNNN`, sequential per year, never duplicated, even under concurrency.
+
+PostgreSQL takes the numbers from a sequence per year (no lock held to COMMIT: a creation rolled back leaves
+its number unused); SQLite from the TicketSequence row (gapless)."""
 
 from __future__ import annotations
 
@@ -46,9 +49,10 @@ def test_the_sequence_restarts_at_one_each_new_year(requester, category):
 
     assert last_of_year == ["2033-000001", "2033-000002", "2033-000003"]
     assert first_of_year == ["2034-000001", "2034-000002"]
-    assert dict(TicketSequence.objects.filter(year__in=[2033, 2034]).values_list("year", "last_number")) == {
-        2033: 3, 2034: 2,
-    }
+    if connection.vendor == "sqlite":
+        assert dict(TicketSequence.objects.filter(year__in=[2033, 2034]).values_list("year", "last_number")) == {
+            2033: 3, 2034: 2,
+        }
 
 
 def test_the_year_of_a_reference_is_the_year_in_paris_not_in_utc(requester, category):
@@ -59,7 +63,10 @@ def test_the_year_of_a_reference_is_the_year_in_paris_not_in_utc(requester, cate
     assert ticket.reference == "2036-000001"
 
 
-def test_a_creation_that_rolls_back_does_not_burn_a_number(requester, category):
+def test_a_creation_that_rolls_back_leaves_no_duplicate(requester, category):
+    # SQLite: the number is given back with the row's UPDATE. PostgreSQL: the sequence's number is used up
+    # (nextval is outside transactions: that is what spares the lock to COMMIT), the next ticket takes the
+    # following one.
     with time_machine.travel(datetime(2037, 5, 4, 12, 0, tzinfo=PARIS), tick=False):
         first = make_ticket(requester=requester, category=category)
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -67,7 +74,29 @@ def test_a_creation_that_rolls_back_does_not_burn_a_number(requester, category):
             raise RuntimeError("the request failed after the ticket was created")
         second = make_ticket(requester=requester, category=category)
 
-    assert (first.reference, second.reference) == ("2037-000001", "2037-000002")
+    expected = "2037-000002" if connection.vendor == "sqlite" else "2037-000003"
+    assert (first.reference, second.reference) == ("2037-000001", expected)
+    assert Ticket.objects.filter(reference__startswith="2037-").count() == 2
+
+
+def test_the_first_ticket_of_a_year_rolled_back_leaves_the_next_one_working(requester, category):
+    # PostgreSQL: the year's sequence was created in the transaction that rolled back, and is gone with it.
+    with time_machine.travel(datetime(2039, 1, 1, 8, 0, tzinfo=PARIS), tick=False):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_ticket(requester=requester, category=category)
+            raise RuntimeError("the request failed after the ticket was created")
+        ticket = make_ticket(requester=requester, category=category)
+
+    assert ticket.reference == "2039-000001"
+
+
+def test_a_years_numbers_continue_from_its_counter(requester, category):
+    # The numbers given before PostgreSQL's sequences (or by SQLite's way on the same data) are not given again.
+    TicketSequence.objects.create(year=2038, last_number=41)
+    with time_machine.travel(datetime(2038, 2, 1, 9, 0, tzinfo=PARIS), tick=False):
+        references = [make_ticket(requester=requester, category=category).reference for _ in range(2)]
+
+    assert references == ["2038-000042", "2038-000043"]
 
 
 def test_two_tickets_can_never_share_a_reference(requester, category):
@@ -81,6 +110,7 @@ def test_two_tickets_can_never_share_a_reference(requester, category):
 def test_concurrent_creations_get_distinct_references_with_no_gap(requester, category):
     if connection.vendor == "sqlite":
         pytest.skip("concurrent writers need PostgreSQL (CI runs on it)")
+    _forget_year_sequence()
     threads_count, per_thread = 8, 10
     barrier = threading.Barrier(threads_count)
     references: list[str] = []
@@ -114,25 +144,42 @@ def test_concurrent_creations_get_distinct_references_with_no_gap(requester, cat
     assert len(years) == 1
     assert sorted(_number(reference) for reference in references) == list(range(1, total + 1))
     assert Ticket.objects.count() == total
+    _forget_year_sequence()
 
 
-def test_the_sequence_is_locked_by_the_creations_last_write_only(requester, category):
-    """Concurrent submissions queue on the year's sequence row from the moment it is updated to COMMIT:
-    that UPDATE comes after the clocks, the rules and the outbox, with only the ticket's reference after it."""
+def _forget_year_sequence() -> None:
+    """Drop this year's reference sequence (committed by a test that commits, it outlives its rows)."""
+    from django.utils import timezone
+
+    from tickets.services import lifecycle
+
+    year = timezone.localdate().year
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SEQUENCE IF EXISTS "{lifecycle.year_sequence(year)}"')
+
+
+def test_the_reference_is_the_creations_last_write_and_holds_no_lock_on_postgresql(requester, category):
+    """PostgreSQL: the number from the year's sequence in the ticket's last UPDATE, no row of a counter
+    written (concurrent submissions wait for nothing). SQLite: the counter row's UPDATE comes after the
+    clocks, the rules and the outbox, with only the ticket's reference after it."""
     from django.test.utils import CaptureQueriesContext
 
-    make_ticket(requester=requester, category=category)  # the year's row exists, as all year but once
+    make_ticket(requester=requester, category=category)  # the year's row or sequence exists, as all year but once
     with CaptureQueriesContext(connection) as captured:
         ticket = make_ticket(requester=requester, category=category)
 
     writes = [query["sql"] for query in captured.captured_queries
               if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "WITH"))]
-    sequence_at = next(i for i, sql in enumerate(writes) if "tickets_ticketsequence" in sql)
-    # After it: nothing (PostgreSQL: one statement updates both rows) or the ticket's reference (SQLite).
-    assert all(sql.startswith('UPDATE "tickets_ticket" SET "reference"') for sql in writes[sequence_at + 1:])
-    assert len(writes) - sequence_at <= 2
-    assert any("tickets_notification" in sql for sql in writes[:sequence_at])
-    assert any("sla_slaclock" in sql for sql in writes[:sequence_at])
+    if connection.vendor == "postgresql":
+        assert not [sql for sql in writes if "tickets_ticketsequence" in sql]
+        assert "nextval" in writes[-1] and writes[-1].startswith('UPDATE "tickets_ticket" SET "reference"')
+        reference_at = len(writes) - 1
+    else:
+        reference_at = next(i for i, sql in enumerate(writes) if "tickets_ticketsequence" in sql)
+        assert all(sql.startswith('UPDATE "tickets_ticket" SET "reference"') for sql in writes[reference_at + 1:])
+        assert len(writes) - reference_at <= 2
+    assert any("tickets_notification" in sql for sql in writes[:reference_at])
+    assert any("sla_slaclock" in sql for sql in writes[:reference_at])
     assert REFERENCE.match(ticket.reference)
     assert Ticket.objects.get(pk=ticket.pk).reference == ticket.reference
 
@@ -159,3 +206,30 @@ def test_receivers_of_ticket_created_see_a_provisional_reference_and_ticket_refe
 
     assert not REFERENCE.match(seen["created"]) and len(seen["created"]) == 11
     assert seen["referenced"] == ticket.reference and REFERENCE.match(ticket.reference)
+
+
+def test_no_cache_round_trip_while_the_sequence_is_locked(requester, category, monkeypatch):
+    """SQLite: from the counter row's UPDATE to COMMIT every concurrent submission waits; the receivers of
+    `ticket_referenced` (webhooks) read nothing from the cache there, what they need was read before (on
+    PostgreSQL, nothing waits there, and the same holds)."""
+    from django.core.cache import cache
+
+    make_ticket(requester=requester, category=category)  # the year's row and the cached subscriptions exist
+    reads: list[tuple[str, bool]] = []
+    locked = {"now": False}
+
+    def watch(execute, sql, params, many, context):
+        if "tickets_ticketsequence" in sql or 'SET "reference"' in sql:
+            locked["now"] = True
+        return execute(sql, params, many, context)
+
+    for name in ("get", "get_many", "has_key"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *args, _original=original, _name=name, **kwargs: (
+            reads.append((_name, locked["now"])), _original(*args, **kwargs))[1])
+    with connection.execute_wrapper(watch):
+        ticket = make_ticket(requester=requester, category=category)
+
+    assert locked["now"] and REFERENCE.match(ticket.reference)
+    assert any(not after for _name, after in reads)  # the subscriptions were read, before the lock
+    assert [name for name, after in reads if after] == []

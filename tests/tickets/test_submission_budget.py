@@ -34,18 +34,17 @@ def _inserts(captured) -> dict[str, int]:
 #  1. the session
 #  2. the user, with profile, organisation and group names (accounts.backends)
 #  3. SAVEPOINT (BEGIN)
-#  4. INSERT the ticket (provisional reference)
+#  4. INSERT the ticket (provisional reference; its SLA deadlines, computed before it: no UPDATE after)
 #  5. INSERT its "created" event
 #  6. INSERT its two SLA clocks (one statement)
-#  7. UPDATE the ticket's deadlines
-#  8. COUNT the requester's and organisation's recent tickets in the category (the recurring rule)
-#  9. INSERT the acknowledgement of receipt in the outbox
-# 10. allocate the reference: the sequence's UPDATE … RETURNING and the ticket's last UPDATE (one
-# 11. statement on PostgreSQL, two on SQLite)
-# 12. RELEASE SAVEPOINT (COMMIT)
+#  7. COUNT the requester's and organisation's recent tickets in the category (the recurring rule)
+#  8. INSERT the acknowledgement of receipt in the outbox
+#  9. allocate the reference: the sequence's UPDATE … RETURNING and the ticket's last UPDATE (one
+# 10. statement on PostgreSQL, two on SQLite)
+# 11. RELEASE SAVEPOINT (COMMIT)
 # The category, the SLA policy with its targets and calendar, and the escalation rules come from the
 # reference cache (core.cache).
-SUBMISSION = 12
+SUBMISSION = 11
 
 
 def test_a_submission_stays_within_its_statement_budget(client, requester, category):
@@ -85,11 +84,11 @@ def test_a_submission_works_with_the_cache_cold_or_warm(client, requester, categ
     assert ticket.sla_clocks.count() == 2
 
 
-# A submission the recurring rule flags (the requester's third in the category within 30 days): the 12
-# above, and INSERT the rule's firing, UPDATE the ticket's flag, INSERT the "flagged" event, INSERT the N2
-# agents' notifications; no savepoint (the ticket is new: no firing can exist), the N2 agents and the
+# A submission the recurring rule flags (the requester's third in the category within 30 days): the 11
+# above (the flag written by the ticket's INSERT, decided before it), and INSERT the rule's firing, INSERT the
+# "flagged" event, INSERT the N2 agents' notifications; no savepoint (the ticket is new: no firing can exist), the N2 agents and the
 # category tree from the reference cache.
-RECURRING_SUBMISSION = 16
+RECURRING_SUBMISSION = 14
 
 
 def test_a_recurring_submission_stays_within_its_budget(client, requester, category, agent_n2):

@@ -58,7 +58,9 @@ class Category(models.Model):
 
 
 class TicketSequence(models.Model):
-    """One row per year; the row lock serialises reference allocation (see services.allocate_reference)."""
+    """One row per year: the last number given. SQLite allocates references from it, its row lock
+    serialising them (services.allocate_reference); PostgreSQL from a sequence per year
+    (`tickets_reference_YYYY`, lifecycle._give_reference), which starts after this row's number."""
 
     year = models.PositiveIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
