@@ -7,7 +7,8 @@ calls per request (cProfile's count, the same whatever the load): the work done,
     cd <tree> && DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_perf \
         /work/.../.venv/bin/python /path/to/bench/page_cpu.py
 
-The code measured is the tree of the current directory (it goes first on sys.path). Needs a database seeded
+The code measured is the tree of the current directory (it goes first on sys.path). PAGE_CPU_ONLY=queue,queue_htmx
+measures only those cases (queue_htmx: the table alone, as htmx asks for it). Needs a database seeded
 by bench/seed_scale.py, with bench/agent_queue.py's 200-followup workspace ticket.
 """
 
@@ -47,21 +48,25 @@ def run() -> None:
     client = Client()
     client.force_login(User.objects.get(username="bench_n1_0"))
     workspace = f"/agent/tickets/{workspace_reference()}/"
-    for label, url, repeat in [("queue", "/agent/", 30),
-                               ("queue_filtered", "/agent/?view=all&priority=P3&sort=newest", 30),
-                               ("workspace", workspace, 15)]:
+    htmx = {"HTTP_HX_REQUEST": "true"}  # the queue's table alone, as the filter form's htmx asks for it
+    for label, url, repeat, headers in [("queue", "/agent/", 30, {}),
+                                        ("queue_filtered", "/agent/?view=all&priority=P3&sort=newest", 30, {}),
+                                        ("queue_htmx", "/agent/?view=all&priority=P3&sort=newest", 30, htmx),
+                                        ("workspace", workspace, 15, {})]:
+        if os.environ.get("PAGE_CPU_ONLY") and label not in os.environ["PAGE_CPU_ONLY"].split(","):
+            continue
         for _ in range(5):
-            client.get(url)
+            client.get(url, **headers)
         rounds = []
         for _ in range(7):
             started = time.process_time()
             for _ in range(repeat):
-                assert client.get(url).status_code == 200
+                assert client.get(url, **headers).status_code == 200
             rounds.append((time.process_time() - started) * 1000 / repeat)
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(5):
-            client.get(url)
+            client.get(url, **headers)
         profiler.disable()
         calls = pstats.Stats(profiler).total_calls / 5
         print(f"{os.getcwd()} | {label} | min {min(rounds):.2f} | median {statistics.median(rounds):.2f} ms "

@@ -23,12 +23,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import get_language
 
 T = TypeVar("T")
 
@@ -97,6 +99,7 @@ def _bump(names: tuple[str, ...]) -> None:
     with _lock:
         for name in names:
             _local.pop(name, None)
+            _checked.pop(name, None)
 
 
 def invalidate(*names: str) -> None:
@@ -112,3 +115,59 @@ def forget_local() -> None:
     """Drop this process's copies (tests, after clearing the cache)."""
     with _lock:
         _local.clear()
+        _checked.clear()
+        _derived.clear()
+
+
+# What a page builds from reference data and little else (a form's options and the markup around them), kept
+# in this process under the versions of the names it read, its key and the language: the most recent ones, each
+# LOCAL_MAX_AGE at most (as the values it was built from).
+DERIVED_MAX = 128
+_derived: OrderedDict[tuple, tuple[object, float]] = OrderedDict()
+# The versions `derived` last read from the cache, and when: (version, checked at) by name.
+_checked: dict[str, tuple[str, float]] = {}
+
+
+def _version_now(name: str) -> str | None:
+    """The name's version as `reference(name, …)` would see it now: this process's, within LOCAL_TRUST of its
+    last check, else the cache's (one round trip per LOCAL_TRUST); None if the cache does not answer."""
+    now = time.monotonic()
+    local = _local.get(name)
+    if local is not None and now - local[2] < LOCAL_TRUST and now - local[1] < LOCAL_MAX_AGE:
+        return local[0]
+    checked = _checked.get(name)
+    if checked is not None and now - checked[1] < LOCAL_TRUST:
+        return checked[0]
+    version = _current_version(name)
+    if version is not None:
+        with _lock:
+            _checked[name] = (version, now)
+    return version
+
+
+def derived(names: tuple[str, ...], key: Hashable, build: Callable[[], T]) -> T:
+    """What `build()` returns, when it depends only on the reference data `names` (read through `reference`),
+    on `key` and on the active language: built once per version of those names in this process, then shared
+    (read it, never change it). A change to one of the names (`invalidate`) gives it a new version, so the next
+    call builds anew; the DERIVED_MAX most recently used values are kept, each LOCAL_MAX_AGE at most. The
+    versions are read as `reference` reads them (at most one cache round trip per name and LOCAL_TRUST). Without
+    the cache (off, or not answering), build() every time."""
+    if not enabled():
+        return build()
+    versions = tuple(_version_now(name) for name in names)
+    if None in versions:
+        return build()
+    full_key = (names, versions, get_language(), key)
+    now = time.monotonic()
+    with _lock:
+        found = _derived.get(full_key)
+        if found is not None and now - found[1] < LOCAL_MAX_AGE:
+            _derived.move_to_end(full_key)
+            return found[0]  # type: ignore[return-value]
+    value = build()
+    with _lock:
+        _derived[full_key] = (value, now)
+        _derived.move_to_end(full_key)
+        while len(_derived) > DERIVED_MAX:
+            _derived.popitem(last=False)
+    return value

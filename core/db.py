@@ -4,7 +4,8 @@ CASE branch per row and field (bulk_update). PostgreSQL in production; SQLite â‰
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from django.db import connection, models
 from django.db.models import F, Model, QuerySet
@@ -186,3 +187,87 @@ def objects_compiled_once(key: str, build: Callable[[int], QuerySet], value: int
             setattr(obj, name, row[position])
         objects.append(obj)
     return objects
+
+
+# The statements `objects_compiled` keeps per connection, by key: the most recently used ones.
+COMPILED_MAX = 64
+
+
+def _compiled_entry(queryset: QuerySet) -> tuple:
+    """What running `queryset` needs once compiled: its SQL and parameters, the compiler (its converters) and
+    how to build the objects (the model's columns, select_related's populators), as objects_compiled_once."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    klass_info = compiler.klass_info
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    # A set: Model.from_db asks of each of the model's fields whether it was read (`in`), nothing else.
+    names = frozenset(column[0].target.attname for column in compiler.select[start:end])
+    return (sql, tuple(params), compiler, klass_info["model"], names, start, end,
+            get_related_populators(klass_info, compiler.select, queryset.db), queryset.db)
+
+
+def _compiled_objects(entry: tuple, params: Sequence) -> list[Model]:
+    sql, _params, compiler, model, names, start, end, populators, db = entry
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    objects = []
+    for row in compiler.results_iter(results=[rows]):
+        obj = model.from_db(db, names, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects
+
+
+def _connection_statements() -> OrderedDict:
+    kept = getattr(connection, "_helpdesk_statements", None)
+    if kept is None:
+        kept = connection._helpdesk_statements = OrderedDict()  # the proxy sets it on this thread's connection
+    return kept
+
+
+def objects_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[Model]:
+    """The objects of `build()`, a queryset whose SQL and parameters are the same whenever `key` is (the caller
+    names in `key` everything the queryset is built from): compiled the first time, then run as it was compiled,
+    per database connection (so per thread), the COMPILED_MAX most recently used keys kept. For a page whose
+    query repeats exactly (the queue as every agent refreshes it), compiling cost more than the database. The
+    objects are Django's own (from_db, select_related's populators), as iterating the queryset builds them;
+    not for a queryset with prefetch_related (nothing prefetches here)."""
+    kept = _connection_statements()
+    entry = kept.get(key)
+    if entry is None:
+        queryset = build()
+        if queryset._prefetch_related_lookups:
+            raise ValueError(f"{key}: objects_compiled does not prefetch")
+        entry = kept[key] = _compiled_entry(queryset)
+        while len(kept) > COMPILED_MAX:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return _compiled_objects(entry, entry[1])
+
+
+def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], ids: Sequence[int]) -> list[Model]:
+    """objects_compiled_once for a list of ids (`pk__in=ids`, `ticket_id__in=ids`): `build(placeholders)` must
+    return the same queryset for any ids, each id one of its parameters; compiled once per connection and
+    number of ids."""
+    if not ids:
+        return []
+    kept = _connection_statements()
+    entry = kept.get((key, len(ids)))
+    if entry is None:
+        placeholders = [_PLACEHOLDER - index for index in range(len(ids))]
+        entry = _compiled_entry(build(placeholders))
+        if sorted(param for param in entry[1] if param in placeholders) != sorted(placeholders):
+            raise ValueError(f"{key}: the ids are not parameters of the query")
+        kept[(key, len(ids))] = entry
+        while len(kept) > COMPILED_MAX:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end((key, len(ids)))
+    values = {_PLACEHOLDER - index: value for index, value in enumerate(ids)}
+    return _compiled_objects(entry, [values.get(param, param) if type(param) is int else param
+                                     for param in entry[1]])

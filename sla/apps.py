@@ -10,8 +10,8 @@ class SlaConfig(AppConfig):
         from tickets.panels import register_queue_sla_cell
 
         from . import receivers  # noqa: F401 - connects the signal receivers
-        from .templatetags.sla_tags import sla_badges
+        from .templatetags.sla_tags import queue_badges
 
-        # The compact badges read these columns of each clock (badge_rows and SlaClock.state).
-        register_queue_sla_cell(lambda ticket: sla_badges(ticket, compact=True),
+        # The compact badges read these columns of each clock (queue_badges and SlaClock.state).
+        register_queue_sla_cell(queue_badges,
                                 columns=("ticket_id", "target", "warn_at", "due_at", "met_at", "paused_at"))

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import F, Lookup, Q, QuerySet, Subquery
+from django.db.models import F, Lookup, Model, Q, QuerySet, Subquery
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.people import user_display
 from accounts.roles import Level, agent_level
 from accounts.selectors import agent_list, organisations
+from core.db import objects_compiled
 from core.forms import CachedModelChoiceField
 
 from . import queue_views
@@ -162,10 +166,39 @@ class QueueFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, agent=None, **kwargs):
-        super().__init__(data, *args, **kwargs)
+    def __init__(self, data=None, queryset=None, *, agent=None, request=None, prefix=None):
+        """django-filter's FilterSet.__init__, with the filters copied one level deep instead of deep-copied on
+        every request (their choices, labels and widgets: a third of the filter's cost, bench/RESULTS.md, issue
+        16, session 7). What a request changes of a filter is its own (`model`, `parent`, the FilterMethod bound
+        to it); its field's arguments (`extra`) are shared and never changed: the form class is built from them
+        once (get_form_class)."""
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
         self.agent = agent
-        self.filters["view"].extra["choices"] = view_choices()
+        self.filters = {name: _own_copy(filter_, queryset.model, self) for name, filter_ in self.base_filters.items()}
+
+    # The form class, once per set of views offered (other apps register theirs at start-up), by their codes.
+    _form_classes: dict[tuple, type] = {}
+
+    def get_form_class(self):
+        """The form class of these filters, built once per set of views offered: its fields are copied by each
+        form (Django's Form.__init__), so sharing the class is what a declared form does."""
+        views = view_choices()
+        codes = tuple(code for code, _label in views)
+        form_class = self._form_classes.get(codes)
+        if form_class is None:
+            view = copy.copy(self.filters["view"])
+            view.extra = {**view.extra, "choices": views}
+            fields = {name: (view if name == "view" else filter_).field for name, filter_ in self.filters.items()}
+            form_class = type(f"{type(self).__name__}Form", (self._meta.form,), fields)
+            form_class.base_fields = _FieldsSharingChoices(form_class.base_fields)
+            self._form_classes[codes] = form_class
+        return form_class
 
     @property
     def qs(self):
@@ -228,6 +261,30 @@ class QueueFilter(django_filters.FilterSet):
         if registered is not None:
             return registered.filter(queryset, agent)
         return queryset
+
+
+class _FieldsSharingChoices(dict):
+    """A form class's base_fields whose copy for each form (Form.__init__ deep-copies them) shares each field's
+    choices: a list of (value, lazy label) pairs deep-copied label by label was most of the copy's cost, and a
+    field's choices are replaced, never changed in place."""
+
+    def __deepcopy__(self, memo):
+        for field in self.values():
+            choices = getattr(field, "_choices", None)
+            if choices is not None:
+                memo[id(choices)] = choices
+        return {name: copy.deepcopy(field, memo) for name, field in self.items()}
+
+
+def _own_copy(filter_: django_filters.Filter, model, parent: QueueFilter) -> django_filters.Filter:
+    """A request's copy of a filter: its own attributes, its `extra` shared (read only), its method (when it
+    filters through one of the FilterSet's methods) bound to the copy and so to this request's FilterSet."""
+    own = copy.copy(filter_)
+    own.__dict__.pop("_field", None)
+    if filter_.method is not None:
+        own.method = filter_.method  # a new FilterMethod, whose filter is the copy
+    own.model, own.parent = model, parent
+    return own
 
 
 def encode_cursor(ticket: Ticket, sort: Sort) -> str:
@@ -315,19 +372,54 @@ class QueuePage:
     has_previous: bool
 
 
-def queue_page(queryset: QuerySet, *, sort_key: str, cursor: str | None, size: int,
-               view: str | None = None) -> QueuePage:
-    """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow."""
+def statement_key(filterset: QueueFilter) -> tuple | None:
+    """Everything the queue's statement is built from besides the page (sort, cursor, size: queue_page adds them),
+    when that is all, so that the statement compiled for a key serves every page with that key
+    (core.db.objects_compiled): the filters' cleaned values, the agent for "Mine" and their level for "My group's
+    level", the time zone (a date is local midnight), the chosen category's sub-categories. None when the statement
+    depends on the time ("Breaching soon") or on another app (a registered view). A filter that comes to read
+    anything else must add it here (tests/tickets/test_queue_compiled.py)."""
+    if not filterset.is_valid():
+        return None
+    data = filterset.form.cleaned_data
+    view = data.get("view")
+    if view == "breaching" or queue_views.get(view) is not None:
+        return None
+    values = tuple((name, value.pk if isinstance(value, Model) else value) for name, value in data.items())
+    category = data.get("category")
+    return (
+        "tickets.queue", values,
+        filterset.agent.pk if view == "mine" else None,
+        agent_level(filterset.agent) if view == "level" else None,
+        timezone.get_current_timezone_name(),
+        tuple(category_with_descendants(category)) if category is not None else (),
+    )
+
+
+def queue_page(queryset: QuerySet | Callable[[], QuerySet], *, sort_key: str, cursor: str | None, size: int,
+               view: str | None = None, key: tuple | None = None) -> QueuePage:
+    """One page of the queue after `cursor`: size + 1 rows fetched to know whether more follow. With the
+    `statement_key` of the filters that built `queryset`, the statement is compiled once per connection for
+    that key, this page's sort and cursor (core.db.objects_compiled); `queryset` may then be a function
+    returning it, called only to compile."""
     sort = sort_for(view, sort_key)
-    immediate, defer = queryset.query.deferred_loading
-    if immediate and not defer:  # rows read with .only(): the sort's keys too, which the cursor is made of
-        own = {field.name for field in Ticket._meta.concrete_fields}
-        queryset = queryset.only(*immediate, *(field for field, _descending in sort.keys if field in own))
-    queryset = queryset.order_by(*order_by(sort))
     values = decode_cursor(cursor, sort) if cursor else None
-    if values is not None:
-        queryset = queryset.filter(_after(sort, values))
-    rows = list(queryset[: size + 1])
+
+    def page_rows() -> QuerySet:
+        queryset_ = queryset() if callable(queryset) else queryset
+        immediate, defer = queryset_.query.deferred_loading
+        if immediate and not defer:  # rows read with .only(): the sort's keys too, which the cursor is made of
+            own = {field.name for field in Ticket._meta.concrete_fields}
+            queryset_ = queryset_.only(*immediate, *(field for field, _descending in sort.keys if field in own))
+        queryset_ = queryset_.order_by(*order_by(sort))
+        if values is not None:
+            queryset_ = queryset_.filter(_after(sort, values))
+        return queryset_[: size + 1]
+
+    if key is None:
+        rows = list(page_rows())
+    else:
+        rows = objects_compiled((key, view, sort.keys, None if values is None else tuple(values), size), page_rows)
     more = len(rows) > size
     rows = rows[:size]
     return QueuePage(

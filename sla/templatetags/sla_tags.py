@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.formats import date_formatter
+from tickets.html import escape_fast
 from tickets.html import format_fast as format_html
-from tickets.templatetags.ticket_tags import duration_short
+from tickets.templatetags.ticket_tags import duration_formats, duration_short
 
 from ..models import Target
 
@@ -62,6 +65,44 @@ def badge_rows(ticket, compact=False) -> dict:
             "remaining_seconds": (clock.due_at - now).total_seconds() if state in ("on_time", "warning") else None,
         })
     return {"rows": rows, "compact": compact}
+
+
+@lru_cache(maxsize=64)
+def _queue_words(language: str, zone: str) -> dict:
+    """What the compact badges write in `language` and `zone` besides each clock's own: per target its short and
+    long names, per state its compact label, and "due", escaped once; the durations' formats; the dates' writer
+    (SHORT_DATETIME_FORMAT in the zone)."""
+    with translation.override(language), timezone.override(zone):
+        return {
+            "due": escape_fast(gettext("due")),
+            "targets": {target: (escape_fast(SHORT_TARGETS[target]), escape_fast(target.label)) for target in Target},
+            "states": {state: escape_fast(COMPACT_LABELS.get(state, label)) for state, label in STATE_LABELS.items()},
+            "durations": duration_formats(),
+            "write_date": date_formatter("SHORT_DATETIME_FORMAT"),
+        }
+
+
+def queue_badges(ticket) -> SafeString:
+    """`sla_badges(ticket, compact=True)`, the queue's cell on every row, with its words translated and escaped,
+    its durations' formats and its dates' writer made once per language and zone (tests/sla/test_badges_markup.py
+    holds the two equal, byte for byte)."""
+    now = timezone.now()
+    words = None
+    parts = []
+    for clock in sorted(_clocks(ticket).values(), key=lambda clock: clock.target != Target.RESPONSE):
+        state = clock.state(at=now)
+        if state == "met":
+            continue
+        if words is None:
+            words = _queue_words(translation.get_language(), timezone.get_current_timezone_name())
+        short, long = words["targets"][clock.target]
+        remaining = clock.due_at - now if state in ("on_time", "warning") else None
+        text = (escape_fast(duration_short(remaining.total_seconds(), words["durations"])) if remaining
+                else words["states"][state])
+        due, due_word = escape_fast(words["write_date"](clock.due_at)), words["due"]
+        parts.append(f'<span class="badge {STATE_CLASSES[state]}" data-testid="sla-{state}" title="{long} · {due_word} '
+                     f'{due}">{short} {text}\n<span class="visually-hidden">({due_word} {due})</span>\n</span>')
+    return mark_safe('<span class="sla-badges">\n' + "\n".join(parts) + "\n</span>")  # noqa: S308 - all escaped
 
 
 @register.simple_tag

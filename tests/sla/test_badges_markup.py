@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import timezone, translation
 
-from sla.templatetags.sla_tags import badge_rows, sla_badges
+from sla.templatetags.sla_tags import badge_rows, queue_badges, sla_badges
 from tests.factories import advance, make_ticket
 
 
@@ -38,8 +38,11 @@ def test_the_python_badges_are_the_templates(requester, category, agent_n1, comp
 
     with time_machine.travel(at, tick=False), translation.override(language):
         ours, theirs = _both(ticket, compact)
+        queue_cell = queue_badges(ticket)
+        general = str(sla_badges(ticket, compact=True))
 
     assert ours == theirs
+    assert queue_cell == general  # byte for byte: the queue's cell, words and date format resolved once
 
 
 def test_a_ticket_without_clocks(requester, category):
@@ -49,3 +52,13 @@ def test_a_ticket_without_clocks(requester, category):
     for compact in (True, False):
         ours, theirs = _both(ticket, compact)
         assert ours == theirs
+    assert queue_badges(ticket) == str(sla_badges(ticket, compact=True)) == '<span class="sla-badges">\n\n</span>'
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York"])
+def test_the_queue_cell_follows_the_language_and_zone_of_each_request(requester, category, zone):
+    """The words and the date writer are kept per language and zone: switching either changes the cell."""
+    ticket = make_ticket(requester=requester, category=category)
+    for language in ("fr", "en", "fr"):
+        with time_machine.travel(timezone.now(), tick=False), translation.override(language), timezone.override(zone):
+            assert queue_badges(ticket) == str(sla_badges(ticket, compact=True))

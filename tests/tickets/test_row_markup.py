@@ -25,7 +25,7 @@ from tickets import services
 from tickets.html import escape_fast, format_fast
 from tickets.models import EventKind, Ticket
 from tickets.portal import requester_page
-from tickets.selectors import ticket_queue_for_agent, ticket_timeline
+from tickets.selectors import queue_table_clocks, ticket_queue_for_agent, ticket_timeline
 from tickets.templatetags.rows import (
     queue_row,
     queue_rows,
@@ -93,15 +93,26 @@ def test_the_rows_of_a_page_are_each_row(queue_tickets):
     assert html.count("<tr ") == len(queue_tickets)
 
 
+def test_the_rows_follow_each_page_s_language_and_zone(queue_tickets):
+    """What the rows share is kept per language and time zone (rows._page_now): byte for byte the rows of a page
+    built afresh, whichever came before."""
+    with time_machine.travel(timezone.now(), tick=False):
+        for language, zone in [("fr", "Europe/Paris"), ("en", "Europe/Paris"), ("en", "America/New_York"),
+                               ("fr", "America/New_York"), ("fr", "Europe/Paris")]:
+            with translation.override(language), timezone.override(zone):
+                assert str(queue_rows(queue_tickets, PREFIX)) == "".join(
+                    str(queue_row(ticket, PREFIX)) for ticket in queue_tickets)
+
+
 @pytest.mark.parametrize("moment", [timedelta(0), timedelta(hours=3), timedelta(days=30)],
                          ids=["now", "warning", "breached"])
 def test_the_table_s_narrow_rows_render_as_whole_rows(queue_tickets, agent_n1, moment,
                                                       django_assert_num_queries):
-    """The queue's page reads only the columns its rows show (`table=True`): the same markup, and no query
-    while writing the rows (a column missing from QUEUE_TABLE_COLUMNS or the SLA cell's would load per row)."""
+    """The queue's page reads only the columns its rows show (`table=True`, the clocks by `queue_table_clocks`): the
+    same markup, and no query while writing the rows (a column missing from QUEUE_TABLE_COLUMNS or the SLA cell's would load per row)."""
     narrow = []
     for filters in ({"view": "all"}, {"view": "all", "status": "resolved"}):
-        narrow += list(ticket_queue_for_agent(agent=agent_n1, filters=filters, table=True))
+        narrow += queue_table_clocks(list(ticket_queue_for_agent(agent=agent_n1, filters=filters, table=True)))
     assert [t.pk for t in narrow] == [t.pk for t in queue_tickets]
 
     with time_machine.travel(timezone.now() + moment, tick=False):

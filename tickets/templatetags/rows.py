@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from accounts.people import user_display
 from core.formats import date_formatter
 
+from ..html import escape_fast
 from ..html import format_fast as format_html
 from ..models import Priority, Status
 from ..panels import queue_sla_cell
@@ -56,47 +57,66 @@ _NOBODY = mark_safe('<span class="text-muted">—</span>')
 class _QueuePage:
     """What every row of a page shares, built once: the flag icons, the labels of the priorities and
     statuses in the reader's language (get_FOO_display() hashes every lazy label of the choices on each
-    call), and the date writer."""
+    call), escaped once, and the date writer."""
 
     def __init__(self) -> None:
         self.vip = icon("star-fill", gettext("Priority customer (VIP)"), "text-vip")
         self.recurring = icon("arrow-repeat", gettext("Recurring problem"), "text-recurring ms-1")
         self.priorities = {value: str(label) for value, label in Priority.choices}
         self.statuses = {value: str(label) for value, label in Status.choices}
+        self.escaped_priorities = {value: escape_fast(label) for value, label in self.priorities.items()}
+        self.escaped_statuses = {value: escape_fast(label) for value, label in self.statuses.items()}
         self.short_datetime = date_formatter("SHORT_DATETIME_FORMAT")
         self.zone = timezone.get_current_timezone()
 
 
-def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None) -> SafeString:
-    """One row of the queue's table (tickets/agent/partials/queue_row.html)."""
+_pages: dict[tuple[str, str], _QueuePage] = {}
+
+
+def _page_now() -> _QueuePage:
+    """The _QueuePage of the language and time zone active now: it holds nothing else, so one per language and
+    zone is kept (a handful per process)."""
+    key = (translation.get_language(), timezone.get_current_timezone_name())
+    page = _pages.get(key)
+    if page is None:
+        page = _pages[key] = _QueuePage()
+    return page
+
+
+def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_prefix: str | None = None) -> SafeString:
+    """One row of the queue's table (tickets/agent/partials/queue_row.html): format_html(_ROW, …), each value
+    escaped once (those the row shows twice, and the page's labels, are not escaped again)."""
     page = page or _QueuePage()
     organisation = ticket.organisation
     flags = page.vip if organisation is not None and organisation.is_vip else ""
     if ticket.is_recurring:
         flags += page.recurring
     category = ticket.category
-    category_name = category.name if category is not None else ""
+    category_name = escape_fast(category.name) if category is not None else ""
     created = ticket.created_at.astimezone(page.zone)
-    return format_html(
-        _ROW,
-        prefix=url_prefix, reference=ticket.reference, priority=ticket.priority,
-        priority_label=page.priorities.get(ticket.priority, ticket.priority),
-        flags=mark_safe(flags),  # noqa: S308 - our icons
-        title=ticket.title, status=ticket.status, status_label=page.statuses.get(ticket.status, ticket.status),
-        level=ticket.level, requester=user_display(ticket.requester),
-        assignee=user_display(ticket.assignee) if ticket.assignee is not None else _NOBODY,
+    priority, status = ticket.priority, ticket.status
+    priority_label = page.escaped_priorities.get(priority)
+    status_label = page.escaped_statuses.get(status)
+    return mark_safe(_ROW.format(  # noqa: S308 - every value is escaped (escape_fast) or our markup
+        prefix=escape_fast(url_prefix) if escaped_prefix is None else escaped_prefix,
+        reference=escape_fast(ticket.reference), priority=escape_fast(priority),
+        priority_label=escape_fast(priority) if priority_label is None else priority_label,
+        flags=flags, title=escape_fast(ticket.title), status=escape_fast(status),
+        status_label=escape_fast(status) if status_label is None else status_label,
+        level=escape_fast(ticket.level), requester=escape_fast(user_display(ticket.requester)),
+        assignee=escape_fast(user_display(ticket.assignee)) if ticket.assignee is not None else _NOBODY,
         category=category_name, category_or_dash=category_name or "—",
-        sla=queue_sla_cell(ticket),
-        created_iso=created.isoformat(), created_long=page.short_datetime(created),
-        created_short=f"{created:%d/%m %H:%M}",
-    )
+        sla=escape_fast(queue_sla_cell(ticket)),
+        created_iso=escape_fast(created.isoformat()), created_long=escape_fast(page.short_datetime(created)),
+        created_short=escape_fast(f"{created:%d/%m %H:%M}"),
+    ))
 
 
 @register.simple_tag
 def queue_rows(tickets, url_prefix: str) -> SafeString:
-    page = _QueuePage()
-    return mark_safe("".join(  # noqa: S308 - each row is format_html's
-        queue_row(ticket, url_prefix, page) for ticket in tickets))
+    page, prefix = _page_now(), escape_fast(url_prefix)
+    return mark_safe("".join(  # noqa: S308 - each row is escaped
+        queue_row(ticket, url_prefix, page, prefix) for ticket in tickets))
 
 
 _REQUESTER_ROW = (
@@ -128,7 +148,7 @@ def requester_row(ticket, page: _QueuePage | None = None, url_prefix: str | None
 
 @register.simple_tag
 def requester_rows(tickets) -> SafeString:
-    page, prefix = _QueuePage(), _requester_url_prefix()
+    page, prefix = _page_now(), _requester_url_prefix()
     return mark_safe("".join(  # noqa: S308 - each row is format_html's
         requester_row(ticket, page, prefix) for ticket in tickets))
 

@@ -180,8 +180,14 @@ def event_detail(event) -> str:
     return data.get("reason") or data.get("solution") or data.get("root_cause") or data.get("comment") or ""
 
 
+def duration_formats() -> tuple[str, str, str]:
+    """duration_short's three formats (days, hours, minutes) in the active language, for a page that writes many
+    durations (the queue's SLA badges): translated once, passed to each call."""
+    return _("%(days)d d %(hours)d h"), _("%(hours)d h %(minutes)02d"), _("%(minutes)d min")
+
+
 @register.filter
-def duration_short(seconds) -> str:
+def duration_short(seconds, formats: tuple[str, str, str] | None = None) -> str:
     """3725 → "1 h 02", 300 → "5 min", 90000 → "1 d 1 h"."""
     try:
         seconds = int(seconds)
@@ -190,11 +196,12 @@ def duration_short(seconds) -> str:
     minutes, _seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
+    in_days, in_hours, in_minutes = formats or duration_formats()
     if days:
-        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+        return in_days % {"days": days, "hours": hours}
     if hours:
-        return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)d min") % {"minutes": max(minutes, 1) if seconds else 0}
+        return in_hours % {"hours": hours, "minutes": minutes}
+    return in_minutes % {"minutes": max(minutes, 1) if seconds else 0}
 
 
 @register.simple_tag

@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import agent_required, manager_required
+from core.db import objects_compiled_once
 from core.exceptions import ActionRefused
 
 from .. import bulk, services
@@ -37,10 +39,11 @@ from ..middleware import keep_typed_text
 from ..models import CannedReply, Phase, SavedView, Ticket
 from ..panels import panels_for
 from ..presence import presence_touch
-from ..queue import QueueFilter, queue_page, view_choices
+from ..queue import QueueFilter, queue_page, statement_key, view_choices
 from ..selectors import (
     canned_replies,
     get_ticket_for,
+    queue_table_clocks,
     requester_recent_tickets,
     ticket_attachments,
     ticket_links,
@@ -54,6 +57,25 @@ def _ticket_url_prefix() -> str:
     return reverse("agent:ticket", args=[placeholder]).removesuffix(f"{placeholder}/")
 
 
+# The filters under "More filters": the group is shown open when one of them is in the query string.
+MORE_FILTERS = ("category", "organisation", "ticket_type", "channel", "created_after", "created_before",
+                "updated_after", "updated_before")
+
+
+def _filter_form_key(filterset, request) -> tuple | None:
+    """What the filter form's markup shows besides the reference data and the language (queue.html keeps it per
+    process, `{% fragment %}`): each field's value as read from the query string, and whether "More filters" is
+    open. None (render it, keep nothing) if the form has errors."""
+    form = filterset.form
+    if form.errors:
+        return None
+    return (tuple(bound.data for bound in form), any(request.GET.get(name) for name in MORE_FILTERS))
+
+
+def _saved_views(agent_id: int):
+    return SavedView.objects.filter(agent_id=agent_id).only("name", "query")
+
+
 @agent_required
 def queue(request):
     """The queue: filters and sort from the query string; the table alone for htmx requests."""
@@ -65,9 +87,12 @@ def queue(request):
         params = QueryDict(mutable=True)
         params.update({"view": "all", "sort": "newest"})
         filterset = QueueFilter(params, agent=request.user, queryset=Ticket.objects.all())
-    rows = ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
+    def rows():  # built only when the page's statement is not compiled already (queue_page)
+        return ticket_queue_for_agent(agent=request.user, filters=params, filterset=filterset, table=True)
+
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
-                      size=settings.HELPDESK_PAGE_SIZE, view=params["view"])
+                      size=settings.HELPDESK_PAGE_SIZE, view=params["view"], key=statement_key(filterset))
+    queue_table_clocks(page.tickets)
     query = params.copy()
     query.pop("after", None)
     context = {
@@ -76,15 +101,18 @@ def queue(request):
         "tickets": page.tickets,
         "current_view": params["view"],
         "querystring": query.urlencode(),
-        "saved_views": SavedView.objects.filter(agent=request.user),
-        "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
-        "bulk_form": BulkActionForm(),
+        # Read only when the bulk actions' markup is not kept already (queue_table.html, `{% fragment %}`).
+        "bulk_form": SimpleLazyObject(BulkActionForm),
         "built_in_views": view_choices(),
         # Each row links to /agent/tickets/<reference>/: one reverse() for the page, not two per row.
         "ticket_url_prefix": _ticket_url_prefix(),
     }
-    template = "tickets/agent/partials/queue_table.html" if request.htmx else "tickets/agent/queue.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "tickets/agent/partials/queue_table.html", context)
+    context["filter_form_key"] = _filter_form_key(filterset, request)
+    # Compiled once per connection: the statement is the same for every agent but its id (core.db).
+    context["saved_views"] = objects_compiled_once("tickets.saved_views", _saved_views, request.user.pk)
+    return render(request, "tickets/agent/queue.html", context)
 
 
 @agent_required
