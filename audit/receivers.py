@@ -9,7 +9,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
 
 from .models import Action, AuditEntry, username_digest
 from .registry import AUDITED_MODELS
@@ -90,19 +90,23 @@ def groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
         for user, group in sorted(pairs))
 
 
-def user_loaded(sender, instance, **kwargs):
-    """Keep the account flags as loaded, to record only the ones a save changes."""
-    instance._audit_flags = {name: instance.__dict__.get(name) for name in ACCOUNT_FLAGS}
+def user_saving(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Before a save that may change the account flags: their stored values, to record only the ones the
+    save changes. Read here, one statement per such save (rare: a login saves last_login only), rather than
+    kept by a post_init receiver at every load of a user (the queue's page loads about fifty)."""
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not set(update_fields) & set(ACCOUNT_FLAGS):
+        return
+    instance._audit_flags = sender._default_manager.filter(pk=instance.pk).values(*ACCOUNT_FLAGS).first() or {}
 
 
 def user_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or (update_fields is not None and not set(update_fields) & set(ACCOUNT_FLAGS)):
-        instance._audit_flags = {name: getattr(instance, name) for name in ACCOUNT_FLAGS}
+    before = instance.__dict__.pop("_audit_flags", None) or {}
+    if created:
         return
-    before = getattr(instance, "_audit_flags", {})
     changed = {name: getattr(instance, name) for name in ACCOUNT_FLAGS
-               if name in before and before[name] is not None and before[name] != getattr(instance, name)}
-    instance._audit_flags = {name: getattr(instance, name) for name in ACCOUNT_FLAGS}
+               if name in before and before[name] != getattr(instance, name)}
     if changed:
         AuditEntry.objects.record(Action.ACCOUNT_CHANGED, subject=instance, obj=instance, details=changed)
 
@@ -146,7 +150,7 @@ def connect_registry() -> None:
     user_login_failed.connect(login_failed, dispatch_uid="audit.login_failed")
     user_locked_out.connect(locked_out, dispatch_uid="audit.locked_out")
     m2m_changed.connect(groups_changed, sender=User.groups.through, dispatch_uid="audit.groups_changed")
-    post_init.connect(user_loaded, sender=User, dispatch_uid="audit.user_loaded")
+    pre_save.connect(user_saving, sender=User, dispatch_uid="audit.user_saving")
     post_save.connect(user_saved, sender=User, dispatch_uid="audit.user_saved")
     for label in AUDITED_MODELS:
         try:

@@ -210,3 +210,13 @@ def test_a_second_user_factory_group_is_recorded_once(db):
     UserFactory(username="n3", groups=["N3"])
 
     assert [e.details["group"] for e in entries(Action.GROUP_ADDED)] == ["N3"]
+
+
+def test_loading_users_runs_no_receiver(db):
+    """The account flags' audit reads the stored flags when a user is saved, not at every load: a queue page
+    loads about fifty users, and a post_init receiver cost each one a signal dispatch."""
+    from django.contrib.auth.models import User
+    from django.db.models.signals import post_init
+
+    assert not post_init.has_listeners(User)
+
