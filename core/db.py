@@ -160,59 +160,44 @@ def objects_compiled_once(key: str, build: Callable[[int], QuerySet], value: int
         connection._helpdesk_compiled = compiled  # the proxy sets it on this thread's connection
     entry = compiled.get(key)
     if entry is None:
-        queryset = build(_PLACEHOLDER)
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        sql, params = compiler.as_sql()
-        if _PLACEHOLDER not in params:
+        entry = _compiled_entry(build(_PLACEHOLDER), key)
+        if _PLACEHOLDER not in entry[1]:
             raise ValueError(f"{key}: the value is not a parameter of the query")
-        klass_info = compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [column[0].target.attname for column in compiler.select[start:end]]
-        columns = [column[0] for column in compiler.select[:compiler.col_count]]
-        if compiler.has_composite_fields(columns):
-            raise ValueError(f"{key}: composite fields are not supported")
-        entry = compiled[key] = (sql, tuple(params), compiler, klass_info["model"], names, start, end,
-                                 get_related_populators(klass_info, compiler.select, queryset.db), queryset.db,
-                                 compiler.get_converters(columns))
-    sql, params, compiler, model, names, start, end, populators, db, converters = entry
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value if param == _PLACEHOLDER else param for param in params])
-        rows = cursor.fetchall()
-    objects = []
-    for row in compiler.apply_converters(rows, converters) if converters else rows:
-        obj = model.from_db(db, names, row[start:end])
-        for populator in populators:
-            populator.populate(row, obj)
-        for name, position in compiler.annotation_col_map.items():
-            setattr(obj, name, row[position])
-        objects.append(obj)
-    return objects
+        compiled[key] = entry
+    return _compiled_objects(entry, [value if param == _PLACEHOLDER else param for param in entry[1]])
 
 
 # The statements `objects_compiled` keeps per connection, by key: the most recently used ones.
 COMPILED_MAX = 64
 
 
-def _compiled_entry(queryset: QuerySet) -> tuple:
-    """What running `queryset` needs once compiled: its SQL and parameters, the compiler (its converters) and
-    how to build the objects (the model's columns, select_related's populators), as objects_compiled_once."""
+def _compiled_entry(queryset: QuerySet, key: Hashable = "") -> tuple:
+    """What running `queryset` needs once compiled: its SQL and parameters, the compiler, the columns'
+    converters (looked up once: results_iter would ask each column's field again) and how to build the objects
+    (the model's columns, select_related's populators)."""
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
     klass_info = compiler.klass_info
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     # A set: Model.from_db asks of each of the model's fields whether it was read (`in`), nothing else.
     names = frozenset(column[0].target.attname for column in compiler.select[start:end])
+    columns = [column[0] for column in compiler.select[:compiler.col_count]]
+    if compiler.has_composite_fields(columns):
+        raise ValueError(f"{key}: composite fields are not supported")
     return (sql, tuple(params), compiler, klass_info["model"], names, start, end,
-            get_related_populators(klass_info, compiler.select, queryset.db), queryset.db)
+            get_related_populators(klass_info, compiler.select, queryset.db), queryset.db,
+            compiler.get_converters(columns))
 
 
 def _compiled_objects(entry: tuple, params: Sequence) -> list[Model]:
-    sql, _params, compiler, model, names, start, end, populators, db = entry
+    """The objects of a compiled entry run with `params`, built by Django's own code as iterating the queryset
+    would (the converters, from_db, select_related's populators, annotations)."""
+    sql, _params, compiler, model, names, start, end, populators, db, converters = entry
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     objects = []
-    for row in compiler.results_iter(results=[rows]):
+    for row in compiler.apply_converters(rows, converters) if converters else rows:
         obj = model.from_db(db, names, row[start:end])
         for populator in populators:
             populator.populate(row, obj)
@@ -242,7 +227,7 @@ def objects_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[Model
         queryset = build()
         if queryset._prefetch_related_lookups:
             raise ValueError(f"{key}: objects_compiled does not prefetch")
-        entry = kept[key] = _compiled_entry(queryset)
+        entry = kept[key] = _compiled_entry(queryset, key)
         while len(kept) > COMPILED_MAX:
             kept.popitem(last=False)
     else:
@@ -260,7 +245,7 @@ def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], i
     entry = kept.get((key, len(ids)))
     if entry is None:
         placeholders = [_PLACEHOLDER - index for index in range(len(ids))]
-        entry = _compiled_entry(build(placeholders))
+        entry = _compiled_entry(build(placeholders), key)
         if sorted(param for param in entry[1] if param in placeholders) != sorted(placeholders):
             raise ValueError(f"{key}: the ids are not parameters of the query")
         kept[(key, len(ids))] = entry
