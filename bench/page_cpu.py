@@ -26,16 +26,9 @@ os.environ.setdefault("BENCH_DB", "bench_perf")
 
 
 def main() -> None:
-    from bench.profile_requests import configure
-    from tests import live
+    from bench.profile_requests import with_production_settings
 
-    port = live.free_port()
-    redis = live.start_redis(port)
-    try:
-        configure(f"redis://127.0.0.1:{port}/0")
-        run()
-    finally:
-        live.stop(redis)
+    with_production_settings(run)
 
 
 def run() -> None:

@@ -51,6 +51,20 @@ def configure(redis_url: str) -> None:
                       ).enable()
 
 
+def with_production_settings(run, *args) -> None:
+    """run(*args) with a Redis of its own as cache and broker and the production settings (configure), as
+    this script and bench/page_cpu.py, request_calls.py and request_cycle.py measure requests in process."""
+    from tests import live
+
+    port = live.free_port()
+    redis = live.start_redis(port)
+    try:
+        configure(f"redis://127.0.0.1:{port}/0")
+        run(*args)
+    finally:
+        live.stop(redis)
+
+
 def cases():
     """(label, user name, method, url, data factory) of each profiled request."""
     from datetime import timedelta
@@ -89,16 +103,7 @@ def main() -> None:
                         help="forget the messages cookie after each request, as a browser that follows the "
                              "redirect does (without it, unread success messages pile up in the cookie)")
     args = parser.parse_args()
-
-    from tests import live
-
-    port = live.free_port()
-    redis = live.start_redis(port)
-    try:
-        configure(f"redis://127.0.0.1:{port}/0")
-        run(args)
-    finally:
-        live.stop(redis)
+    with_production_settings(run, args)
 
 
 def run(args) -> None:

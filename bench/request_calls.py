@@ -24,16 +24,9 @@ CASES = ("submit", "new_form", "queue", "workspace")
 
 
 def main() -> None:
-    from bench.profile_requests import configure
-    from tests import live
+    from bench.profile_requests import with_production_settings
 
-    port = live.free_port()
-    redis = live.start_redis(port)
-    try:
-        configure(f"redis://127.0.0.1:{port}/0")
-        run()
-    finally:
-        live.stop(redis)
+    with_production_settings(run)
 
 
 def run() -> None:

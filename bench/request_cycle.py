@@ -124,16 +124,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     sys.modules["bench.request_cycle"] = sys.modules[__name__]  # the URL conf and the timers are this module
-    from bench.profile_requests import configure
-    from tests import live
+    from bench.profile_requests import with_production_settings
 
-    port = live.free_port()
-    redis = live.start_redis(port)
-    try:
-        configure(f"redis://127.0.0.1:{port}/0")
-        run(args)
-    finally:
-        live.stop(redis)
+    with_production_settings(run, args)
 
 
 def run(args) -> None:
