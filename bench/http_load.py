@@ -329,12 +329,11 @@ def main() -> None:
     with step("collectstatic"):
         live.collectstatic(env)
     redis = live.start_redis(redis_port)
-    servers = []
+    servers, worker_process = [], None
     try:
         servers.append(start(env, web_port, work / "web.log", gunicorn))
         servers.append(start(floor_env, floor_port, work / "floor.log", gunicorn))
-        if args.worker:
-            servers.append(start_worker(env, work / "worker.log"))
+        worker_process = start_worker(env, work / "worker.log") if args.worker else None
         base, floor_base = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{floor_port}"
         worker = "a Celery worker with beat" if args.worker else "no Celery worker"
         print(f"\n{fx['tickets']:,} tickets; gunicorn {args.gunicorn}; PostgreSQL; Redis on :{redis_port}; "
@@ -348,6 +347,8 @@ def main() -> None:
             mails = len(list((work / "mails").glob("*"))) if (work / "mails").exists() else 0
             print(f"the worker wrote {mails:,} email files during the run")
     finally:
+        if worker_process is not None:
+            stop_worker(worker_process)
         for server in servers:
             live.stop(server)
         live.stop(redis)
@@ -374,12 +375,30 @@ def start(env: dict, port: int, log: Path, gunicorn: list[str]):
 
 
 def start_worker(env: dict, log: Path):
-    """celery worker -B, one process (the embedded demo's way), its log at WARNING."""
+    """celery worker -B, one process (the embedded demo's way), its log at WARNING; in a session of its own,
+    so that stop_worker ends the beat it forks too."""
     import subprocess
 
     return subprocess.Popen([sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-B", "--pool=solo",
                              "--loglevel=WARNING", "--schedule", str(log.with_suffix(".schedule"))],
-                            cwd=BENCH.parent, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+                            cwd=BENCH.parent, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+                            start_new_session=True)
+
+
+def stop_worker(process) -> None:
+    """The worker and the beat process it forked (its process group)."""
+    import contextlib
+    import signal
+
+    from tests import live
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    live.stop(process)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # a beat child still there after the worker ended
 
 
 def answers(url: str) -> bool:
