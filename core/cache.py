@@ -42,7 +42,11 @@ LOCAL_MAX_AGE = 300.0
 # change made by another process reaches it within that delay (the changing process sees it at once).
 LOCAL_TRUST = 2.0
 
-_local: dict[str, tuple[str, float, float, object]] = {}
+# This process's copies: (version, loaded at, value) by name.
+_local: dict[str, tuple[str, float, object]] = {}
+# The versions last read from the cache, and when: (version, checked at) by name. Shared by `reference` and
+# `derived`: one round trip per name and LOCAL_TRUST, whichever asks.
+_checked: dict[str, tuple[str, float]] = {}
 _lock = threading.Lock()
 
 
@@ -68,29 +72,39 @@ def _current_version(name: str) -> str | None:
     return version
 
 
+def _version_now(name: str) -> str | None:
+    """The name's version: as checked within the last LOCAL_TRUST seconds by this process, else the cache's
+    (one round trip per name and LOCAL_TRUST); None if the cache does not answer."""
+    now = time.monotonic()
+    checked = _checked.get(name)
+    if checked is not None and now - checked[1] < LOCAL_TRUST:
+        return checked[0]
+    version = _current_version(name)
+    if version is not None:
+        with _lock:
+            _checked[name] = (version, now)
+    return version
+
+
 def reference(name: str, build: Callable[[], T]) -> T:
     """The value of `name`: this process's copy if its version is current, else the cache's, else
     build() (the database), stored for the next readers."""
     if not enabled():
         return build()
-    now = time.monotonic()
-    local = _local.get(name)
-    if local is not None and now - local[2] < LOCAL_TRUST and now - local[1] < LOCAL_MAX_AGE:
-        return local[3]  # type: ignore[return-value]
-    version = _current_version(name)
+    version = _version_now(name)
     if version is None:
         return build()
+    now = time.monotonic()
+    local = _local.get(name)
     if local is not None and local[0] == version and now - local[1] < LOCAL_MAX_AGE:
-        with _lock:
-            _local[name] = (version, local[1], now, local[3])
-        return local[3]  # type: ignore[return-value]
+        return local[2]  # type: ignore[return-value]
     stored = cache.get(_value_key(name, version))  # a tuple of one, so that a value of None is cached too
     if stored is None:
         stored = (build(),)
         cache.set(_value_key(name, version), stored, VALUE_TIMEOUT)
     value = stored[0]
     with _lock:
-        _local[name] = (version, now, now, value)
+        _local[name] = (version, now, value)
     return value
 
 
@@ -124,25 +138,6 @@ def forget_local() -> None:
 # LOCAL_MAX_AGE at most (as the values it was built from).
 DERIVED_MAX = 128
 _derived: OrderedDict[tuple, tuple[object, float]] = OrderedDict()
-# The versions `derived` last read from the cache, and when: (version, checked at) by name.
-_checked: dict[str, tuple[str, float]] = {}
-
-
-def _version_now(name: str) -> str | None:
-    """The name's version as `reference(name, …)` would see it now: this process's, within LOCAL_TRUST of its
-    last check, else the cache's (one round trip per LOCAL_TRUST); None if the cache does not answer."""
-    now = time.monotonic()
-    local = _local.get(name)
-    if local is not None and now - local[2] < LOCAL_TRUST and now - local[1] < LOCAL_MAX_AGE:
-        return local[0]
-    checked = _checked.get(name)
-    if checked is not None and now - checked[1] < LOCAL_TRUST:
-        return checked[0]
-    version = _current_version(name)
-    if version is not None:
-        with _lock:
-            _checked[name] = (version, now)
-    return version
 
 
 def derived(names: tuple[str, ...], key: Hashable, build: Callable[[], T]) -> T:
