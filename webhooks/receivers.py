@@ -16,7 +16,6 @@ from sla.signals import sla_breached
 from tickets.models import EventKind
 from tickets.signals import (
     events_recorded,
-    ticket_created,
     ticket_priority_changed,
     ticket_referenced,
     tickets_level_changed,
@@ -24,7 +23,6 @@ from tickets.signals import (
 )
 
 from .models import EventType
-from .selectors import subscribed_endpoint_ids
 from .services import deliveries_enqueue
 
 # A major-incident step of the ticket's history (its data["incident"]) → the webhook's event.
@@ -48,22 +46,10 @@ def _cause(ticket, kind: str) -> int | None:
     return getattr(ticket, "_webhook_causes", {}).get(kind)
 
 
-# Where note_created_listeners leaves the endpoints listening to ticket.created, on the new ticket.
-_LISTENING = "_webhook_created_listening"
-
-
-@receiver(ticket_created, dispatch_uid="webhooks.note_created_listeners")
-def note_created_listeners(sender, ticket, **kwargs):
-    # Read before the reference is allocated: from there to COMMIT the year's sequence row is locked and
-    # every concurrent submission waits, so the cache's round trip is not made in that section.
-    ticket.__dict__[_LISTENING] = subscribed_endpoint_ids(EventType.TICKET_CREATED)
-
-
 @receiver(ticket_referenced, dispatch_uid="webhooks.ticket_created")
 def on_ticket_created(sender, ticket, actor, **kwargs):
     deliveries_enqueue(event_type=EventType.TICKET_CREATED,
-                       items=[(ticket, {"actor": _who(actor)}, _cause(ticket, EventKind.CREATED))],
-                       listening=ticket.__dict__.pop(_LISTENING, None))
+                       items=[(ticket, {"actor": _who(actor)}, _cause(ticket, EventKind.CREATED))])
 
 
 @receiver(tickets_status_changed, dispatch_uid="webhooks.tickets_status_changed")

@@ -162,15 +162,12 @@ def _publish(endpoint_id: int) -> None:
     publish(deliver_webhooks, endpoint_id, what=f"webhook deliveries of endpoint {endpoint_id}")
 
 
-def deliveries_enqueue(*, event_type: str, items: Sequence[tuple[object, dict, int | None]],
-                       listening: list[int] | None = None) -> int:
+def deliveries_enqueue(*, event_type: str, items: Sequence[tuple[object, dict, int | None]]) -> int:
     """Write, in the caller's transaction, one delivery per (ticket, data, position) item and listening
     endpoint, the payload being the API's representation of the ticket and `data`, `position` the id of
     the history event that caused it; after commit, one broker message per endpoint. No endpoint
-    listening: no query at all. `listening`: the endpoints subscribed_endpoint_ids gave the caller earlier
-    in the transaction (else read now). Returns how many were written."""
-    if listening is None:
-        listening = subscribed_endpoint_ids(event_type)
+    listening: no query at all. Returns how many were written."""
+    listening = subscribed_endpoint_ids(event_type)
     if not listening or not items:
         return 0
     endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(pk__in=listening, is_active=True)
