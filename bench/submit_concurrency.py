@@ -1,4 +1,4 @@
-"""Concurrent submissions in process: how long the year's sequence row stays locked, and what waits on it.
+"""Concurrent submissions in process: the reference's statement, what follows it to COMMIT, and what waits.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_perf \
         .venv/bin/python bench/submit_concurrency.py [--processes 2] [--threads 8] [--seconds 20]
@@ -6,10 +6,13 @@
 `--processes` × `--threads` clients (gunicorn gthread's shape: threads of a process share its GIL) each POST
 /tickets/new/ in a loop through Django's test Client (the whole middleware stack, production settings, a
 Redis of this script's own as cache and broker), as the bench's requester. Each process times, per
-submission: the reference's statement (`_give_reference`: the wait for the sequence row's lock and the
-UPDATE), and the section the lock is held for, from that statement's return to the end of COMMIT. Printed:
-submissions per second, the means and p95 of both, and the lock's utilisation (submissions/s × mean section:
-near 1, the section is the throughput's limit). With pg_stat_statements in the bench database, the
+submission: the reference's statement (`lifecycle.new_reference`: PostgreSQL's nextval; SQLite's counter row,
+with the wait for its lock), and the section from that statement's return to the end of COMMIT (the time a
+counter row, if one is written, stays locked: the whole transaction now that the reference is taken first;
+on PostgreSQL no row is). Printed: submissions per second, the means and p95 of both, and the section's
+utilisation (submissions/s × mean section: near 1 for a locked row, the throughput's limit). Session 7 measured
+with this script the counter row that `_give_reference` (since removed) locked from the ticket's last UPDATE
+to COMMIT. With pg_stat_statements in the bench database, the
 statements' mean execution times as PostgreSQL saw them.
 """
 
@@ -45,14 +48,15 @@ def worker(redis_url: str, threads: int, seconds: float, start_at: float, queue)
     from tickets.services import lifecycle
 
     local = threading.local()
-    give_reference = lifecycle._give_reference
+    new_reference = lifecycle.new_reference
     commit = DatabaseWrapper._commit
 
-    def timed_give_reference(ticket, *, year):
+    def timed_new_reference(*, year):
         started = time.perf_counter()
-        give_reference(ticket, year=year)
+        reference = new_reference(year=year)
         local.referenced = time.perf_counter()
         local.statement = local.referenced - started
+        return reference
 
     def timed_commit(self):
         result = commit(self)
@@ -61,7 +65,7 @@ def worker(redis_url: str, threads: int, seconds: float, start_at: float, queue)
             local.referenced = None
         return result
 
-    lifecycle._give_reference = timed_give_reference
+    lifecycle.new_reference = timed_new_reference
     DatabaseWrapper._commit = timed_commit
     user = User.objects.get(username="bench_req1")
     category = Category.objects.filter(parent__isnull=False).order_by("pk").first()
@@ -131,7 +135,11 @@ def main() -> None:
         while time.time() < start_at - 1:
             time.sleep(0.1)
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SELECT pg_stat_statements_reset()")
+            try:
+                conn.execute("SELECT pg_stat_statements_reset()")
+                statements = True
+            except psycopg.Error:  # not loaded (shared_preload_libraries): the script's own timings only
+                statements = False
         results, cpu = [], 0.0
         for _ in procs:
             got, used = queue.get()
@@ -139,12 +147,14 @@ def main() -> None:
             cpu += used
         for proc in procs:
             proc.join()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT calls, mean_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
-                "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
-                "WHERE d.datname = current_database() AND calls > 10 ORDER BY total_exec_time DESC LIMIT 14"
-            ).fetchall()
+        rows = []
+        if statements:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                rows = conn.execute(
+                    "SELECT calls, mean_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
+                    "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                    "WHERE d.datname = current_database() AND calls > 10 ORDER BY total_exec_time DESC LIMIT 14"
+                ).fetchall()
     finally:
         live.stop(redis)
     total, statement, held = ([r[i] for r in results] for i in range(3))
@@ -153,11 +163,11 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f}: {len(results)} submissions, {rate:.1f}/s; CPU of the clients' processes "
           f"{cpu * 1000 / max(1, len(results)):.1f} ms per submission (warm-up included)")
     print(f"request wall ms: mean {statistics.mean(total):.1f}, p95 {_p95(total):.1f}")
-    print(f"reference statement ms (lock wait + UPDATE): mean {statistics.mean(statement):.2f}, "
+    print(f"reference statement ms (nextval, or the counter's lock wait and UPDATE): mean {statistics.mean(statement):.2f}, "
           f"p95 {_p95(statement):.2f}")
-    print(f"lock held ms (statement's return to COMMIT's): mean {statistics.mean(held):.2f}, p95 {_p95(held):.2f}")
-    print(f"lock utilisation (rate x mean held): {rate * statistics.mean(held) / 1000:.2f}")
-    print("\npg_stat_statements (calls, mean ms, statement):")
+    print(f"section ms (the statement's return to COMMIT's end): mean {statistics.mean(held):.2f}, p95 {_p95(held):.2f}")
+    print(f"section utilisation (rate x mean section): {rate * statistics.mean(held) / 1000:.2f}")
+    print("\npg_stat_statements (calls, mean ms, statement):" if rows else "\n(pg_stat_statements not loaded)")
     for calls, mean, query in rows:
         print(f"  {calls:>6} {mean:7.3f}  {query}")
 
