@@ -19,8 +19,9 @@ login, session and CSRF cookies, a new connection per request), each sending a f
 requests after a common start. Printed per case and number of clients: requests, errors (non-2xx/3xx),
 req/s (requests / wall time), p50/p95/p99 latency as the client saw it, the statements per request and
 the median server CPU per request (both from the headers), and the ratio of p50, p95 and CPU to the
-floor measured in the same run at the same concurrency (submissions against the floor's insert, pages
-against its read).
+floor measured in the same run at the same concurrency, just before the case (submissions against the floor's
+insert, pages against its read). With --rounds N, floor and case alternate N times and each side's rounds
+are pooled: on a shared host the machine's speed drifts over minutes, and both then meet the same drift.
 
 Cases: submit (POST /tickets/new/ as a requester, the 302 not followed), queue (GET /agent/ as an N1
 agent, rotating over filters), workspace (GET the 200-followup ticket, as bench/agent_queue.py builds
@@ -174,6 +175,18 @@ class Result:
         ordered = sorted(self.times)
         return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] if ordered else 0.0
 
+    @classmethod
+    def pooled(cls, parts: list[Result]) -> Result:
+        """Several runs of one case as one: every request's figures, the runs' walls added."""
+        whole = cls(parts[0].label, parts[0].clients)
+        for part in parts:
+            whole.times += part.times
+            whole.statements += part.statements
+            whole.cpu += part.cpu
+            whole.errors += part.errors
+            whole.wall += part.wall
+        return whole
+
     @property
     def rate(self) -> float:
         return len(self.times) / self.wall if self.wall else 0.0
@@ -299,6 +312,8 @@ def main() -> None:
     parser.add_argument("--submit-clients", type=int, nargs="+", default=[1, 16, 20])
     parser.add_argument("--requests", type=int, default=300, help="requests per case at the highest concurrency")
     parser.add_argument("--single", type=int, default=60, help="requests per case with one client")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate each case with its floor this many times, the rounds pooled")
     parser.add_argument("--only", action="append", help="only these cases: submit, queue, workspace, dashboard")
     parser.add_argument("--worker", action="store_true",
                         help="run a Celery worker with beat beside the servers (the issue's conditions)")
@@ -418,19 +433,29 @@ def measure(args, fx: dict, base: str, floor_base: str) -> None:
     from tests import live
 
     most = max(args.clients + args.submit_clients)
-    floors: dict[tuple[str, int], Result] = {}
 
     def per_client(clients: int) -> int:
         return args.single if clients == 1 else max(1, args.requests // clients)
 
-    def floor(kind: str, clients: int) -> Result:
-        if (kind, clients) not in floors:
-            people = [live.WebClient(floor_base) for _ in range(clients)]
-            make = floor_insert_request if kind == "insert" else get_request(["/rows/"])
-            run_load("warm-up", people, 3, make)
-            floors[kind, clients] = run_load(f"floor: {kind}", people, per_client(clients), make)
-            print_row(floors[kind, clients], None)
-        return floors[kind, clients]
+    floor_people: dict[tuple[str, int], list] = {}
+
+    def beside_floor(kind: str, label: str, people: list, make) -> None:
+        """The case and the floor's `kind` at the same concurrency, in `--rounds` alternating rounds (floor, case,
+        floor, case…) pooled: the machine's speed, which drifts over minutes on a shared host, weighs on both
+        alike."""
+        clients = len(people)
+        if (kind, clients) not in floor_people:
+            floor_people[kind, clients] = [live.WebClient(floor_base) for _ in range(clients)]
+            run_load("warm-up", floor_people[kind, clients], 3,
+                     floor_insert_request if kind == "insert" else get_request(["/rows/"]))
+        floor_make = floor_insert_request if kind == "insert" else get_request(["/rows/"])
+        floors, results = [], []
+        for _ in range(args.rounds):
+            floors.append(run_load(f"floor: {kind}", floor_people[kind, clients], per_client(clients), floor_make))
+            results.append(run_load(label, people, per_client(clients), make))
+        reference = Result.pooled(floors)
+        print_row(reference, None)
+        print_row(Result.pooled(results), reference)
 
     wanted = args.only or ["submit", "queue", "workspace", "dashboard"]
     if "submit" in wanted:
@@ -442,8 +467,7 @@ def measure(args, fx: dict, base: str, floor_base: str) -> None:
         make = submit_request(base, fx["categories"])
         run_load("warm-up", requesters[:8], 3, make)
         for clients in args.submit_clients:
-            reference = floor("insert", clients)
-            print_row(run_load("submit a ticket", requesters[:clients], per_client(clients), make), reference)
+            beside_floor("insert", "submit a ticket", requesters[:clients], make)
     reads = []
     if "queue" in wanted:
         reads.append(("queue with filters", [f"bench_n1_{i % 10}" for i in range(most)], fx["queue"]))
@@ -457,8 +481,7 @@ def measure(args, fx: dict, base: str, floor_base: str) -> None:
         make = get_request(paths)
         run_load("warm-up", people[:8], max(3, len(paths) // 8 + 1), make)
         for clients in args.clients:
-            reference = floor("read", clients)
-            print_row(run_load(label, people[:clients], per_client(clients), make), reference)
+            beside_floor("read", label, people[:clients], make)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # core.* (no models): on PostgreSQL, the cursors that prepare the SELECTs a connection repeats.
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -155,6 +157,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and take the write lock at BEGIN so two writers never deadlock on a lock upgrade.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A SELECT whose text (values included) a connection has run this many times is prepared: PostgreSQL keeps
+    # its plan (core.postgres; the queue's page planned three times as long as it ran). "off" behind a
+    # pooler in transaction mode that does not keep prepared statements (PgBouncer < 1.21).
+    _prepare = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare in ("", "off", "none", "0") else int(_prepare))
 DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
 if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool (Django 5.1+): each process keeps up to DB_POOL_MAX_SIZE connections that its

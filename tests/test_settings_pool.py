@@ -25,13 +25,14 @@ def database_settings(**env) -> dict:
 
 def test_postgresql_keeps_one_persistent_connection_per_thread_by_default():
     found = database_settings(DATABASE_URL="postgres://helpdesk@db:5432/helpdesk")
-    assert found == {"age": 60, "options": {}}
+    assert found == {"age": 60, "options": {"prepare_threshold": 5}}
 
 
 def test_a_pool_size_gives_postgresql_a_pool_and_no_persistent_connections():
     found = database_settings(DATABASE_URL="postgres://helpdesk@db:5432/helpdesk", DB_POOL_MAX_SIZE="4",
                               DB_POOL_MIN_SIZE="2", DB_POOL_TIMEOUT="5")
-    assert found == {"age": 0, "options": {"pool": {"min_size": 2, "max_size": 4, "timeout": 5.0}}}
+    assert found == {"age": 0, "options": {"prepare_threshold": 5,
+                                           "pool": {"min_size": 2, "max_size": 4, "timeout": 5.0}}}
 
 
 def test_sqlite_ignores_the_pool_size():

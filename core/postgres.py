@@ -1,0 +1,58 @@
+"""Prepared statements for the SELECTs a process repeats, on PostgreSQL (issue 16, session 8).
+
+Django sends every statement with its values written in (psycopg's client-side binding: the ORM does not
+write statements that PostgreSQL could prepare with parameters, Django ticket #20516), so PostgreSQL plans
+each one anew. For the queue's page, a join of five tables over a table with 27 indexes, planning took
+three to six times as long as running it (`EXPLAIN ANALYZE` at a million tickets: 2.8–4 ms planning, 0.6 ms
+execution). The same page for every agent sends the very same text, values included.
+
+`PreparingCursor` lets psycopg's own statement cache (`prepare_threshold`, `prepared_max`: the connection's
+settings, per connection) prepare such a text once it has been run `prepare_threshold` times: PostgreSQL
+then keeps its plan, made for those very values (a statement with no parameters: no generic plan whose
+partial indexes could not be proved), and runs it without planning. Only SELECTs: one SELECT is one statement,
+whereas a text of several statements (a migration, a script) cannot be prepared. psycopg forgets every
+prepared statement on a rollback and on DROP, ALTER or DISCARD ALL, and deallocates the least recently used
+beyond `prepared_max`.
+
+Off with `DB_PREPARE_THRESHOLD=off` (settings): behind a pooler in transaction mode that does not follow the
+protocol's prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`), a statement
+prepared on one server connection is unknown on the next.
+
+It overrides psycopg's ClientCursor._get_prepared (which answers "never"), a private method, sends no
+parameters to a prepared client query and keeps its text for Django's query log:
+tests/core/test_postgres_prepare.py checks that a repeated SELECT is prepared and the rest are not, so
+that a psycopg upgrade that changes it fails there.
+"""
+
+from __future__ import annotations
+
+from django.db.backends.postgresql.base import Cursor
+
+_SELECT = (b"SELECT", b"select")
+
+
+class PreparingCursor(Cursor):
+    """Django's cursor (client-side binding), whose SELECTs psycopg's statement cache may prepare."""
+
+    def _get_prepared(self, pgq, prepare=None):
+        if pgq.query[:6] not in _SELECT:
+            return super()._get_prepared(pgq, prepare)  # ClientCursor's: never prepared
+        decision = self._conn._prepared.get(pgq, prepare)
+        if decision[1]:  # to be prepared, or prepared already (named)
+            # The values are written in the text: the statement has no parameters to bind (a client query keeps
+            # them beside the text, which the prepared statement's execution would send).
+            pgq.params = None
+        return decision
+
+    def _send_query_prepared(self, name, pgq, *, binary=None):
+        # What Django's query log reads (last_executed_query: the text, values written in), which psycopg sets
+        # on the unprepared path only.
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
+
+def use_preparing_cursor(sender, connection, **kwargs) -> None:
+    """connection_created: on PostgreSQL, the connection's cursors are PreparingCursors (Django's own otherwise).
+    Whether and when they prepare is the connection's `prepare_threshold` (settings: DB_PREPARE_THRESHOLD)."""
+    if connection.vendor == "postgresql":
+        connection.connection.cursor_factory = PreparingCursor

@@ -1,0 +1,87 @@
+"""On PostgreSQL, a SELECT that a connection repeats is prepared (core.postgres): PostgreSQL plans it once."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+
+from tests.test_settings_pool import database_settings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (CI runs on it)")
+    connection.ensure_connection()
+    return connection
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")  # psycopg's, by protocol
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def run_times(times: int, username: str) -> list:
+    return [list(User.objects.filter(username=username).values_list("username", flat=True)) for _ in range(times)]
+
+
+def test_a_select_run_as_often_as_the_threshold_is_prepared_with_its_values_and_keeps_answering(postgresql):
+    threshold = connection.connection.prepare_threshold
+    assert threshold == 5
+    User.objects.create(username="prepared-marie")
+    answers = run_times(threshold, "prepared-marie")
+    assert not [s for s in prepared_statements() if "prepared-marie" in s]
+    answers += run_times(3, "prepared-marie")  # the sixth run prepares it; the next ones execute it
+    found = [s for s in prepared_statements() if "prepared-marie" in s]
+    assert len(found) == 1 and found[0].startswith("SELECT") and "'prepared-marie'" in found[0]
+    assert answers == [["prepared-marie"]] * (threshold + 3)
+    # Another value is another text: not prepared until it is repeated in turn.
+    assert run_times(1, "prepared-jean") == [[]]
+    assert not [s for s in prepared_statements() if "prepared-jean" in s]
+
+
+def test_the_prepared_statement_sees_rows_written_after_it_was_prepared(postgresql):
+    run_times(8, "prepared-later")
+    assert [s for s in prepared_statements() if "prepared-later" in s]
+    User.objects.create(username="prepared-later")
+    assert run_times(1, "prepared-later") == [["prepared-later"]]
+
+
+def test_the_query_log_shows_a_prepared_select_with_its_values(postgresql):
+    from django.test.utils import CaptureQueriesContext
+
+    run_times(6, "prepared-logged")
+    assert [s for s in prepared_statements() if "prepared-logged" in s]
+    with CaptureQueriesContext(connection) as captured:
+        run_times(1, "prepared-logged")
+    [query] = captured.captured_queries
+    assert query["sql"].startswith("SELECT") and "'prepared-logged'" in query["sql"]
+
+
+def test_writes_are_never_prepared(postgresql):
+    user = User.objects.create(username="prepared-writes")
+    for _ in range(8):
+        User.objects.filter(pk=user.pk).update(first_name="Marie")
+    assert not [s for s in prepared_statements() if s.startswith("UPDATE")]
+
+
+def test_a_failed_select_is_not_kept_and_the_connection_goes_on(postgresql):
+    from django.db import DatabaseError, transaction
+
+    for _ in range(7):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / (SELECT count(*) - count(*) FROM auth_user)")  # division by zero
+    assert run_times(1, "nobody") == [[]]
+    assert not [s for s in prepared_statements() if "1 / (" in s]
+
+
+def test_the_threshold_comes_from_the_environment_and_off_turns_preparing_off():
+    url = {"DATABASE_URL": "postgres://helpdesk@db:5432/helpdesk"}
+    assert database_settings(**url)["options"]["prepare_threshold"] == 5
+    assert database_settings(**url, DB_PREPARE_THRESHOLD="2")["options"]["prepare_threshold"] == 2
+    assert database_settings(**url, DB_PREPARE_THRESHOLD="off")["options"]["prepare_threshold"] is None
+    assert "prepare_threshold" not in database_settings(DATABASE_URL="sqlite:///tmp/x.sqlite3")["options"]
