@@ -221,6 +221,15 @@ def load(n: int, *, seed: int = 7) -> None:
                             [f"tickets_reference_{year}", last, f"tickets_reference_{year}"])
             for table in BIG_TABLES:
                 raw.execute(f"ANALYZE {table}")
+        with step("VACUUM ANALYZE the other tables"):
+            # Written row by row (people, organisations, categories…): without this they have no statistics and
+            # their GIN indexes keep every row in the pending list, where production's autovacuum would have
+            # visited them. A copy of this database (CREATE DATABASE … TEMPLATE) starts with no activity counts,
+            # so autovacuum never would: the queue's search then scanned the users, 9.5 ms at 5,000 people
+            # instead of 0.1 ms by their trigram indexes (bench/RESULTS.md, issue 16, session 8).
+            for table in connection.introspection.table_names(cursor):
+                if table not in BIG_TABLES:
+                    raw.execute(f'VACUUM ANALYZE "{table}"')
     print(f"  loaded {counts['tickets']:,} tickets, {counts['followups']:,} followups, {counts['events']:,} events; "
           f"{Ticket.objects.count():,} tickets in all")
 
