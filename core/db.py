@@ -140,31 +140,34 @@ def update_rows(objects: Sequence[Model], fields: Iterable[str], *, increment: I
         cursor.execute(sql, params)
 
 
-# A value no query of ours ever has: where it lands in the compiled parameters, the real value goes.
+# Values no query of ours ever has: where one lands in the compiled parameters, the real value goes.
 _PLACEHOLDER = -730_001_337
+_TEXT_PLACEHOLDER = "\x1ehelpdesk-compiled-placeholder\x1e"
 
 
-def objects_compiled_once(key: str, build: Callable[[int], QuerySet], value: int) -> list[Model]:
+def objects_compiled_once(key: str, build: Callable[[int | str], QuerySet], value: int | str) -> list[Model]:
     """The objects of `build(value)`, with the SQL compiled once per database connection (so per thread).
 
     Django compiles a queryset's SQL anew at each evaluation: for a query every request runs (the
-    request's user with its profile, organisation and groups), compiling costs ten times what the
-    database does. `build(placeholder)` must return the same queryset for any value, the value being
-    one of its parameters; the objects are built by Django's own code (the columns' converters, `from_db`,
-    select_related populators, annotations), as iterating the queryset would. `key` names the query. The
-    converters are looked up once as well (results_iter would ask each column's field for them again).
+    request's user with its profile, organisation and groups; the ticket an agent works on), compiling costs
+    ten times what the database does. `build(placeholder)` must return the same queryset for any value, the
+    value (a number or a text, the same kind for a key) being one of its parameters; the objects are built by
+    Django's own code (the columns' converters, `from_db`, select_related populators, annotations), as
+    iterating the queryset would. `key` names the query. The converters are looked up once as well
+    (results_iter would ask each column's field for them again).
     """
     compiled = getattr(connection, "_helpdesk_compiled", None)
     if compiled is None:
         compiled = {}
         connection._helpdesk_compiled = compiled  # the proxy sets it on this thread's connection
-    entry = compiled.get(key)
+    placeholder = _TEXT_PLACEHOLDER if isinstance(value, str) else _PLACEHOLDER
+    entry = compiled.get((key, placeholder))
     if entry is None:
-        entry = _compiled_entry(build(_PLACEHOLDER), key)
-        if _PLACEHOLDER not in entry[1]:
+        entry = _compiled_entry(build(placeholder), key)
+        if placeholder not in entry[1]:
             raise ValueError(f"{key}: the value is not a parameter of the query")
-        compiled[key] = entry
-    return _compiled_objects(entry, [value if param == _PLACEHOLDER else param for param in entry[1]])
+        compiled[key, placeholder] = entry
+    return _compiled_objects(entry, [value if param == placeholder else param for param in entry[1]])
 
 
 # The statements `objects_compiled` keeps per connection, by key: the most recently used ones.
