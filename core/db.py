@@ -8,9 +8,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from django.db import connection, models
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, Model, QuerySet, signals
+from django.db.models.base import ModelState
 from django.db.models.fields import AutoFieldMixin
-from django.db.models.query import get_related_populators
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query import RelatedPopulator, get_related_populators
+from django.db.models.query_utils import DeferredAttribute
 
 # The INSERT … RETURNING of `insert_rows`, written once per (database vendor, model, number of rows).
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
@@ -182,32 +185,82 @@ def _compiled_entry(queryset: QuerySet, key: Hashable = "") -> tuple:
     sql, params = compiler.as_sql()
     klass_info = compiler.klass_info
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    # A set: Model.from_db asks of each of the model's fields whether it was read (`in`), nothing else.
-    names = frozenset(column[0].target.attname for column in compiler.select[start:end])
+    # In the row's order (the plain build zips them with the values); Model.from_db only asks `in` of them.
+    attnames = tuple(column[0].target.attname for column in compiler.select[start:end])
     columns = [column[0] for column in compiler.select[:compiler.col_count]]
     if compiler.has_composite_fields(columns):
         raise ValueError(f"{key}: composite fields are not supported")
-    return (sql, tuple(params), compiler, klass_info["model"], names, start, end,
+    return (sql, tuple(params), compiler, klass_info["model"], attnames, frozenset(attnames), start, end,
             get_related_populators(klass_info, compiler.select, queryset.db), queryset.db,
             compiler.get_converters(columns))
 
 
 def _compiled_objects(entry: tuple, params: Sequence) -> list[Model]:
-    """The objects of a compiled entry run with `params`, built by Django's own code as iterating the queryset
-    would (the converters, from_db, select_related's populators, annotations)."""
-    sql, _params, compiler, model, names, start, end, populators, db, converters = entry
+    """The objects of a compiled entry run with `params`, as iterating the queryset would build them (the
+    converters, from_db or its plain equivalent, select_related's populators, annotations)."""
+    sql, _params, compiler, model, attnames, names, start, end, populators, db, converters = entry
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     objects = []
     for row in compiler.apply_converters(rows, converters) if converters else rows:
-        obj = model.from_db(db, names, row[start:end])
+        obj = _from_db(model, db, attnames, row[start:end], names)
         for populator in populators:
-            populator.populate(row, obj)
+            _populate(populator, row, obj)
         for name, position in compiler.annotation_col_map.items():
             setattr(obj, name, row[position])
         objects.append(obj)
     return objects
+
+
+# By model: whether its objects may be built without Model.__init__ (_from_db). Decided once: a class's __init__
+# and its fields' descriptors do not change at run time.
+_PLAIN_MODELS: dict[type[Model], bool] = {}
+
+
+def _plain(model: type[Model]) -> bool:
+    plain = _PLAIN_MODELS.get(model)
+    if plain is None:
+        # Django's own descriptors of a column: DeferredAttribute sets nothing, ForeignKeyDeferredAttribute sets the
+        # value where it is stored (and forgets a cached related object, which a new object has not). Anything
+        # else (django-fsm's, a field of our own) may do more when set.
+        known = (DeferredAttribute, ForeignKeyDeferredAttribute)
+        plain = _PLAIN_MODELS[model] = model.__init__ is Model.__init__ and all(
+            type(model.__dict__.get(field.attname)) in known for field in model._meta.concrete_fields)
+    return plain
+
+
+def _from_db(model: type[Model], db: str, attnames: Sequence[str], values: Sequence,
+             names: frozenset[str] | None = None) -> Model:
+    """`model.from_db(db, attnames, values)`, built without Model.__init__ where that is the same (_plain, and no
+    pre_init or post_init receiver watches the model): the object's attributes set from the row and its state
+    "loaded from `db`", which is all from_db's __init__ leaves; a column not read stays deferred, read on first
+    use. A page of the queue builds about a hundred related objects (requester, assignee, category,
+    organisation), and __init__ was four fifths of each one's cost. `names` is `attnames` as a set, for
+    from_db's lookups."""
+    if not _plain(model) or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model.from_db(db, attnames if names is None else names, values)
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = db
+    return obj
+
+
+def _populate(populator: RelatedPopulator, row: Sequence, from_obj: Model) -> None:
+    """Django's RelatedPopulator.populate (select_related's object joined to `from_obj`, and those joined to it),
+    each object built by _from_db."""
+    data = populator.reorder_for_init(row) if populator.reorder_for_init else row[populator.cols_start:populator.cols_end]
+    if data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = _from_db(populator.model_cls, populator.db, populator.init_list, data)
+        for related in populator.related_populators:
+            _populate(related, row, obj)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
 
 
 def _connection_statements() -> OrderedDict:

@@ -1,0 +1,85 @@
+"""core.db's compiled statements build the objects Django would: a plain model without Model.__init__ (its
+attributes from the row, its state loaded, the columns not read still deferred), any other through from_db."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db.models import signals
+
+from accounts.models import Organisation
+from core import db as core_db
+from core.db import objects_compiled
+from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
+from tickets.models import Category, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(obj) -> dict:
+    return {name: value for name, value in vars(obj).items() if not name.startswith("_")}
+
+
+def test_plain_models_are_built_without_init_and_equal_djangos():
+    parent = CategoryFactory(name="Réseau")
+    child = CategoryFactory(name="Wi-Fi", parent=parent)
+    organisation = OrganisationFactory(name="Boulangerie Martin", is_vip=True)
+    requester = UserFactory(username="vendeur", organisation=organisation)
+    ticket = make_ticket(requester=requester, category=child)
+    assert ticket.organisation_id == organisation.pk
+
+    def build():
+        return (Ticket.objects.filter(pk=ticket.pk).select_related("requester", "category__parent", "organisation")
+                .only("reference", "title", "requester__username", "requester__first_name", "category__name",
+                      "category__parent__name", "organisation__is_vip"))
+
+    [found] = objects_compiled(("test", ticket.pk), build)
+    [expected] = build()
+    assert fields(found) == fields(expected)
+    for name in ("requester", "category", "organisation"):
+        built, django = getattr(found, name), getattr(expected, name)
+        assert type(built) is type(django) and fields(built) == fields(django)
+        assert not built._state.adding and built._state.db == "default"
+        assert built._state.fields_cache.keys() == django._state.fields_cache.keys()
+    assert fields(found.category.parent) == fields(expected.category.parent)
+    assert found.category.parent.name == "Réseau"
+    # A column not read is deferred, as on Django's object: read on first use.
+    assert "email" not in vars(found.requester)
+    assert found.requester.email == requester.email
+    assert found.organisation.name == "Boulangerie Martin"
+    # Saved like any object loaded from the database (an UPDATE of what changed).
+    found.organisation.is_vip = False
+    found.organisation.save(update_fields=["is_vip"])
+    assert Organisation.objects.get(pk=organisation.pk).is_vip is False
+
+
+def test_which_models_are_plain():
+    assert core_db._plain(User) and core_db._plain(Category) and core_db._plain(Organisation)
+    # No receiver watches them either: the first test builds them the plain way.
+    assert not any(signal.has_listeners(model) for signal in (signals.pre_init, signals.post_init)
+                   for model in (User, Category, Organisation))
+    assert not core_db._plain(Ticket)  # django-fsm's ConcurrentTransitionMixin keeps its state in __init__
+
+
+def test_a_post_init_receiver_sees_every_object_built(requester):
+    UserFactory(username="seen")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.username)
+
+    signals.post_init.connect(receiver, sender=User)
+    try:
+        found = objects_compiled("test-users", lambda: User.objects.filter(username="seen").only("username"))
+    finally:
+        signals.post_init.disconnect(receiver, sender=User)
+    assert [user.username for user in found] == seen == ["seen"]
+
+
+def test_an_fsm_model_goes_through_its_init(requester, agent_n1):
+    from tickets import services
+
+    ticket = make_ticket(requester=requester)
+    [found] = objects_compiled(("test-fsm", ticket.pk), lambda: Ticket.objects.filter(pk=ticket.pk))
+    services.ticket_take(ticket=found, actor=agent_n1)  # its transition's concurrency check reads __init__'s state
+    assert Ticket.objects.get(pk=ticket.pk).assignee_id == agent_n1.pk
