@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import agent_required, manager_required
 from accounts.roles import AGENT_GROUPS, is_agent
 from accounts.selectors import agent_queryset
+from core.db import objects_compiled_once
 from core.exceptions import ActionRefused
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
@@ -89,8 +90,9 @@ def workspace_panel(request, ticket, bound):
     agent who received the ticket and has not taken it (registered in apps.py)."""
     if not ticket.is_open:
         return None
-    forecast = Forecast.objects.filter(ticket=ticket).first()
-    last = Assignment.objects.filter(ticket=ticket).select_related("agent").first()
+    # Compiled once per connection (core.db): the workspace shows them for every open ticket.
+    forecast = next(iter(objects_compiled_once("dispatch.panel_forecast", _forecast, ticket.pk)), None)
+    last = next(iter(objects_compiled_once("dispatch.panel_assignment", _last_assignment, ticket.pk)), None)
     can_refuse = ticket.status == Status.NEW and ticket.assignee_id == request.user.pk and last is not None \
         and last.agent_id == request.user.pk and last.refused_at is None
     if forecast is None and last is None:
@@ -101,6 +103,14 @@ def workspace_panel(request, ticket, bound):
         else "",
         "refuse_form": RefuseForm() if can_refuse else None,
     }
+
+
+def _forecast(ticket_id: int):
+    return Forecast.objects.filter(ticket_id=ticket_id).order_by("pk")[:1]
+
+
+def _last_assignment(ticket_id: int):
+    return Assignment.objects.filter(ticket_id=ticket_id).select_related("agent")[:1]
 
 
 def requester_panel(request, ticket, bound):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import agent_required, manager_required
 from accounts.roles import next_level
+from core.db import objects_compiled_once
 from tickets.middleware import keep_typed_text
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
@@ -37,8 +38,13 @@ def workspace_panel(request, ticket, bound):
         "down_form": bound.get("deescalate") or (
             HandoverForm(initial=initial, to_level=down, down=True) if down else None
         ),
-        "history": list(ticket.escalations.select_related("actor", "rule", "assignee")[:10]),
+        # Compiled once per connection (core.db): the workspace shows it for every ticket.
+        "history": objects_compiled_once("escalation.panel_history", _history, ticket.pk),
     }
+
+
+def _history(ticket_id: int):
+    return Escalation.objects.filter(ticket_id=ticket_id).select_related("actor", "rule", "assignee")[:10]
 
 
 def _handover(request, reference: str, *, down: bool):

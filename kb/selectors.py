@@ -17,6 +17,7 @@ from django.utils.html import escape, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.roles import is_agent
+from core.db import objects_compiled_once
 from tickets.models import Ticket
 
 from . import fts
@@ -323,10 +324,13 @@ def ticket_solution_articles(*, ticket: Ticket, user) -> list[Article]:
 
 def ticket_article_links(*, ticket: Ticket) -> list[TicketArticleLink]:
     """Every link of the ticket, for agents (internal and draft articles included)."""
-    return list(
-        TicketArticleLink.objects.filter(ticket=ticket)
-        .select_related("article", "linked_by").defer("article__body", "article__search_vector")
-    )
+    # Compiled once per connection (core.db): the workspace shows them for every ticket.
+    return objects_compiled_once("kb.ticket_article_links", _article_links, ticket.pk)
+
+
+def _article_links(ticket_id: int) -> QuerySet[TicketArticleLink]:
+    return (TicketArticleLink.objects.filter(ticket_id=ticket_id)
+            .select_related("article", "linked_by").defer("article__body", "article__search_vector"))
 
 
 # --- History

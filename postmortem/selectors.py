@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
+from core.db import objects_compiled_once
 from core.keyset import KeysetPage, capped_count, keyset_page
 from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
@@ -84,12 +85,18 @@ def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
 
 
 def incident_for_ticket(ticket) -> MajorIncident | None:
-    """The incident the ticket is the main ticket of, or is linked to, with `has_links` (one query)."""
+    """The incident the ticket is the main ticket of, or is linked to, with `has_links` (one query, compiled once
+    per connection: the workspace shows it for every ticket)."""
+    found = objects_compiled_once("postmortem.incident_for_ticket", _incident_of, ticket.pk)
+    return found[0] if found else None
+
+
+def _incident_of(ticket_id: int) -> QuerySet[MajorIncident]:
     return (
-        MajorIncident.objects.filter(Q(ticket=ticket) | Q(links__ticket=ticket))
+        MajorIncident.objects.filter(Q(ticket_id=ticket_id) | Q(links__ticket_id=ticket_id))
         .select_related("ticket", "postmortem", "dismissed_by")
         .annotate(has_links=Exists(LinkedTicket.objects.filter(incident=OuterRef("pk"))))
-        .first()
+        .order_by("pk")[:1]
     )
 
 
