@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts.roles import is_agent
@@ -54,21 +54,31 @@ def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[
     that earlier events exist (it shows the last `latest`). Read by the (ticket, created_at) index, so a
     long-lived ticket costs the same as a new one.
     """
-    events = (
-        ticket.events.select_related("actor", "followup")
-        .prefetch_related(Prefetch("followup__attachments", queryset=Attachment.objects.order_by("id")))
-    )
-    if not is_agent(user):
-        events = events.filter(is_public=True)
-    if latest is None:
-        events = list(events.order_by("created_at", "id"))
-    else:
-        events = list(events.order_by("-created_at", "-id")[: latest + 1])[::-1]
+    agent = is_agent(user)
+
+    def events_of(ticket_id: int) -> QuerySet[TicketEvent]:
+        events = TicketEvent.objects.filter(ticket_id=ticket_id).select_related("actor", "followup")
+        if not agent:
+            events = events.filter(is_public=True)
+        if latest is None:
+            return events.order_by("created_at", "id")
+        return events.order_by("-created_at", "-id")[: latest + 1]
+
+    # Compiled once per connection for each audience and length (core.db): every ticket page reads it.
+    events = objects_compiled_once(f"tickets.timeline:{'agent' if agent else 'public'}:{latest}", events_of,
+                                   ticket.pk)
+    if latest is not None:
+        events.reverse()
+    followups = []
     for event in events:
+        event.ticket = ticket  # as ticket.events would leave it: no query to read it
         if event.followup is not None:
-            for attachment in event.followup.attachments.all():
-                # Attachment.get_absolute_url reads ticket.reference: without this, one query per file.
-                attachment.ticket = ticket
+            followups.append(event.followup)
+    prefetch_related_objects(followups, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    for followup in followups:
+        for attachment in followup.attachments.all():
+            # Attachment.get_absolute_url reads ticket.reference: without this, one query per file.
+            attachment.ticket = ticket
     return events
 
 
