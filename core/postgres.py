@@ -14,6 +14,11 @@ whereas a text of several statements (a migration, a script) cannot be prepared.
 prepared statement on a rollback and on DROP, ALTER or DISCARD ALL, and deallocates the least recently used
 beyond `prepared_max`.
 
+PostgreSQL replans a prepared statement when a table it reads changes (a migration adding a column or an index).
+Only a change of a selected column's type makes its next execution fail ("cached plan must not change result
+type"), once: psycopg then drops the statement from its cache and runs the text unprepared. Deploy such a migration
+with the restart of the web processes, as any schema change.
+
 Off with `DB_PREPARE_THRESHOLD=off` (settings): behind a pooler in transaction mode that does not follow the
 protocol's prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`), a statement
 prepared on one server connection is unknown on the next.
