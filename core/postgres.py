@@ -15,9 +15,11 @@ prepared statement on a rollback and on DROP, ALTER or DISCARD ALL, and dealloca
 beyond `prepared_max`.
 
 PostgreSQL replans a prepared statement when a table it reads changes (a migration adding a column or an index).
-Only a change of a selected column's type makes its next execution fail ("cached plan must not change result
-type"), once: psycopg then drops the statement from its cache and runs the text unprepared. Deploy such a migration
-with the restart of the web processes, as any schema change.
+A change of a selected column's type (a longer CharField too) made by another process fails the statement's next
+execution ("cached plan must not change result type"), and psycopg would keep the statement: outside a
+transaction, as a page reads, the cursor forgets every prepared statement of the connection (DEALLOCATE ALL) and
+runs the text again unprepared, so the page is answered; inside one, the error stands, and the rollback that
+follows makes psycopg forget them.
 
 Off with `DB_PREPARE_THRESHOLD=off` (settings): behind a pooler in transaction mode that does not follow the
 protocol's prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`), a statement
@@ -32,12 +34,26 @@ that a psycopg upgrade that changes it fails there.
 from __future__ import annotations
 
 from django.db.backends.postgresql.base import Cursor
+from psycopg import errors
+from psycopg.pq import TransactionStatus
 
 _SELECT = (b"SELECT", b"select")
+_PLAN_CHANGED = ("0A000", "cached plan must not change result type")
 
 
 class PreparingCursor(Cursor):
     """Django's cursor (client-side binding), whose SELECTs psycopg's statement cache may prepare."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        try:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        except errors.FeatureNotSupported as error:
+            if (error.sqlstate != _PLAN_CHANGED[0] or _PLAN_CHANGED[1] not in str(error)
+                    or self._conn.info.transaction_status != TransactionStatus.IDLE):
+                raise
+        # A column's type changed under a prepared statement, outside a transaction (see the module's docstring).
+        self._conn.execute("DEALLOCATE ALL")  # psycopg sees it and empties its cache of names
+        return super().execute(query, params, prepare=False, binary=binary)
 
     def _get_prepared(self, pgq, prepare=None):
         if pgq.query[:6] not in _SELECT:

@@ -85,3 +85,59 @@ def test_the_threshold_comes_from_the_environment_and_off_turns_preparing_off():
     assert database_settings(**url, DB_PREPARE_THRESHOLD="2")["options"]["prepare_threshold"] == 2
     assert database_settings(**url, DB_PREPARE_THRESHOLD="off")["options"]["prepare_threshold"] is None
     assert "prepare_threshold" not in database_settings(DATABASE_URL="sqlite:///tmp/x.sqlite3")["options"]
+
+
+def elsewhere(sql: str) -> None:
+    """`sql` run by another connection, as a migration in another process."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    for name in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(name, None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute(sql)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_whose_type_changes_under_a_prepared_select_is_read_again_unprepared(postgresql):
+    """A migration run by another process, while this connection reads in autocommit as a web request does:
+    PostgreSQL refuses the prepared statement, whose result type changed; the cursor forgets the connection's
+    prepared statements and answers. (psycopg forgets them itself when the change goes through the same
+    connection.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_change (id integer PRIMARY KEY, amount integer)")
+        try:
+            cursor.execute("INSERT INTO prepared_change VALUES (1, 5)")
+            for _ in range(7):
+                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
+            assert [s for s in prepared_statements() if "prepared_change" in s]
+            elsewhere("ALTER TABLE prepared_change ALTER COLUMN amount TYPE text")
+            cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
+            assert cursor.fetchall() == [("5",)]
+            assert prepared_statements() == []
+            for _ in range(7):  # prepared again, with the new type
+                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
+            assert cursor.fetchall() == [("5",)]
+            assert [s for s in prepared_statements() if "prepared_change" in s]
+        finally:
+            cursor.execute("DROP TABLE prepared_change")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_changed_type_fails_and_the_rollback_forgets_the_statements(postgresql):
+    from django.db import DatabaseError, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_change (id integer PRIMARY KEY, amount integer)")
+        try:
+            cursor.execute("INSERT INTO prepared_change VALUES (1, 5)")
+            for _ in range(7):
+                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
+            elsewhere("ALTER TABLE prepared_change ALTER COLUMN amount TYPE text")
+            with pytest.raises(DatabaseError, match="cached plan must not change result type"), transaction.atomic():
+                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
+            assert prepared_statements() == []
+            cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
+            assert cursor.fetchall() == [("5",)]
+        finally:
+            cursor.execute("DROP TABLE prepared_change")
