@@ -213,21 +213,29 @@ def _compiled_objects(entry: tuple, params: Sequence) -> list[Model]:
     return objects
 
 
-# By model: whether its objects may be built without Model.__init__ (_from_db). Decided once: a class's __init__
-# and its fields' descriptors do not change at run time.
-_PLAIN_MODELS: dict[type[Model], bool] = {}
+# By model: how its objects may be built without Model.__init__ (_from_db): None if they may not, else what to
+# call on each object once built (or False). Decided once: a class's __init__ and descriptors do not change.
+_PLAIN_MODELS: dict[type[Model], Callable | bool | None] = {}
 
 
-def _plain(model: type[Model]) -> bool:
-    plain = _PLAIN_MODELS.get(model)
-    if plain is None:
-        # Django's own descriptors of a column: DeferredAttribute sets nothing, ForeignKeyDeferredAttribute sets the
-        # value where it is stored (and forgets a cached related object, which a new object has not). Anything
-        # else (django-fsm's, a field of our own) may do more when set.
-        known = (DeferredAttribute, ForeignKeyDeferredAttribute)
-        plain = _PLAIN_MODELS[model] = model.__init__ is Model.__init__ and all(
-            type(model.__dict__.get(field.attname)) in known for field in model._meta.concrete_fields)
-    return plain
+def _plain(model: type[Model]) -> Callable | bool | None:
+    if model in _PLAIN_MODELS:
+        return _PLAIN_MODELS[model]
+    if model.__init__ is Model.__init__:
+        descriptors, finish = (), False
+    else:
+        # A model whose own __init__ can be stood in for says how: the descriptors of its own it sets through,
+        # and what its __init__ adds (core.fsm.ThreadSafeRefreshMixin.plain_build, the tickets' state machine).
+        described = getattr(model, "plain_build", lambda: None)()
+        descriptors, finish = described if described is not None else (None, None)
+    # Django's own descriptors of a column: DeferredAttribute sets nothing, ForeignKeyDeferredAttribute sets the
+    # value where it is stored (and forgets a cached related object, which a new object has not). Anything else
+    # (a field of our own, django-fsm's unless the model says otherwise) may do more when set.
+    known = (DeferredAttribute, ForeignKeyDeferredAttribute, *(descriptors or ()))
+    plain = descriptors is not None and all(
+        type(model.__dict__.get(field.attname)) in known for field in model._meta.concrete_fields)
+    _PLAIN_MODELS[model] = finish if plain else None
+    return _PLAIN_MODELS[model]
 
 
 def _from_db(model: type[Model], db: str, attnames: Sequence[str], values: Sequence,
@@ -235,16 +243,19 @@ def _from_db(model: type[Model], db: str, attnames: Sequence[str], values: Seque
     """`model.from_db(db, attnames, values)`, built without Model.__init__ where that is the same (_plain, and no
     pre_init or post_init receiver watches the model): the object's attributes set from the row and its state
     "loaded from `db`", which is all from_db's __init__ leaves; a column not read stays deferred, read on first
-    use. A page of the queue builds about a hundred related objects (requester, assignee, category,
-    organisation), and __init__ was four fifths of each one's cost. `names` is `attnames` as a set, for
-    from_db's lookups."""
-    if not _plain(model) or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    use. A page of the queue builds 25 tickets and about a hundred related objects (requester, assignee,
+    category, organisation), and __init__ was four fifths of each one's cost. `names` is `attnames` as a set,
+    for from_db's lookups."""
+    finish = _plain(model)
+    if finish is None or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
         return model.from_db(db, attnames if names is None else names, values)
     obj = model.__new__(model)
     obj.__dict__.update(zip(attnames, values, strict=True))
     state = obj._state = ModelState()
     state.adding = False
     state.db = db
+    if finish:
+        finish(obj)
     return obj
 
 

@@ -64,6 +64,21 @@ class ThreadSafeRefreshMixin:
             model._fsm_state_fields = fields  # the same tuple whichever thread writes it
         return fields
 
+    @classmethod
+    def plain_build(cls) -> tuple[tuple[type, ...], Callable] | None:
+        """How core.db may build this model's objects without Model.__init__ (core.db._plain): django-fsm's
+        descriptor of a state field only refuses a second assignment of a protected state (and moves the object
+        to a proxy class when the field has a `state_proxy`: then not at all), and ConcurrentTransitionMixin's
+        __init__ only records the states read, which `_update_initial_state` does once the object is built. None
+        if the class's __init__ is another."""
+        from django_fsm import ConcurrentTransitionMixin, FSMFieldDescriptor
+
+        if cls.__init__ is not ConcurrentTransitionMixin.__init__:
+            return None
+        if any(field.state_proxy for field in cls._meta.fields if isinstance(field, FSMFieldMixin)):
+            return None
+        return (FSMFieldDescriptor,), cls._update_initial_state
+
     def get_deferred_fields(self) -> set[str]:
         return super().get_deferred_fields() - self.__dict__.get("_fsm_reloading", set())
 

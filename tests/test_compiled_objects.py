@@ -54,11 +54,13 @@ def test_plain_models_are_built_without_init_and_equal_djangos():
 
 
 def test_which_models_are_plain():
-    assert core_db._plain(User) and core_db._plain(Category) and core_db._plain(Organisation)
+    assert core_db._plain(User) is False and core_db._plain(Category) is False
+    assert core_db._plain(Organisation) is False  # plain, nothing to finish
     # No receiver watches them either: the first test builds them the plain way.
     assert not any(signal.has_listeners(model) for signal in (signals.pre_init, signals.post_init)
-                   for model in (User, Category, Organisation))
-    assert not core_db._plain(Ticket)  # django-fsm's ConcurrentTransitionMixin keeps its state in __init__
+                   for model in (User, Category, Organisation, Ticket))
+    # The ticket's state machine: django-fsm's descriptors, and the states read recorded once built.
+    assert core_db._plain(Ticket) == Ticket._update_initial_state
 
 
 def test_a_post_init_receiver_sees_every_object_built(requester):
@@ -76,10 +78,25 @@ def test_a_post_init_receiver_sees_every_object_built(requester):
     assert [user.username for user in found] == seen == ["seen"]
 
 
-def test_an_fsm_model_goes_through_its_init(requester, agent_n1):
+def test_a_ticket_built_plain_keeps_its_state_machine_and_its_concurrency_check(requester, agent_n1, agent_n2):
+    from django_fsm import ConcurrentTransition
+
+    from core.exceptions import ActionRefused
     from tickets import services
 
     ticket = make_ticket(requester=requester)
     [found] = objects_compiled(("test-fsm", ticket.pk), lambda: Ticket.objects.filter(pk=ticket.pk))
-    services.ticket_take(ticket=found, actor=agent_n1)  # its transition's concurrency check reads __init__'s state
+    [same] = objects_compiled(("test-fsm", ticket.pk), lambda: Ticket.objects.filter(pk=ticket.pk))
+    django = Ticket.objects.get(pk=ticket.pk)
+    assert fields(found) == fields(django)
+    recorded = "_ConcurrentTransitionMixin__initial_states"  # what ConcurrentTransitionMixin.__init__ records
+    assert getattr(found, recorded) == getattr(django, recorded)
+    assert getattr(found, recorded)["status"] == "new"
+    with pytest.raises(AttributeError):  # the protected state, as on any ticket read
+        found.status = "resolved"
+    services.ticket_take(ticket=found, actor=agent_n1)
+    assert Ticket.objects.get(pk=ticket.pk).assignee_id == agent_n1.pk
+    # `same` was read before that change: its recorded state no longer matches, so its save is refused.
+    with pytest.raises((ConcurrentTransition, ActionRefused)):
+        services.ticket_take(ticket=same, actor=agent_n2)
     assert Ticket.objects.get(pk=ticket.pk).assignee_id == agent_n1.pk
