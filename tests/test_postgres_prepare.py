@@ -98,46 +98,49 @@ def elsewhere(sql: str) -> None:
         other.execute(sql)
 
 
+READ_AMOUNT = "SELECT amount FROM prepared_change WHERE id = 1"
+
+
+@pytest.fixture
+def changed_under_a_prepared_select(postgresql):
+    """A table whose column's type another connection changes once this one has prepared READ_AMOUNT."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_change (id integer PRIMARY KEY, amount integer)")
+        try:
+            cursor.execute("INSERT INTO prepared_change VALUES (1, 5)")
+            for _ in range(7):
+                cursor.execute(READ_AMOUNT)
+            assert [s for s in prepared_statements() if "prepared_change" in s]
+            elsewhere("ALTER TABLE prepared_change ALTER COLUMN amount TYPE text")
+            yield cursor
+        finally:
+            cursor.execute("DROP TABLE prepared_change")
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_column_whose_type_changes_under_a_prepared_select_is_read_again_unprepared(postgresql):
+def test_a_column_whose_type_changes_under_a_prepared_select_is_read_again_unprepared(changed_under_a_prepared_select):
     """A migration run by another process, while this connection reads in autocommit as a web request does:
     PostgreSQL refuses the prepared statement, whose result type changed; the cursor forgets the connection's
     prepared statements and answers. (psycopg forgets them itself when the change goes through the same
     connection.)"""
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE prepared_change (id integer PRIMARY KEY, amount integer)")
-        try:
-            cursor.execute("INSERT INTO prepared_change VALUES (1, 5)")
-            for _ in range(7):
-                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
-            assert [s for s in prepared_statements() if "prepared_change" in s]
-            elsewhere("ALTER TABLE prepared_change ALTER COLUMN amount TYPE text")
-            cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
-            assert cursor.fetchall() == [("5",)]
-            assert prepared_statements() == []
-            for _ in range(7):  # prepared again, with the new type
-                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
-            assert cursor.fetchall() == [("5",)]
-            assert [s for s in prepared_statements() if "prepared_change" in s]
-        finally:
-            cursor.execute("DROP TABLE prepared_change")
+    cursor = changed_under_a_prepared_select
+    cursor.execute(READ_AMOUNT)
+    assert cursor.fetchall() == [("5",)]
+    assert prepared_statements() == []
+    for _ in range(7):  # prepared again, with the new type
+        cursor.execute(READ_AMOUNT)
+    assert cursor.fetchall() == [("5",)]
+    assert [s for s in prepared_statements() if "prepared_change" in s]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inside_a_transaction_the_changed_type_fails_and_the_rollback_forgets_the_statements(postgresql):
+def test_inside_a_transaction_the_changed_type_fails_and_the_rollback_forgets_the_statements(
+        changed_under_a_prepared_select):
     from django.db import DatabaseError, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE prepared_change (id integer PRIMARY KEY, amount integer)")
-        try:
-            cursor.execute("INSERT INTO prepared_change VALUES (1, 5)")
-            for _ in range(7):
-                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
-            elsewhere("ALTER TABLE prepared_change ALTER COLUMN amount TYPE text")
-            with pytest.raises(DatabaseError, match="cached plan must not change result type"), transaction.atomic():
-                cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
-            assert prepared_statements() == []
-            cursor.execute("SELECT amount FROM prepared_change WHERE id = 1")
-            assert cursor.fetchall() == [("5",)]
-        finally:
-            cursor.execute("DROP TABLE prepared_change")
+    cursor = changed_under_a_prepared_select
+    with pytest.raises(DatabaseError, match="cached plan must not change result type"), transaction.atomic():
+        cursor.execute(READ_AMOUNT)
+    assert prepared_statements() == []
+    cursor.execute(READ_AMOUNT)
+    assert cursor.fetchall() == [("5",)]
