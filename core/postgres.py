@@ -27,7 +27,7 @@ prepared on one server connection is unknown on the next.
 
 It overrides psycopg's ClientCursor._get_prepared (which answers "never"), a private method, sends no
 parameters to a prepared client query and keeps its text for Django's query log:
-tests/core/test_postgres_prepare.py checks that a repeated SELECT is prepared and the rest are not, so
+tests/test_postgres_prepare.py checks that a repeated SELECT is prepared and the rest are not, so
 that a psycopg upgrade that changes it fails there.
 """
 
