@@ -18,7 +18,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db.models import Aggregate, CharField, OuterRef, Subquery
 
-from core.db import objects_compiled_once
+from core.db import object_compiled_once
 
 SEPARATOR = "\x1f"  # never in a group name
 
@@ -42,8 +42,7 @@ def user_in_one_query(user_id):
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None  # a session's id that is no number (ModelBackend: pk.to_python fails, nobody)
-    found = objects_compiled_once("accounts.request_user", _user_with_groups, user_id)
-    user = found[0] if found else None
+    user = object_compiled_once("accounts.request_user", _user_with_groups, user_id)
     if user is None or not user.is_active:
         return None
     joined = user.helpdesk_group_names

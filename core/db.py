@@ -173,6 +173,13 @@ def objects_compiled_once(key: str, build: Callable[[int | str], QuerySet], valu
     return _compiled_objects(entry, [value if param == placeholder else param for param in entry[1]])
 
 
+def object_compiled_once(key: str, build: Callable[[int | str], QuerySet], value: int | str) -> Model | None:
+    """The first object of `build(value)` or None, compiled once per connection (`objects_compiled_once`): the
+    lookups of one object by its key that every request makes (the request's user, the ticket, its incident)."""
+    found = objects_compiled_once(key, build, value)
+    return found[0] if found else None
+
+
 # The statements `objects_compiled` keeps per connection, by key: the most recently used ones.
 COMPILED_MAX = 64
 
@@ -221,6 +228,9 @@ _PLAIN_MODELS: dict[type[Model], Callable | bool | None] = {}
 def _plain(model: type[Model]) -> Callable | bool | None:
     if model in _PLAIN_MODELS:
         return _PLAIN_MODELS[model]
+    if model.from_db.__func__ is not Model.from_db.__func__:
+        _PLAIN_MODELS[model] = None  # a model's own from_db is what its objects must come from
+        return None
     if model.__init__ is Model.__init__:
         descriptors, finish = (), False
     else:

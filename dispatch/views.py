@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import agent_required, manager_required
 from accounts.roles import AGENT_GROUPS, is_agent
 from accounts.selectors import agent_queryset
-from core.db import objects_compiled_once
+from core.db import object_compiled_once
 from core.exceptions import ActionRefused
 from tickets.models import Status
 from tickets.selectors import get_ticket_for
@@ -91,8 +91,8 @@ def workspace_panel(request, ticket, bound):
     if not ticket.is_open:
         return None
     # Compiled once per connection (core.db): the workspace shows them for every open ticket.
-    forecast = next(iter(objects_compiled_once("dispatch.panel_forecast", _forecast, ticket.pk)), None)
-    last = next(iter(objects_compiled_once("dispatch.panel_assignment", _last_assignment, ticket.pk)), None)
+    forecast = object_compiled_once("dispatch.panel_forecast", _forecast, ticket.pk)
+    last = object_compiled_once("dispatch.panel_assignment", _last_assignment, ticket.pk)
     can_refuse = ticket.status == Status.NEW and ticket.assignee_id == request.user.pk and last is not None \
         and last.agent_id == request.user.pk and last.refused_at is None
     if forecast is None and last is None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.roles import AGENT_GROUPS, MANAGER_GROUP, is_agent
-from core.db import objects_compiled_once
+from core.db import object_compiled_once
 from core.keyset import KeysetPage, capped_count, keyset_page
 from tickets.models import EventKind, TicketEvent
 from tickets.templatetags.ticket_tags import actor_name, describe_event, event_detail
@@ -87,8 +87,7 @@ def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
 def incident_for_ticket(ticket) -> MajorIncident | None:
     """The incident the ticket is the main ticket of, or is linked to, with `has_links` (one query, compiled once
     per connection: the workspace shows it for every ticket)."""
-    found = objects_compiled_once("postmortem.incident_for_ticket", _incident_of, ticket.pk)
-    return found[0] if found else None
+    return object_compiled_once("postmortem.incident_for_ticket", _incident_of, ticket.pk)
 
 
 def _incident_of(ticket_id: int) -> QuerySet[MajorIncident]:

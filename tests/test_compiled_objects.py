@@ -100,3 +100,25 @@ def test_a_ticket_built_plain_keeps_its_state_machine_and_its_concurrency_check(
     with pytest.raises((ConcurrentTransition, ActionRefused)):
         services.ticket_take(ticket=same, actor=agent_n2)
     assert Ticket.objects.get(pk=ticket.pk).assignee_id == agent_n1.pk
+
+
+
+def test_a_model_with_its_own_from_db_is_built_through_it(monkeypatch):
+    organisation = OrganisationFactory(name="Quincaillerie")
+    django_from_db = Organisation.from_db
+
+    def from_db(cls, db, field_names, values):
+        obj = django_from_db(db, field_names, values)
+        obj.loaded_through_from_db = True
+        return obj
+
+    monkeypatch.setattr(core_db, "_PLAIN_MODELS", {})  # decided per model once: decide again
+    monkeypatch.setattr(Organisation, "from_db", classmethod(from_db))
+    assert core_db._plain(Organisation) is None
+
+    def build(pk):
+        return Organisation.objects.filter(pk=pk)
+
+    found = core_db.object_compiled_once("test-own-from-db", build, organisation.pk)
+    assert found.name == "Quincaillerie" and found.loaded_through_from_db is True
+    assert core_db.object_compiled_once("test-own-from-db", build, organisation.pk + 1000) is None

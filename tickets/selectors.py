@@ -9,7 +9,7 @@ from django.http import Http404
 from accounts.roles import is_agent
 from accounts.selectors import agent_queryset
 from core.cache import reference
-from core.db import objects_compiled_for_ids, objects_compiled_once
+from core.db import object_compiled_once, objects_compiled_for_ids, objects_compiled_once
 
 from .models import Attachment, Category, Ticket, TicketEvent
 
@@ -22,8 +22,7 @@ def get_ticket_for(user, reference: str, *, for_update: bool = False) -> Ticket:
     if user.is_authenticated and is_agent(user):
         # Agents see every ticket: the statement is the same for all but the reference, compiled once per
         # connection (compiling this join cost more than the database's answer, on every ticket page and action).
-        found = objects_compiled_once("tickets.agent_ticket", _ticket_by_reference, reference)
-        ticket = found[0] if found else None
+        ticket = object_compiled_once("tickets.agent_ticket", _ticket_by_reference, reference)
     else:
         ticket = next(iter(_ticket_by_reference(reference, Ticket.objects.visible_to(user))), None)
     if ticket is None:
