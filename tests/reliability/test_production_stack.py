@@ -44,7 +44,7 @@ def test_gunicorn_serves_health_static_files_and_security_headers(tmp_path):
         **os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DEBUG": "0", "SECRET_KEY": "production-stack-test-" + "k" * 40,
         "ALLOWED_HOSTS": "helpdesk.example.org", "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "3600",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14", "STATIC_ROOT": str(tmp_path / "static"),
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_SPARE_DBS', '15,14').split(',')[1]}", "STATIC_ROOT": str(tmp_path / "static"),
         "LOG_FORMAT": "json",
     }
     env.pop("TEST_DATABASE_NAME", None)
