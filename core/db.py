@@ -209,18 +209,25 @@ def _compiled_objects(entry: tuple, params: Sequence) -> list[Model]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    if not rows:
+        return []
+    make = _maker(model, db, attnames, names)
+    # Each populator's maker, decided once for the rows of this run (a receiver connected meanwhile is seen by
+    # the next run, as Django's iterator sees it at its next evaluation).
+    makers: dict[int, Callable] = {}
+    annotations = compiler.annotation_col_map.items()
     objects = []
     for row in compiler.apply_converters(rows, converters) if converters else rows:
-        obj = _from_db(model, db, attnames, row[start:end], names)
+        obj = make(row[start:end])
         for populator in populators:
-            _populate(populator, row, obj)
-        for name, position in compiler.annotation_col_map.items():
+            _populate(populator, row, obj, makers)
+        for name, position in annotations:
             setattr(obj, name, row[position])
         objects.append(obj)
     return objects
 
 
-# By model: how its objects may be built without Model.__init__ (_from_db): None if they may not, else what to
+# By model: how its objects may be built without Model.__init__ (_maker): None if they may not, else what to
 # call on each object once built (or False). Decided once: a class's __init__ and descriptors do not change.
 _PLAIN_MODELS: dict[type[Model], Callable | bool | None] = {}
 
@@ -248,37 +255,46 @@ def _plain(model: type[Model]) -> Callable | bool | None:
     return _PLAIN_MODELS[model]
 
 
-def _from_db(model: type[Model], db: str, attnames: Sequence[str], values: Sequence,
-             names: frozenset[str] | None = None) -> Model:
-    """`model.from_db(db, attnames, values)`, built without Model.__init__ where that is the same (_plain, and no
-    pre_init or post_init receiver watches the model): the object's attributes set from the row and its state
-    "loaded from `db`", which is all from_db's __init__ leaves; a column not read stays deferred, read on first
-    use. A page of the queue builds 25 tickets and about a hundred related objects (requester, assignee,
-    category, organisation), and __init__ was four fifths of each one's cost. `names` is `attnames` as a set,
-    for from_db's lookups."""
+def _maker(model: type[Model], db: str, attnames: Sequence[str],
+           names: frozenset[str] | None = None) -> Callable[[Sequence], Model]:
+    """What builds `model.from_db(db, attnames, values)` for each row's `values`, without Model.__init__ where that
+    is the same (_plain, and no pre_init or post_init receiver watches the model): the object's attributes set
+    from the row and its state "loaded from `db`", which is all from_db's __init__ leaves; a column not read stays
+    deferred, read on first use. A page of the queue builds 25 tickets and about a hundred related objects
+    (requester, assignee, category, organisation), and __init__ was four fifths of each one's cost. Decided once
+    per model and run of a statement, not per object. `names` is `attnames` as a set, for from_db's lookups."""
     finish = _plain(model)
     if finish is None or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return model.from_db(db, attnames if names is None else names, values)
-    obj = model.__new__(model)
-    obj.__dict__.update(zip(attnames, values, strict=True))
-    state = obj._state = ModelState()
-    state.adding = False
-    state.db = db
-    if finish:
-        finish(obj)
-    return obj
+        from_db, fields = model.from_db, attnames if names is None else names
+        return lambda values: from_db(db, fields, values)
+    new = model.__new__
+
+    def make(values: Sequence) -> Model:
+        obj = new(model)
+        obj.__dict__.update(zip(attnames, values, strict=True))
+        state = obj._state = ModelState()
+        state.adding = False
+        state.db = db
+        if finish:
+            finish(obj)
+        return obj
+
+    return make
 
 
-def _populate(populator: RelatedPopulator, row: Sequence, from_obj: Model) -> None:
+def _populate(populator: RelatedPopulator, row: Sequence, from_obj: Model, makers: dict[int, Callable]) -> None:
     """Django's RelatedPopulator.populate (select_related's object joined to `from_obj`, and those joined to it),
-    each object built by _from_db."""
+    each object built by its _maker (kept in `makers` by populator for the run's rows)."""
     data = populator.reorder_for_init(row) if populator.reorder_for_init else row[populator.cols_start:populator.cols_end]
     if data[populator.pk_idx] is None:
         obj = None
     else:
-        obj = _from_db(populator.model_cls, populator.db, populator.init_list, data)
+        make = makers.get(id(populator))
+        if make is None:
+            make = makers[id(populator)] = _maker(populator.model_cls, populator.db, populator.init_list)
+        obj = make(data)
         for related in populator.related_populators:
-            _populate(related, row, obj)
+            _populate(related, row, obj, makers)
     populator.local_setter(from_obj, obj)
     if obj is not None:
         populator.remote_setter(obj, from_obj)

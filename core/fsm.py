@@ -69,7 +69,7 @@ class ThreadSafeRefreshMixin:
         """How core.db may build this model's objects without Model.__init__ (core.db._plain): django-fsm's
         descriptor of a state field only refuses a second assignment of a protected state (and moves the object
         to a proxy class when the field has a `state_proxy`: then not at all), and ConcurrentTransitionMixin's
-        __init__ only records the states read, which `_update_initial_state` does once the object is built. None
+        __init__ only records the states read, which `_record_initial_states` does once the object is built. None
         if the class's __init__ is another."""
         from django_fsm import ConcurrentTransitionMixin, FSMFieldDescriptor
 
@@ -77,7 +77,7 @@ class ThreadSafeRefreshMixin:
             return None
         if any(field.state_proxy for field in cls._meta.fields if isinstance(field, FSMFieldMixin)):
             return None
-        return (FSMFieldDescriptor,), cls._update_initial_state
+        return (FSMFieldDescriptor,), _record_initial_states
 
     def get_deferred_fields(self) -> set[str]:
         return super().get_deferred_fields() - self.__dict__.get("_fsm_reloading", set())
@@ -97,3 +97,14 @@ class ThreadSafeRefreshMixin:
             del self.__dict__["_fsm_reloading"]
             for name, value in kept.items():  # not reloaded (the row is gone, not selected): as it was
                 self.__dict__.setdefault(name, value)
+
+
+def _record_initial_states(instance) -> None:
+    """ConcurrentTransitionMixin._update_initial_state for an object just built from a row: the states read are in
+    its __dict__ (django-fsm's get_state makes a DeferredAttribute per field and call to find them there); a state
+    not read is loaded as django-fsm would."""
+    values = instance.__dict__
+    instance._ConcurrentTransitionMixin__initial_states = {
+        field.attname: values[field.attname] if field.attname in values else field.value_from_object(instance)
+        for field in instance.state_fields
+    }

@@ -9,6 +9,7 @@ from django.db.models import signals
 
 from accounts.models import Organisation
 from core import db as core_db
+from core import fsm as core_fsm
 from core.db import objects_compiled
 from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
 from tickets.models import Category, Ticket
@@ -60,7 +61,14 @@ def test_which_models_are_plain():
     assert not any(signal.has_listeners(model) for signal in (signals.pre_init, signals.post_init)
                    for model in (User, Category, Organisation, Ticket))
     # The ticket's state machine: django-fsm's descriptors, and the states read recorded once built.
-    assert core_db._plain(Ticket) == Ticket._update_initial_state
+    assert core_db._plain(Ticket) is core_fsm._record_initial_states
+    ticket = make_ticket(requester=UserFactory())
+    # What ConcurrentTransitionMixin.__init__ records, whether the state was read or is deferred (then loaded).
+    for column in ("status", "title"):
+        [built] = objects_compiled(("test-states", column), lambda column=column: Ticket.objects.filter(pk=ticket.pk).only(column))
+        [django] = Ticket.objects.filter(pk=ticket.pk).only(column)
+        assert built._ConcurrentTransitionMixin__initial_states == django._ConcurrentTransitionMixin__initial_states
+        assert built._ConcurrentTransitionMixin__initial_states == {"status": ticket.status}
 
 
 def test_a_post_init_receiver_sees_every_object_built(requester):
