@@ -26,14 +26,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.people import user_display
 from accounts.roles import Level, agent_level
-from accounts.selectors import agent_list, organisations
+from accounts.selectors import AGENTS, ORGANISATIONS, agent_list, organisations
+from core.cache import derived
 from core.db import objects_compiled
 from core.forms import CachedModelChoiceField
 
 from . import queue_views
 from .html import select_html
 from .models import OPEN_STATUSES, Category, Channel, Priority, SlaState, Status, Ticket, TicketType
-from .selectors import all_categories
+from .selectors import CATEGORIES, all_categories
 
 User = get_user_model()
 
@@ -201,6 +202,27 @@ class QueueFilter(django_filters.FilterSet):
         return form_class
 
     @property
+    def form(self):
+        """The form of these filters, validated. A bound one is shared by the requests of the process that send
+        the same values (core.cache.derived: per language and version of the agents, categories and
+        organisations its choices come from): cleaning the same query string again, every time an agent comes
+        back to the queue, was a tenth of the page (bench/RESULTS.md, issue 16, session 9). It is read, never
+        changed: django-filter and the view read its cleaned_data, the template its fields (queue.html renders
+        a valid form only, through `{% field %}`, which copies what it changes)."""
+        form = self.__dict__.get("_form")
+        if form is None:
+            form_class = self.get_form_class()
+            if not self.is_bound:
+                form = form_class(prefix=self.form_prefix)
+            else:
+                values = tuple((name, tuple(self.data.getlist(name))) for name in sorted(self.data)
+                               if name in form_class.base_fields)
+                form = derived(FORM_REFERENCES, ("tickets.queue_form", form_class, self.form_prefix, values),
+                               lambda: _validated(form_class(self.data.copy(), prefix=self.form_prefix)))
+            self._form = form
+        return form
+
+    @property
     def qs(self):
         queryset = super().qs
         # Open tickets unless a status is asked for (filter_status runs only when one is given).
@@ -261,6 +283,15 @@ class QueueFilter(django_filters.FilterSet):
         if registered is not None:
             return registered.filter(queryset, agent)
         return queryset
+
+
+# The reference data a filter form's choices and cleaned values come from (its agents, categories, organisations).
+FORM_REFERENCES = (AGENTS, CATEGORIES, ORGANISATIONS)
+
+
+def _validated(form: forms.Form) -> forms.Form:
+    form.is_valid()  # its errors and cleaned_data, once, before it is shared
+    return form
 
 
 class _FieldsSharingChoices(dict):

@@ -26,6 +26,7 @@ class StockQueueFilter(QueueFilter):
         self.filters["view"].extra["choices"] = view_choices()
 
     get_form_class = BaseFilterSet.get_form_class
+    form = BaseFilterSet.form
 
 
 PARAMS = [
@@ -74,11 +75,45 @@ def test_each_filterset_s_method_filters_answer_to_it(agent_n1, agent_n2):
     assert f'"assignee_id" = {agent_n1.pk}' in str(first.qs.query)
     assert first.filters["view"].parent is first and second.filters["view"].parent is second
     assert QueueFilter.base_filters["view"].extra.get("choices") is not view_choices()  # the class's untouched
-    assert first.form.__class__ is second.form.__class__
-    assert first.form.fields["view"] is not second.form.fields["view"]
+    other = QueueFilter(_query({"view": "mine", "priority": "P2"}), agent=agent_n1, queryset=Ticket.objects.all())
+    assert first.form.__class__ is other.form.__class__
+    assert first.form.fields["view"] is not other.form.fields["view"]
     # Each form's fields are its own; only their choices are shared, and setting one form's replaces them.
-    first.form.fields["priority"].choices = [("P9", "P9")]
+    other.form.fields["priority"].choices = [("P9", "P9")]
     third = QueueFilter(_query({}), agent=agent_n1, queryset=Ticket.objects.all())
-    for other in (second, third):
+    for other in (first, third):
         assert [value for value, _label in other.form.fields["priority"].choices][1:3] == ["P1", "P2"]
         assert 'value="P9"' not in str(field(other.form["priority"]))
+
+
+@pytest.fixture
+def reference_cache(settings):
+    settings.HELPDESK_REFERENCE_CACHE = True  # core.cache on the tests' cache, as with Redis in production
+
+
+def test_the_same_values_share_one_validated_form(agent_n1, agent_n2, reference_cache):
+    category = CategoryFactory(name="Réseau")
+    query = {"view": "mine", "category": str(category.pk), "q": "imprimante"}
+    first = QueueFilter(_query(query), agent=agent_n1, queryset=Ticket.objects.all())
+    second = QueueFilter(_query({**query}), agent=agent_n2, queryset=Ticket.objects.all())
+    assert first.is_valid() and second.is_valid()
+    assert first.form is second.form
+    stock = StockQueueFilter(_query(query), agent=agent_n1)
+    assert stock.is_valid() and first.form.cleaned_data == stock.form.cleaned_data
+    assert first.form.cleaned_data["category"].name == "Réseau"
+    # Each FilterSet still filters for its own agent with the shared values.
+    assert f'"assignee_id" = {agent_n2.pk}' in str(second.qs.query)
+    assert f'"assignee_id" = {agent_n1.pk}' in str(first.qs.query)
+    # Other values, another form; a category renamed, a form cleaned anew (its cleaned category is the new one).
+    assert QueueFilter(_query({**query, "q": "écran"}), agent=agent_n1).form is not first.form
+    category.name = "Réseaux"
+    category.save()
+    renamed = QueueFilter(_query(query), agent=agent_n1, queryset=Ticket.objects.all())
+    assert renamed.form is not first.form and renamed.form.cleaned_data["category"].name == "Réseaux"
+
+
+def test_a_form_with_errors_is_reported_to_each_request(agent_n1, reference_cache):
+    for _attempt in range(2):
+        invalid = QueueFilter(_query({"priority": "bogus", "created_before": "not a date"}), agent=agent_n1)
+        assert not invalid.is_valid()
+        assert set(invalid.errors) == {"priority", "created_before"}
