@@ -215,10 +215,13 @@ class QueueFilter(django_filters.FilterSet):
             if not self.is_bound:
                 form = form_class(prefix=self.form_prefix)
             else:
-                values = tuple((name, tuple(self.data.getlist(name))) for name in sorted(self.data)
-                               if name in form_class.base_fields)
-                form = derived(FORM_REFERENCES, ("tickets.queue_form", form_class, self.form_prefix, values),
-                               lambda: _validated(form_class(self.data.copy(), prefix=self.form_prefix)))
+                values = _form_values(self.data, form_class.base_fields)
+
+                def build():
+                    return _validated(form_class(self.data.copy(), prefix=self.form_prefix))
+
+                form = build() if values is None else derived(
+                    FORM_REFERENCES, ("tickets.queue_form", form_class, self.form_prefix, values), build)
             self._form = form
         return form
 
@@ -287,6 +290,19 @@ class QueueFilter(django_filters.FilterSet):
 
 # The reference data a filter form's choices and cleaned values come from (its agents, categories, organisations).
 FORM_REFERENCES = (AGENTS, CATEGORIES, ORGANISATIONS)
+
+
+def _form_values(data, names) -> tuple | None:
+    """The values of `data` (a QueryDict, or a dict from code) that a form of `names` reads, as a key; None if one
+    is not a plain text (code may pass objects: that form is not shared)."""
+    values = []
+    for name in sorted(name for name in data if name in names):
+        found = data.getlist(name) if isinstance(data, QueryDict) else data[name]
+        found = tuple(found) if isinstance(found, list | tuple) else (found,)
+        if not all(isinstance(value, str) for value in found):
+            return None
+        values.append((name, found))
+    return tuple(values)
 
 
 def _validated(form: forms.Form) -> forms.Form:

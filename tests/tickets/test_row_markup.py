@@ -245,3 +245,25 @@ def test_the_bulk_form_options_render_as_the_template_loops(agent_n1, agent_n2):
             expected = loops.render({"form": form})
             assert ours.render({"form": form}) == expected
     assert "<script>" not in expected and expected.count("<option") > 10
+
+
+def test_a_row_is_written_once_per_everything_it_shows(queue_tickets, agent_n1):
+    """Rows are kept by every value they show (rows._row): the same values give the kept row; a ticket changed, a
+    person renamed, time gone by on a running SLA clock give a new one, as the template writes it."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        ticket = next(t for t in queue_tickets if t.title == "En cours")
+        first = queue_row(ticket, PREFIX)
+        assert queue_row(ticket, PREFIX) is first
+
+        ticket.title = "En cours <b>renommé</b>"
+        ticket.assignee.first_name = "Renée"
+        renamed = queue_row(ticket, PREFIX)
+        assert renamed is not first and "renommé" in renamed and "Renée" in renamed
+        assert "<b>" not in renamed
+        assert parse_html(str(renamed)) == _row_both(ticket)[1]
+
+        clock.shift(timedelta(seconds=1))  # the badge's time left, in minutes, is the same
+        assert queue_row(ticket, PREFIX) is renamed
+        clock.shift(timedelta(hours=2))
+        later = queue_row(ticket, PREFIX)
+        assert later is not renamed and parse_html(str(later)) == _row_both(ticket)[1]

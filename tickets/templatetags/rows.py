@@ -12,6 +12,8 @@ through format_html's escaping (tickets.html.format_fast: the same, in fewer cal
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -84,29 +86,44 @@ def _page_now() -> _QueuePage:
 
 
 def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_prefix: str | None = None) -> SafeString:
-    """One row of the queue's table (tickets/agent/partials/queue_row.html): format_html(_ROW, …), each value
-    escaped once (those the row shows twice, and the page's labels, are not escaped again)."""
-    page = page or _QueuePage()
-    organisation = ticket.organisation
-    flags = page.vip if organisation is not None and organisation.is_vip else ""
-    if ticket.is_recurring:
+    """One row of the queue's table (tickets/agent/partials/queue_row.html): `_row` of what the row shows."""
+    page = page or _page_now()
+    organisation, category, assignee = ticket.organisation, ticket.category, ticket.assignee
+    return _row(
+        page, escape_fast(url_prefix) if escaped_prefix is None else escaped_prefix, ticket.reference, ticket.priority,
+        organisation is not None and organisation.is_vip, ticket.is_recurring, ticket.title, ticket.status,
+        ticket.level, user_display(ticket.requester), None if assignee is None else user_display(assignee),
+        None if category is None else category.name, queue_sla_cell(ticket), ticket.created_at,
+    )
+
+
+# The rows written lately, by everything they show: agents refreshing the queue, and each other's queues, show
+# the same tickets again and again, and writing a row (a dozen values escaped, three dates) was a fifth of the
+# page (bench/RESULTS.md, issue 16, session 9). The key is every value the row writes (the SLA cell's markup,
+# written anew for each request, stands for the clocks and the time), and the page's language and zone
+# (`page`, one per language and zone): a ticket changed writes another row. lru_cache is safe across threads.
+@lru_cache(maxsize=2048)
+def _row(page: _QueuePage, prefix: str, reference: str, priority: str, vip: bool, recurring: bool, title: str,
+         status: str, level: str, requester: str, assignee: str | None, category: str | None, sla: str,
+         created_at) -> SafeString:
+    """format_html(_ROW, …), each value escaped once (those the row shows twice, and the page's labels, are not
+    escaped again)."""
+    flags = page.vip if vip else ""
+    if recurring:
         flags += page.recurring
-    category = ticket.category
-    category_name = escape_fast(category.name) if category is not None else ""
-    created = ticket.created_at.astimezone(page.zone)
-    priority, status = ticket.priority, ticket.status
+    category_name = escape_fast(category) if category is not None else ""
+    created = created_at.astimezone(page.zone)
     priority_label = page.escaped_priorities.get(priority)
     status_label = page.escaped_statuses.get(status)
     return SafeString(_ROW.format(  # every value is escaped (escape_fast) or our markup
-        prefix=escape_fast(url_prefix) if escaped_prefix is None else escaped_prefix,
-        reference=escape_fast(ticket.reference), priority=escape_fast(priority),
+        prefix=prefix, reference=escape_fast(reference), priority=escape_fast(priority),
         priority_label=escape_fast(priority) if priority_label is None else priority_label,
-        flags=flags, title=escape_fast(ticket.title), status=escape_fast(status),
+        flags=flags, title=escape_fast(title), status=escape_fast(status),
         status_label=escape_fast(status) if status_label is None else status_label,
-        level=escape_fast(ticket.level), requester=escape_fast(user_display(ticket.requester)),
-        assignee=escape_fast(user_display(ticket.assignee)) if ticket.assignee is not None else _NOBODY,
+        level=escape_fast(level), requester=escape_fast(requester),
+        assignee=escape_fast(assignee) if assignee is not None else _NOBODY,
         category=category_name, category_or_dash=category_name or "—",
-        sla=escape_fast(queue_sla_cell(ticket)),
+        sla=escape_fast(sla),
         created_iso=escape_fast(created.isoformat()), created_long=escape_fast(page.short_datetime(created)),
         created_short=escape_fast(f"{created:%d/%m %H:%M}"),
     ))
