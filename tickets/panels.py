@@ -59,5 +59,6 @@ def queue_sla_columns() -> tuple[str, ...]:
     return _queue_sla_columns[0] if _queue_sla_columns else ()
 
 
-def queue_sla_cell(ticket) -> str:
-    return _queue_sla_cell[0](ticket) if _queue_sla_cell else ""
+def queue_sla_cell(ticket, now=None) -> str:
+    """The cell of `ticket` at `now` (the page's moment, read once for its rows; the current time by default)."""
+    return _queue_sla_cell[0](ticket, now) if _queue_sla_cell else ""

@@ -82,11 +82,12 @@ def _queue_words(language: str, zone: str) -> dict:
         }
 
 
-def queue_badges(ticket) -> SafeString:
+def queue_badges(ticket, now=None) -> SafeString:
     """`sla_badges(ticket, compact=True)`, the queue's cell on every row, with its words translated and escaped,
     its durations' formats and its dates' writer made once per language and zone (tests/sla/test_badges_markup.py
-    holds the two equal, byte for byte)."""
-    now = timezone.now()
+    holds the two equal, byte for byte). `now`: the page's moment, read once for all its rows (the current time
+    by default)."""
+    now = now or timezone.now()
     words = None
     parts = []
     for clock in sorted(_clocks(ticket).values(), key=lambda clock: clock.target != Target.RESPONSE):

@@ -85,15 +85,17 @@ def _page_now() -> _QueuePage:
     return page
 
 
-def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_prefix: str | None = None) -> SafeString:
-    """One row of the queue's table (tickets/agent/partials/queue_row.html): `_row` of what the row shows."""
+def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_prefix: str | None = None,
+              now=None) -> SafeString:
+    """One row of the queue's table (tickets/agent/partials/queue_row.html): `_row` of what the row shows, its SLA
+    cell at `now` (the page's moment; the current time by default)."""
     page = page or _page_now()
     organisation, category, assignee = ticket.organisation, ticket.category, ticket.assignee
     return _row(
         page, escape_fast(url_prefix) if escaped_prefix is None else escaped_prefix, ticket.reference, ticket.priority,
         organisation is not None and organisation.is_vip, ticket.is_recurring, ticket.title, ticket.status,
         ticket.level, user_display(ticket.requester), None if assignee is None else user_display(assignee),
-        None if category is None else category.name, queue_sla_cell(ticket), ticket.created_at,
+        None if category is None else category.name, queue_sla_cell(ticket, now), ticket.created_at,
     )
 
 
@@ -131,9 +133,9 @@ def _row(page: _QueuePage, prefix: str, reference: str, priority: str, vip: bool
 
 @register.simple_tag
 def queue_rows(tickets, url_prefix: str) -> SafeString:
-    page, prefix = _page_now(), escape_fast(url_prefix)
+    page, prefix, now = _page_now(), escape_fast(url_prefix), timezone.now()
     return SafeString("".join(  # each row is escaped
-        queue_row(ticket, url_prefix, page, prefix) for ticket in tickets))
+        queue_row(ticket, url_prefix, page, prefix, now) for ticket in tickets))
 
 
 _REQUESTER_ROW = (
