@@ -84,3 +84,23 @@ def test_what_a_user_typed_comes_back_escaped(reference_data):
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Acme &lt;&amp; Cie&gt;" in html  # an organisation's name among the options
+
+
+def test_hidden_fields_render_as_django_renders_them():
+    """A form's hidden inputs (the ticket's version in each workspace form) are written in Python as Django's
+    hidden.html writes them: the value escaped, the id, the attributes of a bound or required field."""
+    from django import forms
+
+    from tickets.templatetags.fields import hidden_html
+
+    class Hidden(forms.Form):
+        version = forms.IntegerField(widget=forms.HiddenInput)
+        note = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-x": 'a"b'}))
+        initial = forms.CharField(required=False, widget=forms.HiddenInput, show_hidden_initial=True)
+
+    for form in (Hidden(initial={"version": 3, "note": "<&>"}), Hidden({"version": "x", "note": '"q"'}),
+                 Hidden({"version": "7"}, prefix="p")):
+        form.is_valid()
+        for bound in form:
+            assert parse_html(str(hidden_html(bound))) == parse_html(str(bound)), (bound.name, str(bound))
+        assert 'value="&lt;&amp;&gt;"' in str(hidden_html(form["note"])) or form.is_bound

@@ -42,6 +42,21 @@ def _widget(bound, classes: str) -> dict:
     return widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
 
 
+HIDDEN_TEMPLATE = "django/forms/widgets/hidden.html"  # {% include "django/forms/widgets/input.html" %}
+
+
+def hidden_html(bound) -> str:
+    """`str(bound)` of a hidden field (the workspace's forms carry the ticket's version in one each): the <input>
+    django/forms/widgets/hidden.html renders, written in Python; anything else through Django's renderer."""
+    widget = bound.field.widget
+    if widget.template_name != HIDDEN_TEMPLATE or bound.field.show_hidden_initial:
+        return str(bound)
+    attrs = bound.build_widget_attrs({}, widget)
+    if bound.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bound.auto_id)
+    return input_html(widget.get_context(bound.html_name, bound.value(), attrs)["widget"])
+
+
 def _classes(widget) -> str:
     bootstrap = "form-select" if isinstance(widget, forms.Select) else "form-control"
     return f"{widget.__class__.__name__.lower()} {bootstrap}"
@@ -94,7 +109,7 @@ def form_fields(form):
         parts.append(format_html('<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
                                  format_html_join("", "<li>{}</li>", ((error,) for error in errors))))
     for bound in form:
-        parts.append(str(bound) if bound.is_hidden else field(bound))
+        parts.append(hidden_html(bound) if bound.is_hidden else field(bound))
     return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - each part is escaped HTML
 
 
