@@ -20,23 +20,12 @@ FAST_WIDGETS = (forms.Select, forms.TextInput, forms.DateInput, forms.NumberInpu
                 forms.Textarea)
 
 
-def _select(bound, classes: str) -> str:
-    """What django/forms/widgets/select.html and select_option.html render, without a template include per
-    option (a list of agents, categories or organisations has dozens)."""
+def _widget(bound, attrs: dict) -> dict:
+    """The widget's context as `bound.as_widget(attrs=attrs)` builds it, for a widget written in Python (a select,
+    a text, date, number, email or hidden input, a textarea) instead of through Django's form renderer and its
+    templates."""
     widget = bound.field.widget
-    attrs = bound.build_widget_attrs({"class": classes}, widget)
-    if bound.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", bound.auto_id)
-    context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
-    return select_html(context)
-
-
-def _widget(bound, classes: str) -> dict:
-    """The widget's context as `bound.as_widget(attrs={"class": classes})` builds it, for a widget written
-    in Python (a text, date, number or email input, a textarea) instead of through Django's form renderer
-    and its templates."""
-    widget = bound.field.widget
-    attrs = bound.build_widget_attrs({"class": classes}, widget)
+    attrs = bound.build_widget_attrs(attrs, widget)
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
     return widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
@@ -48,13 +37,9 @@ HIDDEN_TEMPLATE = "django/forms/widgets/hidden.html"  # {% include "django/forms
 def hidden_html(bound) -> str:
     """`str(bound)` of a hidden field (the workspace's forms carry the ticket's version in one each): the <input>
     django/forms/widgets/hidden.html renders, written in Python; anything else through Django's renderer."""
-    widget = bound.field.widget
-    if widget.template_name != HIDDEN_TEMPLATE or bound.field.show_hidden_initial:
+    if bound.field.widget.template_name != HIDDEN_TEMPLATE or bound.field.show_hidden_initial:
         return str(bound)
-    attrs = bound.build_widget_attrs({}, widget)
-    if bound.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", bound.auto_id)
-    return input_html(widget.get_context(bound.html_name, bound.value(), attrs)["widget"])
+    return input_html(_widget(bound, {}))
 
 
 def _classes(widget) -> str:
@@ -76,11 +61,13 @@ def field(bound):
     if bound.errors:
         classes += " is-invalid"
     if isinstance(widget, forms.Select):
-        control = _select(bound, classes)
+        # What select.html and select_option.html render, without a template include per option (a list of
+        # agents, categories or organisations has dozens).
+        control = select_html(_widget(bound, {"class": classes}))
     elif widget.template_name in INPUT_TEMPLATES:
-        control = input_html(_widget(bound, classes))
+        control = input_html(_widget(bound, {"class": classes}))
     elif widget.template_name == TEXTAREA_TEMPLATE:
-        control = textarea_html(_widget(bound, classes))
+        control = textarea_html(_widget(bound, {"class": classes}))
     else:
         control = bound.as_widget(attrs={"class": classes})
     label = ""
