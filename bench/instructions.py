@@ -1,6 +1,9 @@
-"""Machine instructions per request (issue 16, session 9): the queue (its twelve filters, as bench/http_load.py
-sends them) and the workspace of the 200-followup ticket, each request through the whole middleware stack in
-process (Django's test Client, production settings, a Redis of the script's own), counted by valgrind's callgrind.
+"""Machine instructions per request (issue 16, sessions 9 and 10): the queue (its twelve filters, as
+bench/http_load.py sends them), the workspace of the 200-followup ticket and a requester's submission (as
+bench/http_load.py posts it: a P4 incident, each by a requester of its own in "Organisation 3", whose tickets
+in each category make it recurring organisation-wide, as most of bench/http_load.py's are),
+each request through the whole middleware stack in process (Django's test Client, production settings, a Redis of
+the script's own as cache and broker), counted by valgrind's callgrind.
 
     cd <tree> && DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_perf \
         /path/to/.venv/bin/python /path/to/bench/instructions.py [--case queue] [--requests 24]
@@ -39,22 +42,71 @@ def measured(case: str, requests: int) -> None:
     from bench.http_load import ensure_cast, queue_paths, workspace_reference
 
     ensure_cast()
-    client = Client()
-    client.force_login(User.objects.get(username="bench_n1_0"))
-    paths = queue_paths() if case == "queue" else [f"/agent/tickets/{workspace_reference()}/"]
-    for path in paths * 3:
-        assert client.get(path).status_code == 200, path
+    if case == "submit":
+        warm_ups, send = submissions(requests)
+    else:
+        client = Client()
+        client.force_login(User.objects.get(username="bench_n1_0"))
+        paths = queue_paths() if case == "queue" else [f"/agent/tickets/{workspace_reference()}/"]
+        warm_ups = len(paths) * 3
+
+        def send(index):
+            answer = client.get(paths[index % len(paths)])
+            assert answer.status_code == 200, paths[index % len(paths)]
+    for index in range(warm_ups):
+        send(index)
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
-    for index in range(requests):
-        client.get(paths[index % len(paths)])
+    for index in range(warm_ups, warm_ups + requests):
+        send(index)
     subprocess.run(["callgrind_control", "-d", "measured", pid], check=True, capture_output=True)
+
+
+def submissions(requests: int):
+    """(warm-ups, send) for the submit case: each submission by a requester made for this run (as
+    bench/seed_scale.py makes them: a profile in an organisation, no group; signed in before the count), in the
+    next category, as bench/http_load.py posts it; the 302 not followed, its message dropped."""
+    import uuid
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from accounts.models import Organisation, Profile
+    from tickets.models import Category
+
+    warm_ups = 8
+    run = uuid.uuid4().hex[:8]
+    organisation = Organisation.objects.get(name="Organisation 3")  # no VIP: its tickets start at N1
+    categories = list(Category.objects.filter(parent__isnull=False).order_by("pk").values_list("pk", flat=True))
+    sessions = []
+    for index in range(warm_ups + requests):
+        person = User.objects.create_user(f"bench_instr_{run}_{index}", f"instr{index}.{run}@example.org",
+                                          first_name="Camille", last_name=f"Essai {index}")
+        Profile.objects.update_or_create(user=person, defaults={"organisation": organisation})
+        signing_in = Client()
+        signing_in.force_login(person)
+        sessions.append(signing_in.cookies[settings.SESSION_COOKIE_NAME].value)
+    # One client, as one gunicorn worker serves them all: a test Client per requester would build the
+    # middleware chain anew for each (its handler's, once per client).
+    client = Client()
+
+    def send(index):
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[index]
+        answer = client.post("/tickets/new/", {
+            "ticket_type": "incident", "category": categories[index % len(categories)],
+            "title": f"Charge {index} : imprimante hors service", "description": "Rien ne répond depuis ce matin.",
+            "urgency": "medium", "impact": "low"})
+        assert answer.status_code == 302, answer.content[:2000]
+        client.cookies.pop("messages", None)
+
+    return warm_ups, send
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", action="append", choices=["queue", "workspace"],
-                        help="the cases to count (default: both)")
+    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit"],
+                        help="the cases to count (default: all three)")
     parser.add_argument("--requests", type=int, default=24, help="requests counted per case (default: 24)")
     args = parser.parse_args()
 
@@ -67,7 +119,7 @@ def main() -> None:
     from bench.common import machine
 
     print(f"instructions on {os.environ['BENCH_DB']}; tree {os.getcwd()}; {machine()}; {time.strftime('%Y-%m-%d %H:%M')}")
-    for case in args.case or ["queue", "workspace"]:
+    for case in args.case or ["queue", "workspace", "submit"]:
         with tempfile.TemporaryDirectory() as folder:
             started = time.monotonic()
             subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out.%p", sys.executable,
