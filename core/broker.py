@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
 
 logger = logging.getLogger("helpdesk.broker")
+
+# The most ids one coalesced message carries; a longer list goes in several.
+MESSAGE_IDS = 500
 
 
 def publish(task, *args, what: str) -> bool:
@@ -21,3 +31,82 @@ def publish(task, *args, what: str) -> bool:
         logger.warning("Broker unavailable; %s left for the next sweep", what, exc_info=True)
         return False
     return True
+
+
+def publish_ids(task, ids: Iterable[int], *, what: str) -> None:
+    """After commit: ask a worker to run `task(ids)`, in one message with the ids this process sends the same
+    task within HELPDESK_BROKER_COALESCE_MS (a background thread publishes them); at once where that is 0, in a
+    Celery worker, or when tasks run eagerly (the tests).
+
+    For tasks whose one argument is a list of ids, each handled on its own and idempotently (a new ticket's
+    notifications, its storm detection): under load every request made its own message, and building one
+    (Celery's apply_async) was a fifth of a submission's instructions (bench/RESULTS.md, session 10). `what`
+    names the work for the log, with `{count}` for the number of ids. As with `publish`, a message lost (a
+    dead broker, a process killed before its flush) leaves rows that a beat job picks up: the outbox drain,
+    the storm scan.
+    """
+    ids = list(ids)
+    delay = settings.HELPDESK_BROKER_COALESCE_MS / 1000
+    if delay <= 0 or _IN_WORKER or task.app.conf.task_always_eager:
+        publish(task, ids, what=what.format(count=len(ids)))
+        return
+    _coalescer.add(task, ids, what, delay)
+
+
+class _Coalescer:
+    """The ids waiting per task, and the thread that publishes them `delay` seconds after the first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pending: dict[str, tuple] = {}  # task name -> (task, ids, what)
+        self._thread: threading.Thread | None = None
+
+    def add(self, task, ids: list[int], what: str, delay: float) -> None:
+        with self._lock:
+            waiting = self._pending.get(task.name)
+            if waiting is None:
+                self._pending[task.name] = (task, ids, what)
+            else:
+                waiting[1].extend(ids)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, args=(delay,), name="broker-coalescer",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self, delay: float) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(delay)  # the ids of the requests meanwhile join the first's
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Publish what waits now (the thread after its delay; at the process's exit)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for task, ids, what in pending.values():
+            for start in range(0, len(ids), MESSAGE_IDS):
+                chunk = ids[start:start + MESSAGE_IDS]
+                publish(task, chunk, what=what.format(count=len(chunk)))
+
+    def forget(self) -> None:
+        """In a forked child: the parent's ids are the parent's to send, and its thread is not here."""
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pending = {}
+        self._thread = None
+
+
+_coalescer = _Coalescer()
+_IN_WORKER = False
+atexit.register(lambda: _coalescer.flush())
+os.register_at_fork(after_in_child=lambda: _coalescer.forget())
+
+
+def publish_at_once() -> None:
+    """In a Celery worker's processes (helpdesk.celery): a task's publishes go out as it runs; its process may
+    end without the interpreter's exit (a pool child), which would lose what waits."""
+    global _IN_WORKER  # noqa: PLW0603 - a process-wide switch, set once as the worker starts
+    _IN_WORKER = True

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from accounts.roles import is_agent
-from core.broker import publish
+from core.broker import publish_ids
 from core.db import insert_rows
 
 from .models import Notification, Survey, TicketEvent
@@ -104,12 +104,13 @@ def _enqueue_writes(writes: list[list[int]], position: int) -> None:
 # --- Sending: after commit, in a worker
 
 
-def enqueue(notification_ids: list[int]) -> bool:
-    """One broker message for these notifications. A broker outage loses nothing and does not slow the
-    request: the rows stay unsent and the drain sends them (core.broker.publish, no retry)."""
+def enqueue(notification_ids: list[int]) -> None:
+    """A broker message for these notifications, with the ones this process sends meanwhile
+    (core.broker.publish_ids). A broker outage loses nothing and does not slow the request: the rows stay
+    unsent and the drain sends them (no retry)."""
     from .tasks import send_notifications  # the task module imports this one; this is the way back
 
-    return publish(send_notifications, list(notification_ids), what=f"{len(notification_ids)} notifications")
+    publish_ids(send_notifications, notification_ids, what="{count} notifications")
 
 
 def pending_ids(*, now=None, limit: int = 500) -> list[int]:
