@@ -15,6 +15,8 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.query_utils import DeferredAttribute
 
+from .postgres import bound_cursor
+
 # The INSERT … RETURNING of `insert_rows`, written once per (database vendor, model, number of rows).
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
 # Up to this many rows, insert_rows writes its own statement; a larger batch goes through bulk_create,
@@ -58,7 +60,7 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
                 return model.objects.bulk_create(objects)
             else:
                 params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
+    with bound_cursor(connection) if connection.vendor == "postgresql" else connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     attname = model._meta.pk.attname

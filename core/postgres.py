@@ -33,7 +33,8 @@ that a psycopg upgrade that changes it fails there.
 
 from __future__ import annotations
 
-from django.db.backends.postgresql.base import Cursor
+from django.db.backends.postgresql.base import Cursor, CursorDebugWrapper
+from django.db.backends.utils import CursorWrapper
 from psycopg import errors
 from psycopg.pq import TransactionStatus
 
@@ -77,3 +78,32 @@ def use_preparing_cursor(sender, connection, **kwargs) -> None:
     Whether and when they prepare is the connection's `prepare_threshold` (settings: DB_PREPARE_THRESHOLD)."""
     if connection.vendor == "postgresql":
         connection.connection.cursor_factory = PreparingCursor
+
+
+def bound_cursor(connection):
+    """A cursor of `connection` (PostgreSQL) that sends the values beside the statement's text (psycopg's
+    server-side binding, Django's own `ServerBindingCursor`), wrapped as Django wraps its cursors (the execute
+    wrappers; the query log, with the values written in the text as before).
+
+    For a statement Django did not write and whose text is the same for any values: `core.db.insert_rows`'s
+    INSERT of a few rows. Written in by the client, the values make each run another text, which psycopg parses
+    again to place them (anew each time beyond 50 values: its cache's limit) and PostgreSQL parses and plans again.
+    Sent apart, the text repeats: psycopg prepares it once the connection has run it `prepare_threshold` times
+    (none with DB_PREPARE_THRESHOLD=off), and PostgreSQL runs it without parsing or planning (bench/RESULTS.md,
+    issue 16, session 10). Not for the ORM's SELECTs: a generic plan cannot prove the queue's partial indexes."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    cursor = ServerBindingCursor(connection.connection)
+    return _LoggedBoundCursor(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+class _LoggedBoundCursor(CursorDebugWrapper):
+    """Django's debug wrapper, whose log would read the text psycopg sent (placeholders, or nothing once the
+    statement is prepared): the log shows the statement with its values written in, as a client-bound one."""
+
+    def execute(self, sql, params=None):
+        logged = self.db.ops.compose_sql(sql, params) if params else sql
+        with self.debug_sql(logged, params):
+            return CursorWrapper.execute(self, sql, params)

@@ -93,3 +93,33 @@ def test_plain_values_are_passed_as_django_would_prepare_them(requester):
                 plain_fields += 1
                 assert field.get_db_prep_save(value, connection) == value, field.name
     assert plain_fields >= 7  # kind, actor, is_public, ticket; event, recipient, template, attempts…
+
+
+def test_on_postgresql_the_values_go_beside_the_text_which_is_prepared_and_logged_with_them(requester):
+    """core.postgres.bound_cursor: one text for any values, prepared once the connection has run it
+    prepare_threshold times (psycopg parsed a text of more than 50 values anew at each run); the rows are the
+    ones given, and the query log still shows the values."""
+    import pytest
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side binding is PostgreSQL's (CI runs on it)")
+    ticket = make_ticket(requester=requester)
+    threshold = connection.connection.prepare_threshold
+    written = []
+    for run in range(threshold + 2):  # ten rows of seven columns: 70 values
+        written += insert_rows(_events(ticket, requester, 10, run=run, text=f"l'essai « {run} »"))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall() if 'INSERT INTO "tickets_ticketevent"' in statement]
+    assert len(prepared) == 1 and "$70" in prepared[0] and "essai" not in prepared[0]
+    stored = dict(TicketEvent.objects.filter(pk__in=[event.pk for event in written]).values_list("pk", "data"))
+    assert [stored[event.pk] for event in written] == [event.data for event in written]
+
+    with CaptureQueriesContext(connection) as captured:
+        insert_rows(_events(ticket, requester, 10, run="logged", text="l'essai"))
+    [query] = captured.captured_queries
+    assert query["sql"].startswith('INSERT INTO "tickets_ticketevent"') and "l''essai" in query["sql"]
+    assert '"run": "logged"' in query["sql"] and "$1" not in query["sql"]
