@@ -42,7 +42,8 @@ def user_in_one_query(user_id):
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None  # a session's id that is no number (ModelBackend: pk.to_python fails, nobody)
-    user = object_compiled_once("accounts.request_user", _user_with_groups, user_id)
+    # Bound: one prepared statement for every user (core.postgres.bound_cursor).
+    user = object_compiled_once("accounts.request_user", _user_with_groups, user_id, bound=True)
     if user is None or not user.is_active:
         return None
     joined = user.helpdesk_group_names

@@ -60,7 +60,7 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
                 return model.objects.bulk_create(objects)
             else:
                 params.append(field.get_db_prep_save(value, connection))
-    with bound_cursor(connection) if connection.vendor == "postgresql" else connection.cursor() as cursor:
+    with bound_cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     attname = model._meta.pk.attname
@@ -150,7 +150,8 @@ _PLACEHOLDER = -730_001_337
 _TEXT_PLACEHOLDER = "\x1ehelpdesk-compiled-placeholder\x1e"
 
 
-def objects_compiled_once(key: str, build: Callable[[int | str], QuerySet], value: int | str) -> list[Model]:
+def objects_compiled_once(key: str, build: Callable[[int | str], QuerySet], value: int | str, *,
+                          bound: bool = False) -> list[Model]:
     """The objects of `build(value)`, with the SQL compiled once per database connection (so per thread).
 
     Django compiles a queryset's SQL anew at each evaluation: for a query every request runs (the
@@ -160,6 +161,10 @@ def objects_compiled_once(key: str, build: Callable[[int | str], QuerySet], valu
     Django's own code (the columns' converters, `from_db`, select_related populators, annotations), as
     iterating the queryset would. `key` names the query. The converters are looked up once as well
     (results_iter would ask each column's field for them again).
+
+    `bound`: on PostgreSQL the values go beside the text (core.postgres.bound_cursor), so that one statement,
+    prepared, serves every value (the request's user, whoever it is), where a text with the value written in is
+    prepared for that value only; for a query whose best plan is the same for any value (a lookup by key).
     """
     compiled = getattr(connection, "_helpdesk_compiled", None)
     if compiled is None:
@@ -172,13 +177,14 @@ def objects_compiled_once(key: str, build: Callable[[int | str], QuerySet], valu
         if placeholder not in entry[1]:
             raise ValueError(f"{key}: the value is not a parameter of the query")
         compiled[key, placeholder] = entry
-    return _compiled_objects(entry, [value if param == placeholder else param for param in entry[1]])
+    return _compiled_objects(entry, [value if param == placeholder else param for param in entry[1]], bound=bound)
 
 
-def object_compiled_once(key: str, build: Callable[[int | str], QuerySet], value: int | str) -> Model | None:
+def object_compiled_once(key: str, build: Callable[[int | str], QuerySet], value: int | str, *,
+                         bound: bool = False) -> Model | None:
     """The first object of `build(value)` or None, compiled once per connection (`objects_compiled_once`): the
     lookups of one object by its key that every request makes (the request's user, the ticket, its incident)."""
-    found = objects_compiled_once(key, build, value)
+    found = objects_compiled_once(key, build, value, bound=bound)
     return found[0] if found else None
 
 
@@ -204,11 +210,12 @@ def _compiled_entry(queryset: QuerySet, key: Hashable = "") -> tuple:
             compiler.get_converters(columns))
 
 
-def _compiled_objects(entry: tuple, params: Sequence) -> list[Model]:
+def _compiled_objects(entry: tuple, params: Sequence, *, bound: bool = False) -> list[Model]:
     """The objects of a compiled entry run with `params`, as iterating the queryset would build them (the
-    converters, from_db or its plain equivalent, select_related's populators, annotations)."""
+    converters, from_db or its plain equivalent, select_related's populators, annotations); `bound`: the values
+    sent beside the text (objects_compiled_once)."""
     sql, _params, compiler, model, attnames, names, start, end, populators, db, converters = entry
-    with connection.cursor() as cursor:
+    with bound_cursor(connection) if bound else connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:

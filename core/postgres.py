@@ -81,16 +81,20 @@ def use_preparing_cursor(sender, connection, **kwargs) -> None:
 
 
 def bound_cursor(connection):
-    """A cursor of `connection` (PostgreSQL) that sends the values beside the statement's text (psycopg's
+    """On PostgreSQL, a cursor of `connection` that sends the values beside the statement's text (psycopg's
     server-side binding, Django's own `ServerBindingCursor`), wrapped as Django wraps its cursors (the execute
-    wrappers; the query log, with the values written in the text as before).
+    wrappers; the query log, with the values written in the text as before); elsewhere the connection's cursor.
 
-    For a statement Django did not write and whose text is the same for any values: `core.db.insert_rows`'s
-    INSERT of a few rows. Written in by the client, the values make each run another text, which psycopg parses
-    again to place them (anew each time beyond 50 values: its cache's limit) and PostgreSQL parses and plans again.
-    Sent apart, the text repeats: psycopg prepares it once the connection has run it `prepare_threshold` times
-    (none with DB_PREPARE_THRESHOLD=off), and PostgreSQL runs it without parsing or planning (bench/RESULTS.md,
-    issue 16, session 10). Not for the ORM's SELECTs: a generic plan cannot prove the queue's partial indexes."""
+    For the statements a request repeats with other values, whose best plan is the same for any values:
+    `core.db.insert_rows`'s INSERT of a few rows, the request's user by id, the recurring rule's two counts.
+    Written in by the client, the values make each run another text, which psycopg parses again to place them
+    (anew each time beyond 50 values: its cache's limit) and PostgreSQL parses and plans again. Sent apart, the
+    text repeats: psycopg prepares it once the connection has run it `prepare_threshold` times (none with
+    DB_PREPARE_THRESHOLD=off), and PostgreSQL runs it without parsing, and after five runs with its generic plan
+    (bench/RESULTS.md, issue 16, session 10). Not for a read whose plan depends on its values: a generic plan
+    cannot prove the queue's partial indexes."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()

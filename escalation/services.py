@@ -22,6 +22,7 @@ from accounts.selectors import group_members
 from core.cache import reference
 from core.db import insert_rows
 from core.exceptions import ActionRefused
+from core.postgres import bound_cursor
 from tickets import services as ticket_services
 from tickets.models import Priority, Status, Ticket
 from tickets.selectors import active_categories
@@ -299,7 +300,8 @@ def _recent_in_category(ticket: Ticket, since) -> dict[str, int]:
     and tests/escalation/test_recurring_plan.py to its indexes."""
     adapt = connection.ops.adapt_datetimefield_value
     window = [ticket.category_id, adapt(since), adapt(ticket.created_at)]
-    with connection.cursor() as cursor:
+    # The values apart from the text: one statement for every submission, prepared (core.postgres).
+    with bound_cursor(connection) as cursor:
         cursor.execute(_RECENT_IN_CATEGORY, [ticket.requester_id, *window, ticket.organisation_id, *window])
         requester, organisation = cursor.fetchone()
     return {"requester": requester, "organisation": organisation}

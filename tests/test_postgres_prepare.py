@@ -144,3 +144,34 @@ def test_inside_a_transaction_the_changed_type_fails_and_the_rollback_forgets_th
     assert prepared_statements() == []
     cursor.execute(READ_AMOUNT)
     assert cursor.fetchall() == [("5",)]
+
+
+def test_the_request_user_of_any_id_is_read_by_one_prepared_statement(postgresql):
+    """accounts.backends.user_in_one_query sends the id beside the text (core.postgres.bound_cursor): after the
+    threshold, one prepared statement serves every user, where a text with the id written in was one per user."""
+    from accounts.backends import user_in_one_query
+
+    people = [User.objects.create(username=f"bound-{n}", first_name=f"Personne {n}") for n in range(8)]
+    found = [user_in_one_query(person.pk) for person in people]
+
+    assert [(user.pk, user.first_name) for user in found] == [(person.pk, person.first_name) for person in people]
+    bound = [s for s in prepared_statements() if 'FROM "auth_user"' in s and '"auth_user"."id" = $1' in s]
+    assert len(bound) == 1
+    assert not [s for s in prepared_statements() if any(f'"auth_user"."id" = {p.pk}' in s for p in people)]
+    assert user_in_one_query(-1) is None
+
+
+def test_the_recurring_counts_of_any_submission_are_one_prepared_statement(postgresql):
+    from escalation.services import _RECENT_IN_CATEGORY
+    from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket
+
+    organisation = OrganisationFactory(name="Fromagerie Dupont")
+    category = CategoryFactory(name="Balance")
+    # Eight people of one organisation submit one ticket each (the fifth on is recurring organisation-wide); each
+    # submission runs the counts once, its values beside the one text.
+    for n in range(8):
+        make_ticket(requester=UserFactory(username=f"fromager{n}", organisation=organisation), category=category)
+
+    texts = [s for s in prepared_statements() if s.startswith("SELECT (SELECT COUNT(*) FROM tickets_ticket")]
+    assert len(texts) == 1 and "requester_id = $1" in texts[0]
+    assert texts[0].count("$") == _RECENT_IN_CATEGORY.count("%s")
