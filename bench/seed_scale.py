@@ -2,7 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/seed_scale.py 1000000
 
-Tickets span the last two years; old ones are mostly closed, recent ones open in every status. Rows
+Tickets span the last two years; old ones are mostly closed, recent ones open in every status; each has its two
+SLA clocks (response, resolution), met, paused or running as its status says, as the sla app leaves them. Rows
 go in with COPY; the big tables' secondary indexes are dropped first and rebuilt at the end (one
 sort per index instead of a million B-tree and GIN insertions). Adds to what is there unless
 --fresh; `--to N` tops the database up to N tickets (what bench/agent_queue.py uses).
@@ -33,7 +34,8 @@ RESOLUTION = {"P1": timedelta(hours=4), "P2": timedelta(hours=8), "P3": timedelt
 LEVELS = [("N1", 60), ("N2", 25), ("N3", 10), ("N4", 5)]
 TYPES = ["support_request", "incident", "information_request", "bug_report", "complaint"]
 CHANNELS = [("web", 70), ("email", 15), ("phone", 10), ("chat", 5)]
-BIG_TABLES = ("tickets_ticket", "tickets_followup", "tickets_ticketevent")
+BIG_TABLES = ("tickets_ticket", "tickets_followup", "tickets_ticketevent", "sla_slaclock")
+WARNING_PERCENT = 75  # the default policy's (sla.SlaPolicy.warning_percent)
 CHUNK = 50_000
 
 
@@ -83,8 +85,8 @@ def cast(users: int, agents_per_level: int):
 
 
 def generate(n: int, start_id: int, existing: int, rng: random.Random, requesters, org_of, agents, leaves,
-             sequences: dict, now: datetime):
-    """Yield (ticket row, followup rows, event rows) in creation order."""
+             sequences: dict, now: datetime, policy: int | None):
+    """Yield (ticket row, followup rows, event rows, clock rows) in creation order."""
     span = timedelta(days=730)
     origin = now - span
     step_seconds = span.total_seconds() / max(1, existing + n)
@@ -146,12 +148,23 @@ def generate(n: int, start_id: int, existing: int, rng: random.Random, requester
                 events.append((event_id, pk, "transition", assignee if transition != "close" else requester, True,
                                json.dumps({"transition": transition}), None, at))
                 event_id += 1
-        yield ticket, followups, events
+        clocks = []
+        for number, (target, duration, due, met) in enumerate((
+                ("response", RESPONSE[priority], response_due, first_response),
+                ("resolution", RESOLUTION[priority], resolution_due, resolved))):
+            warn = created + duration * WARNING_PERCENT / 100
+            paused = updated if status == "waiting" and met is None else None
+            # sla.services._next_check: the warning, then the deadline, then nothing once met, paused or breached.
+            check = None if met or paused or due <= now else (warn if warn > now else due)
+            clocks.append((pk * 2 + number, pk, target, policy, created, int(duration.total_seconds()), warn, due,
+                           check, met, paused, 0))
+        yield ticket, followups, events, clocks
 
 
 def load(n: int, *, seed: int = 7) -> None:
     from django.db import connection
 
+    from sla.models import SlaClock, SlaPolicy
     from tickets.models import Followup, Ticket, TicketEvent, TicketSequence
 
     rng = random.Random(seed + Ticket.objects.count())
@@ -170,6 +183,10 @@ def load(n: int, *, seed: int = 7) -> None:
     ticket_columns = [f.column for f in Ticket._meta.concrete_fields]
     followup_columns = [f.column for f in Followup._meta.concrete_fields]
     event_columns = [f.column for f in TicketEvent._meta.concrete_fields]
+    clock_columns = ["id", "ticket_id", "target", "policy_id", "started_at", "duration_seconds", "warn_at", "due_at",
+                     "next_check_at", "met_at", "paused_at", "paused_seconds"]
+    assert sorted(clock_columns) == sorted(f.column for f in SlaClock._meta.concrete_fields)
+    policy = SlaPolicy.objects.filter(is_default=True).values_list("pk", flat=True).first()
     with connection.cursor() as cursor:
         raw = cursor.connection
         with step("drop secondary indexes of the big tables"):
@@ -179,21 +196,22 @@ def load(n: int, *, seed: int = 7) -> None:
             ).fetchall()
             for name, _definition in definitions:
                 raw.execute(f'DROP INDEX IF EXISTS "{name}"')
-        counts = {"tickets": 0, "followups": 0, "events": 0}
-        rows = generate(n, start_id, existing, rng, requesters, org_of, agents, leaves, sequences, now)
+        counts = {"tickets": 0, "followups": 0, "events": 0, "clocks": 0}
+        rows = generate(n, start_id, existing, rng, requesters, org_of, agents, leaves, sequences, now, policy)
         # The generator only references rows that exist, so the per-row foreign-key triggers are
         # skipped for the load (superuser only; the bench owns its database).
         raw.execute("SET session_replication_role = replica")
-        with step(f"COPY {n:,} tickets with followups and events"):
-            # One COPY at a time per connection: each chunk copies its tickets, then their followups
-            # and events (the foreign keys are checked at each row, so tickets go first).
+        with step(f"COPY {n:,} tickets with followups, events and SLA clocks"):
+            # One COPY at a time per connection: each chunk copies its tickets, then their followups,
+            # events and clocks (the foreign keys are checked at each row, so tickets go first).
             while True:
                 chunk = list(itertools.islice(rows, CHUNK))
                 if not chunk:
                     break
                 for table, columns, index in (("tickets_ticket", ticket_columns, 0),
                                               ("tickets_followup", followup_columns, 1),
-                                              ("tickets_ticketevent", event_columns, 2)):
+                                              ("tickets_ticketevent", event_columns, 2),
+                                              ("sla_slaclock", clock_columns, 3)):
                     with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                         for item in chunk:
                             if index == 0:
@@ -204,6 +222,7 @@ def load(n: int, *, seed: int = 7) -> None:
                 counts["tickets"] += len(chunk)
                 counts["followups"] += sum(len(item[1]) for item in chunk)
                 counts["events"] += sum(len(item[2]) for item in chunk)
+                counts["clocks"] += sum(len(item[3]) for item in chunk)
         raw.execute("SET session_replication_role = DEFAULT")
         with step(f"rebuild {len(definitions)} indexes"):
             raw.execute("SET maintenance_work_mem = '512MB'")
@@ -230,7 +249,8 @@ def load(n: int, *, seed: int = 7) -> None:
             for table in connection.introspection.table_names(cursor):
                 if table not in BIG_TABLES:
                     raw.execute(f'VACUUM ANALYZE "{table}"')
-    print(f"  loaded {counts['tickets']:,} tickets, {counts['followups']:,} followups, {counts['events']:,} events; "
+    print(f"  loaded {counts['tickets']:,} tickets, {counts['followups']:,} followups, {counts['events']:,} events, "
+          f"{counts['clocks']:,} SLA clocks; "
           f"{Ticket.objects.count():,} tickets in all")
 
 
