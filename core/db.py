@@ -15,7 +15,7 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.query_utils import DeferredAttribute
 
-from .postgres import bound_cursor
+from .postgres import bigints, bound_cursor, connection_itself
 
 # The INSERT … RETURNING of `insert_rows`, written once per (database vendor, model, number of rows).
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
@@ -37,12 +37,13 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
     """
     if not objects:
         return list(objects)
-    if not connection.features.can_return_rows_from_bulk_insert:
+    db = connection_itself(connection)
+    if not db.features.can_return_rows_from_bulk_insert:
         for obj in objects:
             obj.save()
         return list(objects)
     model = type(objects[0])
-    key = (connection.vendor, model, len(objects))
+    key = (db.vendor, model, len(objects))
     entry = _INSERT_SQL.get(key)
     if entry is None:
         entry = _INSERT_SQL[key] = _insert_sql(model, len(objects))
@@ -59,15 +60,15 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
             elif hasattr(value, "resolve_expression"):
                 return model.objects.bulk_create(objects)
             else:
-                params.append(field.get_db_prep_save(value, connection))
-    with bound_cursor(connection) as cursor:
+                params.append(field.get_db_prep_save(value, db))
+    with bound_cursor(db) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     attname = model._meta.pk.attname
     for obj, row in zip(objects, rows, strict=True):
         setattr(obj, attname, row[0])
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
     return list(objects)
 
 
@@ -337,10 +338,12 @@ def objects_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[Model
     return _compiled_objects(entry, entry[1])
 
 
-def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], ids: Sequence[int]) -> list[Model]:
+def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], ids: Sequence[int], *,
+                             bound: bool = False) -> list[Model]:
     """objects_compiled_once for a list of ids (`pk__in=ids`, `ticket_id__in=ids`): `build(placeholders)` must
     return the same queryset for any ids, each id one of its parameters; compiled once per connection and
-    number of ids."""
+    number of ids. `bound`: the ids beside the text, as objects_compiled_once's, so that one prepared statement
+    serves every list of that length (a lookup by an indexed key)."""
     if not ids:
         return []
     kept = _connection_statements()
@@ -355,6 +358,6 @@ def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], i
             kept.popitem(last=False)
     else:
         kept.move_to_end((key, len(ids)))
-    values = {_PLACEHOLDER - index: value for index, value in enumerate(ids)}
+    values = {_PLACEHOLDER - index: value for index, value in enumerate(bigints(ids) if bound else ids)}
     return _compiled_objects(entry, [values.get(param, param) if type(param) is int else param
-                                     for param in entry[1]])
+                                     for param in entry[1]], bound=bound)

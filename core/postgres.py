@@ -33,10 +33,13 @@ that a psycopg upgrade that changes it fails there.
 
 from __future__ import annotations
 
-from django.db.backends.postgresql.base import Cursor, CursorDebugWrapper
+from django.db import connection, connections
+from django.db.backends.postgresql.base import Cursor, CursorDebugWrapper, ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
+from django.utils.connection import ConnectionProxy
 from psycopg import errors
 from psycopg.pq import TransactionStatus
+from psycopg.types.numeric import Int8
 
 _SELECT = (b"SELECT", b"select")
 _PLAN_CHANGED = ("0A000", "cached plan must not change result type")
@@ -80,6 +83,15 @@ def use_preparing_cursor(sender, connection, **kwargs) -> None:
         connection.connection.cursor_factory = PreparingCursor
 
 
+def connection_itself(connection):
+    """The connection object behind `django.db.connection`, a proxy that looks it up again (the thread's, by
+    asgiref's Local) at each attribute read: a request's writes read about 150 of them, a few percent of a
+    submission's CPU. Given a connection object, that object."""
+    if isinstance(connection, ConnectionProxy):
+        return connections[connection._alias]
+    return connection
+
+
 def bound_cursor(connection):
     """On PostgreSQL, a cursor of `connection` that sends the values beside the statement's text (psycopg's
     server-side binding, Django's own `ServerBindingCursor`), wrapped as Django wraps its cursors (the execute
@@ -93,14 +105,24 @@ def bound_cursor(connection):
     DB_PREPARE_THRESHOLD=off), and PostgreSQL runs it without parsing, and after five runs with its generic plan
     (bench/RESULTS.md, issue 16, session 10). Not for a read whose plan depends on its values: a generic plan
     cannot prove the queue's partial indexes."""
+    connection = connection_itself(connection)
     if connection.vendor != "postgresql":
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
     connection.ensure_connection()
     connection.validate_thread_sharing()
     cursor = ServerBindingCursor(connection.connection)
     return _LoggedBoundCursor(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+def bigints(values: list) -> list:
+    """`values`, the integers as bigint, for a bound statement (bound_cursor) on PostgreSQL. psycopg types each
+    integer by its value (smallint below 32,768, integer, bigint) and prepares a statement per text and types:
+    the ids of a page, small and large mixed as they come, would make a statement per mix. PostgreSQL compares a
+    bigint with a smallint or integer column by the same index. Not for every bound value: wrapped, an integer
+    costs psycopg more than its own (an INSERT's hundred values, 1 % of a submission's instructions)."""
+    if connection.vendor != "postgresql":
+        return values
+    return [Int8(value) if type(value) is int else value for value in values]
 
 
 class _LoggedBoundCursor(CursorDebugWrapper):

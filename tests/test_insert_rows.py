@@ -123,3 +123,31 @@ def test_on_postgresql_the_values_go_beside_the_text_which_is_prepared_and_logge
     [query] = captured.captured_queries
     assert query["sql"].startswith('INSERT INTO "tickets_ticketevent"') and "l''essai" in query["sql"]
     assert '"run": "logged"' in query["sql"] and "$1" not in query["sql"]
+
+
+def test_the_connection_is_looked_up_once_not_through_the_proxy_at_each_value(requester):
+    """django.db.connection is a proxy that looks the thread's connection up again (asgiref's Local) at each
+    attribute: given to each field's get_db_prep_save, it was read about 150 times per submission, a tenth of
+    its instructions (bench/RESULTS.md, issue 16, session 11). insert_rows and bound_cursor take the connection
+    itself once (core.postgres.connection_itself) and write the same rows."""
+    from django.db import connection, connections
+    from django.utils.connection import ConnectionProxy
+
+    from core.postgres import connection_itself
+
+    assert connection_itself(connection) is connections["default"]
+    assert connection_itself(connections["default"]) is connections["default"]
+    ticket = make_ticket(requester=requester)
+    insert_rows(_events(ticket, requester, 4, text="compiled"))  # the statement written once (_insert_sql)
+    reads = []
+    original = ConnectionProxy.__getattr__
+
+    def counted(proxy, name):
+        reads.append(name)
+        return original(proxy, name)
+
+    with mock.patch.object(ConnectionProxy, "__getattr__", counted):
+        events = insert_rows(_events(ticket, requester, 4, text="une fois"))
+    assert reads == []
+    assert sorted(TicketEvent.objects.filter(pk__in=[event.pk for event in events]).values_list("data", flat=True),
+                  key=lambda data: data["n"]) == [{"n": n, "text": "une fois"} for n in range(4)]
