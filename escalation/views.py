@@ -39,7 +39,7 @@ def workspace_panel(request, ticket, bound):
             HandoverForm(initial=initial, to_level=down, down=True) if down else None
         ),
         # Compiled once per connection (core.db): the workspace shows it for every ticket.
-        "history": objects_compiled_once("escalation.panel_history", _history, ticket.pk),
+        "history": objects_compiled_once("escalation.panel_history", _history, ticket.pk, bound=True),
     }
 
 

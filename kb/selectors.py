@@ -325,7 +325,7 @@ def ticket_solution_articles(*, ticket: Ticket, user) -> list[Article]:
 def ticket_article_links(*, ticket: Ticket) -> list[TicketArticleLink]:
     """Every link of the ticket, for agents (internal and draft articles included)."""
     # Compiled once per connection (core.db): the workspace shows them for every ticket.
-    return objects_compiled_once("kb.ticket_article_links", _article_links, ticket.pk)
+    return objects_compiled_once("kb.ticket_article_links", _article_links, ticket.pk, bound=True)
 
 
 def _article_links(ticket_id: int) -> QuerySet[TicketArticleLink]:

@@ -175,3 +175,34 @@ def test_the_recurring_counts_of_any_submission_are_one_prepared_statement(postg
     texts = [s for s in prepared_statements() if s.startswith("SELECT (SELECT COUNT(*) FROM tickets_ticket")]
     assert len(texts) == 1 and "requester_id = $1" in texts[0]
     assert texts[0].count("$") == _RECENT_IN_CATEGORY.count("%s")
+
+
+def test_the_clocks_of_any_queue_page_are_one_prepared_statement_whatever_the_ids_size(postgresql):
+    """tickets.selectors.queue_table_clocks sends the page's ids beside the text (objects_compiled_for_ids,
+    bound): one prepared statement for every page of that length, where the ids written in made a text per page.
+    The ids go as bigint (core.postgres.bigints): typed by their value, an id above 32,767 beside smaller
+    ones would have made another statement."""
+    from sla.models import SlaClock
+    from tests.factories import UserFactory, make_ticket
+    from tickets.models import Ticket
+    from tickets.selectors import queue_table_clocks
+
+    requester = UserFactory(username="horloger")
+    tickets = [make_ticket(requester=requester, title=f"Pendule {n}") for n in range(6)]
+    pages = [tickets[n:n + 3] for n in range(4)]
+    for page in pages:
+        queue_table_clocks(page)
+        for ticket in page:  # each ticket's own clocks, all of them
+            assert sorted(c.target for c in ticket._prefetched_objects_cache["sla_clocks"]) == sorted(
+                SlaClock.objects.filter(ticket=ticket).values_list("target", flat=True)) != []
+    # The same length with an id no ticket has, of a larger integer type: the same statement, nothing found.
+    for _ in range(2):
+        absent = Ticket(pk=70_000)
+        queue_table_clocks([tickets[0], tickets[1], absent])
+        assert absent._prefetched_objects_cache["sla_clocks"] == []
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, parameter_types::text[] FROM pg_prepared_statements WHERE NOT from_sql")
+        found = [(s, types) for s, types in cursor.fetchall() if 'FROM "sla_slaclock"' in s and "IN ($1, $2, $3)" in s]
+    assert len(found) == 1
+    assert found[0][1] == ["bigint"] * 3

@@ -65,7 +65,7 @@ def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[
 
     # Compiled once per connection for each audience and length (core.db): every ticket page reads it.
     events = objects_compiled_once(f"tickets.timeline:{'agent' if agent else 'public'}:{latest}", events_of,
-                                   ticket.pk)
+                                   ticket.pk, bound=True)
     if latest is not None:
         events.reverse()
     followups = []
@@ -152,8 +152,9 @@ def queue_table_clocks(tickets: list[Ticket]) -> list[Ticket]:
         found = related.objects.filter(ticket_id__in=ids)
         return found.only(*columns) if columns else found
 
-    # Compiled once per connection and number of rows (core.db).
-    for clock in objects_compiled_for_ids("tickets.queue_clocks", clocks, list(by_ticket)):
+    # Compiled once per connection and number of rows, the ids beside the text (core.db): one prepared statement
+    # for every page of that length.
+    for clock in objects_compiled_for_ids("tickets.queue_clocks", clocks, list(by_ticket), bound=True):
         by_ticket[clock.ticket_id].append(clock)
     for ticket in tickets:
         ticket._prefetched_objects_cache = {"sla_clocks": by_ticket[ticket.pk]}

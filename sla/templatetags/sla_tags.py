@@ -47,7 +47,7 @@ def _clocks(ticket) -> dict:
     if "sla_clocks" in cache:
         clocks = cache["sla_clocks"]
     else:
-        clocks = objects_compiled_once("sla.ticket_clocks", _clocks_of, ticket.pk)
+        clocks = objects_compiled_once("sla.ticket_clocks", _clocks_of, ticket.pk, bound=True)
     return {clock.target: clock for clock in clocks}
 
 

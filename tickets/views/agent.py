@@ -111,7 +111,8 @@ def queue(request):
         return render(request, "tickets/agent/partials/queue_table.html", context)
     context["filter_form_key"] = _filter_form_key(filterset, request)
     # Compiled once per connection: the statement is the same for every agent but its id (core.db).
-    context["saved_views"] = objects_compiled_once("tickets.saved_views", _saved_views, request.user.pk)
+    context["saved_views"] = objects_compiled_once("tickets.saved_views", _saved_views, request.user.pk,
+                                                     bound=True)
     return render(request, "tickets/agent/queue.html", context)
 
 
