@@ -15,7 +15,7 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.query_utils import DeferredAttribute
 
-from .postgres import bigints, bound_cursor, connection_itself
+from .postgres import bigints, bound_cursor, connection_itself, numbered_sql
 
 # The INSERT … RETURNING of `insert_rows`, written once per (database vendor, model, number of rows).
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
@@ -46,7 +46,7 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
     key = (db.vendor, model, len(objects))
     entry = _INSERT_SQL.get(key)
     if entry is None:
-        entry = _INSERT_SQL[key] = _insert_sql(model, len(objects))
+        entry = _INSERT_SQL[key] = _insert_sql(model, len(objects), numbered=db.vendor == "postgresql")
     sql, fields = entry
     if sql is None or any(obj.pk is not None or type(obj) is not model for obj in objects):
         return model.objects.bulk_create(objects)
@@ -61,7 +61,7 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
                 return model.objects.bulk_create(objects)
             else:
                 params.append(field.get_db_prep_save(value, db))
-    with bound_cursor(db) as cursor:
+    with bound_cursor(db, numbered=db.vendor == "postgresql") as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     attname = model._meta.pk.attname
@@ -72,9 +72,9 @@ def insert_rows(objects: Sequence[Model]) -> list[Model]:
     return list(objects)
 
 
-def _insert_sql(model: type[Model], count: int) -> tuple[str | None, list]:
+def _insert_sql(model: type[Model], count: int, *, numbered: bool = False) -> tuple[str | None, list]:
     """The INSERT … RETURNING of `count` new rows of `model` and its fields in order; None when
-    insert_rows must leave it to bulk_create."""
+    insert_rows must leave it to bulk_create. `numbered`: with $1, $2… for PostgreSQL (core.postgres.bound_cursor)."""
     opts = model._meta
     fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
     if (count > _WRITTEN_ROWS or opts.parents or not isinstance(opts.pk, AutoFieldMixin)
@@ -86,7 +86,7 @@ def _insert_sql(model: type[Model], count: int) -> tuple[str | None, list]:
     # Identifiers come from the model's meta, values are parameters.
     sql = (f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
            f"VALUES {', '.join([row] * count)} RETURNING {quote(opts.pk.column)}")
-    return sql, [(field, _plain_type(field)) for field in fields]
+    return numbered_sql(sql) if numbered else sql, [(field, _plain_type(field)) for field in fields]
 
 
 # Fields whose database value is the Python value itself when it is exactly of this type (or None).
