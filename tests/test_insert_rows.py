@@ -76,23 +76,50 @@ def test_nothing_to_write_writes_nothing(db, django_assert_num_queries):
 
 
 def test_plain_values_are_passed_as_django_would_prepare_them(requester):
-    """The fields whose value goes as it is (str, int, bool, a key, None) give what get_db_prep_save gives."""
+    """The fields whose value goes as it is (str, int, bool, a key, None; on PostgreSQL an aware datetime) give
+    what get_db_prep_save gives."""
+    import datetime
+
     from django.db import connection
 
-    from core.db import _insert_sql
+    from core.db import _AWARE, _insert_sql
 
+    postgresql = connection.vendor == "postgresql"
     ticket = make_ticket(requester=requester)
     event = TicketEvent.objects.filter(ticket=ticket).first()
+    paris = datetime.timezone(datetime.timedelta(hours=1))
     objects = [TicketEvent(ticket=ticket, kind="note", actor=None, is_public=True, data={}),
-               Notification(event=event, recipient=requester, template="status_changed", attempts=3)]
-    plain_fields = 0
+               Notification(event=event, recipient=requester, template="status_changed", attempts=3,
+                            claimed_at=datetime.datetime(2026, 3, 29, 2, 30, tzinfo=paris))]
+    plain_fields = aware_fields = 0
     for obj in objects:
-        for field, plain in _insert_sql(type(obj), 1)[1]:
+        for field, plain in _insert_sql(type(obj), 1, postgresql=postgresql)[1]:
             value = field.pre_save(obj, True)
-            if plain is not None and (value is None or type(value) is plain):
+            if plain is _AWARE and value is not None:
+                aware_fields += 1
+                assert value.tzinfo is not None and field.get_db_prep_save(value, connection) is value, field.name
+            elif plain is not None and (value is None or type(value) is plain):
                 plain_fields += 1
                 assert field.get_db_prep_save(value, connection) == value, field.name
     assert plain_fields >= 7  # kind, actor, is_public, ticket; event, recipient, template, attempts…
+    # created_at twice, claimed_at: on PostgreSQL only (SQLite's adapter writes a text).
+    assert aware_fields == (3 if postgresql else 0)
+
+
+def test_a_naive_datetime_still_goes_through_django_which_makes_it_aware(requester):
+    import datetime
+    import warnings
+
+    ticket = make_ticket(requester=requester)
+    event = TicketEvent.objects.filter(ticket=ticket).first()
+    naive = Notification(event=event, recipient=requester, template="status_changed",
+                         claimed_at=datetime.datetime(2026, 7, 1, 12, 0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        insert_rows([naive])
+    assert any("naive datetime" in str(warning.message) for warning in caught)
+    assert Notification.objects.get(pk=naive.pk).claimed_at == datetime.datetime(2026, 7, 1, 10, 0,
+                                                                               tzinfo=datetime.UTC)
 
 
 def test_on_postgresql_the_values_go_beside_the_text_which_is_prepared_and_logged_with_them(requester):
