@@ -33,14 +33,17 @@ that a psycopg upgrade that changes it fails there.
 
 from __future__ import annotations
 
+import datetime
 import re
 
+from django.conf import settings
 from django.db import connection, connections
 from django.db.backends.postgresql.base import Cursor, CursorDebugWrapper, CursorMixin, ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from django.utils.connection import ConnectionProxy
-from psycopg import RawCursor, errors
-from psycopg.pq import TransactionStatus
+from psycopg import RawCursor, adapters, errors, postgres
+from psycopg.adapt import Loader
+from psycopg.pq import Format, TransactionStatus
 from psycopg.types.numeric import Int8
 
 _SELECT = (b"SELECT", b"select")
@@ -83,6 +86,37 @@ def use_preparing_cursor(sender, connection, **kwargs) -> None:
     Whether and when they prepare is the connection's `prepare_threshold` (settings: DB_PREPARE_THRESHOLD)."""
     if connection.vendor == "postgresql":
         connection.connection.cursor_factory = PreparingCursor
+
+
+# psycopg's loader of a timestamptz in text: the compiled one when psycopg's binary package is installed.
+_NATIVE_TIMESTAMPTZ = adapters.get_loader(postgres.types["timestamptz"].oid, Format.TEXT)
+
+
+class _UtcTimestamptzLoader(Loader):
+    """psycopg's own loader of a timestamptz (compiled, with psycopg's binary package), for a connection whose time
+    zone is UTC: what Django's loader gives (an aware datetime in UTC, `datetime.timezone.utc`), at a tenth of its
+    cost. Django's loader derives from psycopg's pure-Python one to set each value's zone; where the session's zone
+    is UTC, psycopg's gives it already. A queue page reads 128 of them (Django's: 3 µs each), the workspace of a
+    long ticket several hundred. `timezone` is what Django compares to decide whether to register its own loader
+    again on each cursor (DatabaseWrapper.create_cursor)."""
+
+    timezone = datetime.UTC
+
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        # The compiled loader's own method, called by psycopg's row maker without a Python frame of ours.
+        self.load = _NATIVE_TIMESTAMPTZ(oid, context).load
+
+    def load(self, data):  # the instance's own (above) stands in for it
+        return self.load(data)
+
+
+def load_timestamps_natively(sender, connection, **kwargs) -> None:
+    """connection_created: on PostgreSQL with USE_TZ and the session's zone UTC (Django's default), timestamptz
+    values are read by psycopg's own loader (_UtcTimestamptzLoader) instead of Django's."""
+    if (connection.vendor == "postgresql" and settings.USE_TZ and connection.timezone is datetime.UTC
+            and connection.connection.info.parameter_status("TimeZone") == "UTC"):
+        connection.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
 
 
 def connection_itself(connection):

@@ -206,3 +206,29 @@ def test_the_clocks_of_any_queue_page_are_one_prepared_statement_whatever_the_id
         found = [(s, types) for s, types in cursor.fetchall() if 'FROM "sla_slaclock"' in s and "IN ($1, $2, $3)" in s]
     assert len(found) == 1
     assert found[0][1] == ["bigint"] * 3
+
+
+def test_timestamps_are_read_by_psycopgs_own_loader_as_django_reads_them(postgresql):
+    """core.postgres.load_timestamps_natively: the session's zone is UTC, so psycopg's compiled loader gives what
+    Django's gives (aware, in UTC, `datetime.UTC`), and Django does not register its own again on each cursor."""
+    import datetime
+
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+    from psycopg.pq import Format
+
+    from core.postgres import _UtcTimestamptzLoader
+
+    with connection.cursor() as cursor:
+        assert cursor.cursor.adapters.get_loader(1184, Format.TEXT) is _UtcTimestamptzLoader
+        texts = ["2026-03-29 01:59:59.999999+00", "2026-03-29 03:30:00+02", "2026-10-25 02:30:00.5+01",
+                 "1999-12-31 23:59:59-11:30", "2026-11-30 21:00:00.000001+00"]
+        cursor.execute("SELECT " + ", ".join("%s::timestamptz" for _ in texts), texts)
+        ours = cursor.fetchone()
+
+    class DjangosLoader(BaseTzLoader):
+        timezone = datetime.UTC
+
+    django_loader = DjangosLoader(1184, connection.connection)
+    assert list(ours) == [django_loader.load(text.encode()) for text in texts]
+    assert all(value.tzinfo is datetime.UTC for value in ours)
+    assert ours[1] == datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.UTC)
