@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.formats import get_format
 
@@ -55,7 +55,17 @@ def format_local(value: datetime, format_string: str, zone=None) -> str:
 
 
 def date_formatter(format_name: str) -> Callable[[datetime], str]:
-    """A function writing aware datetimes as `{{ value|date:format_name }}` would, in the language active
-    now (resolve it once per page, call it per row)."""
+    """A function writing aware datetimes as `{{ value|date:format_name }}` would, in the language and zone
+    active now (resolve it once per page, call it per row). What it wrote lately is kept (_written): the queue's
+    badges write the deadlines of the same tickets on every refresh."""
     format_string, zone = str(get_format(format_name)), timezone.get_current_timezone()
-    return lambda value: format_local(value, format_string, zone)
+    language = translation.get_language()
+    return lambda value: _written(value, format_string, zone, language)
+
+
+@lru_cache(maxsize=4096)
+def _written(value: datetime, format_string: str, zone, language: str | None) -> str:
+    """format_local in `language` (month and day names, a.m./p.m.): the key holds all the text depends on. An
+    instant is the same key in any zone it is given in, and is written in `zone`."""
+    with translation.override(language):
+        return format_local(value, format_string, zone)

@@ -31,3 +31,21 @@ def test_the_fast_formatter_writes_what_the_date_filter_writes(language, zone, n
         write = date_formatter(name)
         for moment in MOMENTS:
             assert write(moment) == date_format(timezone.localtime(moment), name), moment
+
+
+def test_what_a_formatter_keeps_is_by_language_and_zone_and_answers_as_the_filter_would():
+    """date_formatter keeps what it wrote (core.formats._written): a formatter made in one language writes in it,
+    whichever language is active when it is called and whatever another language's formatter wrote before."""
+    moment = datetime(2026, 2, 3, 15, 4, tzinfo=UTC)
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        french = date_formatter("DATETIME_FORMAT")
+        assert french(moment) == date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    with translation.override("en"), timezone.override("Europe/Paris"):  # the zone of the French one
+        english = date_formatter("DATETIME_FORMAT")
+        written = english(moment)
+        assert written == date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        assert "Feb" in written and "4:04 p.m." in written
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        assert english(moment) == written  # kept, and in English
+        assert english(moment.astimezone(timezone.get_fixed_timezone(330))) == written  # the same instant
+        assert "février" in french(moment) and "16:04" in french(moment)
