@@ -50,7 +50,8 @@ os.environ.setdefault("BENCH_DB", "bench_perf")
 
 PASSWORD = "demo"  # noqa: S105 - bench/seed_scale.py gives every person this password
 FLOOR_ROWS = 100_000
-DEFAULT_GUNICORN = "--workers 4"
+# docker-compose's web service (bench/RESULTS.md, "The gunicorn worker model"): the runs since session 7 passed it.
+DEFAULT_GUNICORN = "--workers 2 --worker-class gthread --threads 4"
 
 
 # --- The cast and fixtures (in this process, on the bench database)
