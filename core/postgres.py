@@ -104,11 +104,12 @@ class _UtcTimestamptzLoader(Loader):
 
     def __init__(self, oid, context=None):
         super().__init__(oid, context)
-        # The compiled loader's own method, called by psycopg's row maker without a Python frame of ours.
-        self.load = _NATIVE_TIMESTAMPTZ(oid, context).load
+        self._native = _NATIVE_TIMESTAMPTZ(oid, context)
+        # The compiled loader's own method, which psycopg's row maker then calls without a Python frame of ours.
+        self.load = self._native.load
 
-    def load(self, data):  # the instance's own (above) stands in for it
-        return self.load(data)
+    def load(self, data):  # what the instance's own (above) does
+        return self._native.load(data)
 
 
 def load_timestamps_natively(sender, connection, **kwargs) -> None:
