@@ -130,7 +130,9 @@ WSGI_APPLICATION = "helpdesk.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, whose rendering leaves no reference cycle holding the page's objects (core.templates).
+        "BACKEND": "core.templates.DjangoTemplates",
+        "NAME": "django",  # the alias Django's own backend has (django.template.engines["django"])
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
