@@ -23,11 +23,11 @@ floor measured in the same run at the same concurrency, just before the case (su
 insert, pages against its read). With --rounds N, floor and case alternate N times and each side's rounds
 are pooled: on a shared host the machine's speed drifts over minutes, and both then meet the same drift.
 
-Cases: submit (POST /tickets/new/ as a requester, the 302 not followed), queue (GET /agent/ as an N1
-agent, rotating over filters), workspace (GET the 200-followup ticket, as bench/agent_queue.py builds
-it), dashboard (GET /dashboard/ as a manager, one organisation over two years). The machine has 2
-cores, and the clients' threads share them with the servers: compare ratios, statements and CPU per
-request between runs, not absolute milliseconds.
+Cases: submit (POST /tickets/new/ as a requester, multipart as a browser sends it, the 302 not followed),
+queue (GET /agent/ as an N1 agent, rotating over filters), workspace (GET the 200-followup ticket, as
+bench/agent_queue.py builds it), dashboard (GET /dashboard/ as a manager, one organisation over two years).
+The machine has 2 cores, and the clients' threads share them with the servers: compare ratios, statements
+and CPU per request between runs, not absolute milliseconds.
 """
 
 from __future__ import annotations
@@ -252,12 +252,16 @@ def csrf_token(client, page: str) -> str:
 
 def submit_request(base: str, categories: list[int]):
     """Each request in the next category: an ordinary ticket, as most are (a requester's third ticket in one
-    category within 30 days is flagged recurring, which costs five more statements)."""
+    category within 30 days is flagged recurring, which costs five more statements). Posted as a browser posts the
+    form, which takes attachments: multipart/form-data, the file input left empty."""
+    from tests import live
+
     def request(client, n):
         answer = client.request("/tickets/new/", {
             "csrfmiddlewaretoken": client.token, "ticket_type": "incident", "category": categories[n % len(categories)],
             "title": f"Charge {n} : imprimante hors service", "description": "Rien ne répond depuis ce matin.",
-            "urgency": "medium", "impact": "low"}, headers={"Referer": base + "/tickets/new/"})
+            "urgency": "medium", "impact": "low", "attachments": live.NO_FILE},
+            headers={"Referer": base + "/tickets/new/"}, multipart=True)
         # A browser follows the redirect, whose page shows (and so consumes) the success message; this
         # client does not, so forget it here: kept, unread messages pile up in the cookie, then in the
         # session, whose every request would then write it.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -125,6 +126,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+# A file input left empty, as a browser sends it in a multipart form: a part with an empty file name and no content.
+NO_FILE = ("", b"", "application/octet-stream")
+
+
+def multipart_body(data: dict) -> tuple[bytes, str]:
+    """`data` as a browser's multipart/form-data body, and its Content-Type: each value a text, a file as
+    (name, content, type) such as NO_FILE, or a list of either (one part each, in order)."""
+    boundary = f"----WebKitFormBoundary{secrets.token_hex(8)}"
+    parts = []
+    for name, values in data.items():
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, tuple):
+                filename, content, content_type = value
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
+                             f"\r\nContent-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n")
+            else:
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                             .encode())
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 class WebClient:
     """One person's browser: cookies kept, redirects not followed (a 302 is an answer to check)."""
 
@@ -134,10 +156,17 @@ class WebClient:
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
 
-    def request(self, path: str, data: dict | None = None, headers: dict | None = None) -> Answer:
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+    def request(self, path: str, data: dict | None = None, headers: dict | None = None, *,
+                multipart: bool = False) -> Answer:
+        """GET, or POST `data`: url-encoded, or with `multipart` as a browser sends a form that takes files."""
+        headers = {**self.headers, **(headers or {})}
+        body = None
+        if data is not None and multipart:
+            body, headers["Content-Type"] = multipart_body(data)
+        elif data is not None:
+            body = urllib.parse.urlencode(data, doseq=True).encode()
         request = urllib.request.Request(  # noqa: S310 - http only, to our own server on 127.0.0.1
-            self.base + path, data=body, headers={**self.headers, **(headers or {})})
+            self.base + path, data=body, headers=headers)
         started = time.perf_counter()
         try:
             # LIVE_TIMEOUT: a bench on a machine shared by many runs may need longer than 30 s per request.
@@ -151,14 +180,16 @@ class WebClient:
     def get(self, path: str, **headers) -> Answer:
         return self.request(path, headers=headers)
 
-    def submit(self, page: str, data: dict, *, action: str | None = None, **headers) -> Answer:
-        """GET the page holding the form, then POST it with its CSRF token, as a browser does."""
+    def submit(self, page: str, data: dict, *, action: str | None = None, multipart: bool = False,
+               **headers) -> Answer:
+        """GET the page holding the form, then POST it with its CSRF token, as a browser does (`multipart` for a
+        form with enctype="multipart/form-data", one that takes files)."""
         form = self.get(page)
         token = CSRF_INPUT.search(form.body)
         if token is None:
             raise AssertionError(f"no CSRF token on {page} (HTTP {form.status}): {form.body[:500]}")
         return self.request(action or page, {**data, "csrfmiddlewaretoken": token.group(1)},
-                            headers={"Referer": self.base + page, **headers})
+                            headers={"Referer": self.base + page, **headers}, multipart=multipart)
 
     def login(self, username: str, password: str, **headers) -> Answer:
         return self.submit("/accounts/login/", {"username": username, "password": password}, **headers)

@@ -77,8 +77,8 @@ def test_with_redis_down_submissions_logins_and_surveys_are_saved_and_every_emai
         answers = [
             portal.submit("/tickets/new/", {
                 "ticket_type": "incident", "category": category.pk, "title": f"Panne pendant l'incident {n}",
-                "description": "Rien ne répond.", "urgency": "medium", "impact": "low",
-            })
+                "description": "Rien ne répond.", "urgency": "medium", "impact": "low", "attachments": live.NO_FILE,
+            }, multipart=True)  # the form takes files: a browser sends it as multipart/form-data
             for n in range(SUBMISSIONS)
         ]
         desk = live.WebClient(base)
