@@ -27,6 +27,7 @@ from ..selectors import (
     QueuedTicket,
     agent_states,
     level_settings,
+    needing_dispatch,
     needs_dispatch,
 )
 
@@ -163,7 +164,7 @@ def tickets_dispatch(*, tickets: Sequence[Ticket], trigger: str, now: datetime |
     now = now or timezone.now()
     excluded = excluded or {}
     settings = level_settings()
-    tickets = [t for t in tickets if needs_dispatch(t)]
+    tickets = needing_dispatch(tickets, settings=settings)
     if not tickets:
         return []
     table = HandlingTable()
