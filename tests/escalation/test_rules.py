@@ -76,6 +76,22 @@ def test_the_sweeps_statements_do_not_grow_with_the_stalled_tickets(requester, c
     assert Escalation.objects.filter(rule__code="stalled_diagnostic").count() == stalled
 
 
+@pytest.mark.parametrize("stalled", [1, 8])
+def test_without_the_reference_cache_the_sweeps_statements_do_not_grow_either(requester, category, agent_n1,
+                                                                              agent_n2, stalled, settings,
+                                                                              django_assert_num_queries):
+    """The embedded default runs without the reference cache, and a Redis outage turns it off: the rule, the N2
+    agents and the dispatch's level settings are then read from the database once per sweep, not once per ticket
+    (a sweep of 100 tickets made 213 statements, bench/escalation_sweep.py, session 13)."""
+    for _ in range(stalled):
+        advance(make_ticket(requester=requester, category=category), to="in_progress", agent=agent_n1)
+    settings.HELPDESK_REFERENCE_CACHE = False
+    # The ten of the test above, and from the database: the rule, the level settings, the skilled levels, the
+    # N2 agents.
+    with django_assert_num_queries(14):
+        assert escalate_stalled(now=timezone.now() + timedelta(hours=1)) == stalled
+
+
 def test_agent_activity_resets_the_stall_clock(ticket, agent_n1):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         working = advance(ticket, to="in_progress", agent=agent_n1)
