@@ -349,6 +349,11 @@ def test_the_sweeps_query_count_does_not_grow_with_the_tickets_that_are_not_due(
 SWEEP_QUERIES_FOR_ONE_WARNING = 10
 
 
+# The 18 of the test below, and from the database, once each: the breach rule, the dispatch's level settings and
+# skilled levels, the N2 agents and the managers to notify.
+BREACH_STATEMENTS_WITHOUT_CACHE = 23
+
+
 @pytest.mark.parametrize("due", [1, 6])
 def test_the_sweeps_statements_do_not_grow_with_the_breaches(requester, category, agent_n1, agent_n2, manager,
                                                              frozen, due):
@@ -367,6 +372,26 @@ def test_the_sweeps_statements_do_not_grow_with_the_breaches(requester, category
     # reference cache (core.cache). The dispatch's level settings and skilled levels too (nobody
     # holds a skill: the tickets stay with N2's group, no query).
     assert len(queries) == 18, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("due", [1, 6])
+def test_without_the_reference_cache_the_sweeps_statements_do_not_grow_either(requester, category, agent_n1,
+                                                                              agent_n2, manager, frozen, due,
+                                                                              settings):
+    """The embedded default runs without the reference cache, and a Redis outage turns it off: what the cache
+    holds is then read once per sweep, not once per breached ticket (100 due clocks made 114 statements and a
+    burst of 10,000, 9,357: bench/sla_sweep.py, session 13)."""
+    for i in range(due):
+        make_ticket(requester=requester, category=category, title=f"Poste {i}")
+    frozen.move_to(RESPONSE_DUE)
+    settings.HELPDESK_REFERENCE_CACHE = False
+
+    with CaptureQueriesContext(connection) as queries:
+        result = sla_check_deadlines(now=RESPONSE_DUE)
+
+    assert result.breaches == due
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == BREACH_STATEMENTS_WITHOUT_CACHE, "\n".join(statements)
 
 
 def test_the_sweep_with_nothing_due_is_a_single_select(requester, category, frozen, django_assert_num_queries):
