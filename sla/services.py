@@ -200,8 +200,10 @@ def sla_reopen(*, ticket: Ticket) -> None:
 
 
 def sla_stop(*, tickets: Sequence[Ticket]) -> None:
-    """Closed tickets' clocks are never checked again (one UPDATE for all)."""
-    SlaClock.objects.filter(ticket__in=tickets).update(next_check_at=None)
+    """Closed tickets' clocks are never checked again (one UPDATE for all). The clocks a resolution already met
+    have no next check: they are left as they are, not written again (an auto-close of 1,000 tickets rewrote
+    2,000 rows, their index entries and WAL, to set NULL where NULL was)."""
+    SlaClock.objects.filter(ticket__in=tickets, next_check_at__isnull=False).update(next_check_at=None)
 
 
 # --- The beat sweep
