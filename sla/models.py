@@ -191,7 +191,8 @@ class SlaClock(models.Model):
     (the warning time, then the deadline), or NULL when nothing is left to watch (met, paused,
     breached, closed) — so the sweep reads only the rows that are due."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
+    # Looked up by the constraint sla_clock_per_target (ticket, target), which starts with it.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks", db_index=False)
     target = models.CharField(max_length=10, choices=Target.choices)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, related_name="+")
     started_at = models.DateTimeField()
@@ -237,7 +238,8 @@ class SlaEvent(models.Model):
     """A warning or breach, recorded once per ticket, target and stage: the unique constraint is
     what makes concurrent or repeated sweeps harmless."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_events")
+    # Looked up by the constraint sla_event_once (ticket, target, stage), which starts with it.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_events", db_index=False)
     target = models.CharField(max_length=10, choices=Target.choices)
     stage = models.CharField(max_length=10, choices=Stage.choices)
     due_at = models.DateTimeField()

@@ -97,7 +97,8 @@ class SavedView(models.Model):
 
 
 class Followup(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
+    # Looked up by the index followup_ticket_created (ticket, created_at), which starts with it.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups", db_index=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
     )

@@ -49,7 +49,9 @@ class TicketEventManager(models.Manager.from_queryset(TicketEventQuerySet)):
 class TicketEvent(models.Model):
     """Append-only history of a ticket: its timeline. Rows are never updated nor deleted."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # Looked up by the index event_ticket_created (ticket, created_at), which starts with it: Django's own index
+    # on the key alone would be a second B-tree to write for every event (issue 16, session 13).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -100,7 +102,8 @@ class Notification(models.Model):
     never sends twice, and a broker outage loses nothing: a beat job re-enqueues the unsent.
     """
 
-    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="notifications")
+    # Looked up by the constraint notification_once (event, recipient, template), which starts with it.
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     template = models.CharField(max_length=60)
     created_at = models.DateTimeField(default=timezone.now)
