@@ -32,26 +32,31 @@ def backend_cpu_seconds(pid: int) -> float:
 
 def measure(requests: int, rounds: int) -> None:
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from bench.instructions import submissions
 
     results = []
     for number in range(1, rounds + 1):
-        warm_ups, send = submissions(requests)
+        warm_ups, send = submissions(requests + 1)
         for index in range(warm_ups):
             send(index)
+        with CaptureQueriesContext(connection) as captured:
+            send(warm_ups)
+        statements = len(captured.captured_queries)  # now: the next request's start empties the log it views
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             pid = cursor.fetchone()[0]
         backend, cpu, wall = backend_cpu_seconds(pid), time.process_time(), time.perf_counter()
-        for index in range(warm_ups, warm_ups + requests):
+        for index in range(warm_ups + 1, warm_ups + 1 + requests):
             send(index)
         per = {"postgres": (backend_cpu_seconds(pid) - backend) * 1000 / requests,
                "python": (time.process_time() - cpu) * 1000 / requests,
                "wall": (time.perf_counter() - wall) * 1000 / requests}
         results.append(per)
         print(f"  round {number}: postgres backend CPU {per['postgres']:.2f} ms/submission; "
-              f"python CPU {per['python']:.2f} ms; wall {per['wall']:.2f} ms", flush=True)
+              f"python CPU {per['python']:.2f} ms; wall {per['wall']:.2f} ms; {statements} statements",
+              flush=True)
     print("  median: " + "; ".join(f"{key} {statistics.median(r[key] for r in results):.2f} ms"
                                    for key in ("postgres", "python", "wall")))
 
@@ -64,14 +69,15 @@ def main() -> None:
                         help="measure the database's schema as it is (an A/B of two schemas migrates by hand)")
     args = parser.parse_args()
 
-    from bench.common import machine, setup_django
+    from bench.common import machine
     from bench.profile_requests import with_production_settings
 
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    name = setup_django(migrate=not args.no_migrate)
-    print(f"pg_cpu on {name}; {machine()}; load average {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"pg_cpu on {os.environ['BENCH_DB']}; {machine()}; load average {os.getloadavg()[0]:.1f}; "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
     print(f"command: {' '.join(sys.argv)}")
-    with_production_settings(measure, args.requests, args.rounds)
+    # Django is set up there, with the production settings (Redis as cache: the reference cache and sessions).
+    with_production_settings(measure, args.requests, args.rounds, migrate=not args.no_migrate)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("BENCH_DB", "bench_perf")
 
 
-def configure(redis_url: str) -> None:
+def configure(redis_url: str, *, migrate: bool = True) -> None:
     os.environ.update({"DEBUG": "0", "SECRET_KEY": "bench-profile-" + "k" * 40, "ALLOWED_HOSTS": "testserver",
                        "REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url, "LOG_LEVEL": "WARNING",
                        "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
@@ -38,7 +38,7 @@ def configure(redis_url: str) -> None:
     os.environ.pop("CACHE_URL", None)
     from bench.common import setup_django
 
-    setup_django(migrate=True)
+    setup_django(migrate=migrate)
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     from django.conf import settings
 
@@ -51,15 +51,16 @@ def configure(redis_url: str) -> None:
                       ).enable()
 
 
-def with_production_settings(run, *args) -> None:
+def with_production_settings(run, *args, migrate: bool = True) -> None:
     """run(*args) with a Redis of its own as cache and broker and the production settings (configure), as
-    this script and bench/page_cpu.py, request_calls.py and request_cycle.py measure requests in process."""
+    this script and bench/page_cpu.py, request_calls.py and request_cycle.py measure requests in process. Django
+    must not be set up before: the settings are read once, and these are the ones to read."""
     from tests import live
 
     port = live.free_port()
     redis = live.start_redis(port)
     try:
-        configure(f"redis://127.0.0.1:{port}/0")
+        configure(f"redis://127.0.0.1:{port}/0", migrate=migrate)
         run(*args)
     finally:
         live.stop(redis)
