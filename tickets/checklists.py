@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from .models import EventKind, Phase, Status, Survey, Ticket
+from .models import EventKind, Phase, Status, Survey, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,21 @@ CHECKLISTS: dict[str, list[Deliverable]] = {
 MANUAL_CODES = {d.code for items in CHECKLISTS.values() for d in items if d.auto is None}
 
 
+def _facts(ticket: Ticket) -> dict:
+    """What the self-ticking deliverables read, both in one statement: the survey answered, the acknowledgement
+    of receipt sent."""
+    return Ticket.objects.filter(pk=ticket.pk).values(
+        survey_answered=Exists(Survey.objects.filter(ticket=OuterRef("pk"), answered_at__isnull=False)),
+        acknowledged=Exists(TicketEvent.objects.filter(
+            ticket=OuterRef("pk"), kind=EventKind.CREATED, notifications__template="ticket_created",
+            notifications__sent_at__isnull=False)),
+    ).first() or {}
+
+
 def ticket_checklists(ticket: Ticket) -> list[dict]:
     """Each phase with its deliverables and whether each is done (two queries)."""
     ticked = {item.code: item for item in ticket.checklist_items.select_related("done_by")}
-    facts = {
-        "survey_answered": Survey.objects.filter(ticket=ticket, answered_at__isnull=False).exists(),
-        "acknowledged": ticket.events.filter(
-            kind=EventKind.CREATED, notifications__template="ticket_created", notifications__sent_at__isnull=False
-        ).exists(),
-    }
+    facts = _facts(ticket)
     order = list(Phase.values)
     current = order.index(ticket.phase)
     phases = []
