@@ -7,13 +7,6 @@ from django.db import migrations, models
 
 from core.migrations_indexes import DropKeyIndexes
 
-# (model, field, Django's name for the field's index, table, column)
-KEYS = [
-    ("followup", "ticket", "tickets_followup_ticket_id_3fbc2e56", "tickets_followup", "ticket_id"),
-    ("notification", "event", "tickets_notification_event_id_cccaecba", "tickets_notification", "event_id"),
-    ("ticketevent", "ticket", "tickets_ticketevent_ticket_id_b572d14b", "tickets_ticketevent", "ticket_id"),
-]
-
 
 class Migration(migrations.Migration):
     atomic = False
@@ -41,6 +34,10 @@ class Migration(migrations.Migration):
                                             related_name="events", to="tickets.ticket"),
                 ),
             ],
-            database_operations=[DropKeyIndexes([key[2:] for key in KEYS])],
+            database_operations=[DropKeyIndexes([
+                ("tickets_followup_ticket_id_3fbc2e56", "tickets_followup", "ticket_id"),
+                ("tickets_notification_event_id_cccaecba", "tickets_notification", "event_id"),
+                ("tickets_ticketevent_ticket_id_b572d14b", "tickets_ticketevent", "ticket_id"),
+            ])],
         ),
     ]
