@@ -162,6 +162,7 @@ class Result:
         self.cpu: list[float] = []
         self.errors: list[str] = []
         self.wall = 0.0
+        self.spent: dict[str, float] = {}  # seconds of CPU by group of processes (bench/cpu_shares.py)
         self.lock = threading.Lock()
 
     def add(self, answer) -> None:
@@ -188,6 +189,8 @@ class Result:
             whole.cpu += part.cpu
             whole.errors += part.errors
             whole.wall += part.wall
+            for group, seconds in part.spent.items():
+                whole.spent[group] = whole.spent.get(group, 0.0) + seconds
         return whole
 
     @property
@@ -203,9 +206,10 @@ class Result:
         return statistics.median(self.statements) if self.statements else 0
 
 
-def run_load(label: str, clients: list, requests_per_client: int, make_request) -> Result:
+def run_load(label: str, clients: list, requests_per_client: int, make_request, shares=None) -> Result:
     """Each client sends requests_per_client requests after a common start; make_request(client, n)
-    returns an Answer."""
+    returns an Answer. With `shares` (a bench.cpu_shares.CpuShares), the CPU each group of processes spent
+    meanwhile."""
     result = Result(label, len(clients))
     barrier = threading.Barrier(len(clients) + 1)
 
@@ -222,10 +226,12 @@ def run_load(label: str, clients: list, requests_per_client: int, make_request) 
     for thread in threads:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, before = time.perf_counter(), shares and shares.snapshot()
     for thread in threads:
         thread.join()
     result.wall = time.perf_counter() - started
+    if shares:
+        result.spent = shares.since(before)
     return result
 
 
@@ -323,6 +329,27 @@ def print_row(result: Result, floor: Result | None) -> None:
         print(f"|  errors: {sorted(set(result.errors))[:5]} | | | | | | | | | | | | |", flush=True)
 
 
+SHARE_GROUPS = ("PostgreSQL", "Redis", "worker", "client", "rest")
+
+
+def print_shares(measured: list[tuple[Result, Result]]) -> None:
+    """The second table: each case's and floor's whole bill in CPU milliseconds per request, by group of processes
+    (bench/cpu_shares.py). The server is the product for a case, the floor's own gunicorn for a floor row; rest is
+    the machine's busy time outside these (mostly the kernel's loopback network work); steal is what the
+    hypervisor took."""
+    groups = [g for g in SHARE_GROUPS if any(g in part.spent for pair in measured for part in pair)]
+    print("\nWhere the cores went, CPU ms per request (bench/cpu_shares.py):\n")
+    print("| case | clients | server | " + " | ".join(groups) + " | machine | idle | steal |")
+    print("|---|---:|" + "---:|" * (len(groups) + 4))
+    for floor, result in measured:
+        for part, server in ((floor, "floor"), (result, "product")):
+            if not part.spent or not part.times:
+                continue
+            each = {k: v * 1000 / len(part.times) for k, v in part.spent.items()}
+            cells = " | ".join(f"{each[g]:.1f}" for g in (server, *groups, "machine", "idle", "steal"))
+            print(f"| {part.label} | {part.clients} | {cells} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=100_000, help="tickets in the bench database")
@@ -339,6 +366,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from common import machine, setup_django, step
+    from cpu_shares import CpuShares
 
     name = setup_django()
     print(f"http_load on {name}; {machine()}; load average {os.getloadavg()[0]:.1f}; "
@@ -375,7 +403,11 @@ def main() -> None:
         print("| case | clients | requests | errors | req/s | p50 | p95 | p99 | statements | server CPU ms | "
               "p50 ÷ floor | p95 ÷ floor | CPU ÷ floor |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        measure(args, fx, base, floor_base)
+        roots = {"product": servers[0].pid, "floor": servers[1].pid, "Redis": redis.pid}
+        if worker_process is not None:
+            roots["worker"] = worker_process.pid
+        measured = measure(args, fx, base, floor_base, CpuShares(roots))
+        print_shares(measured)
         print(f"\nload average after: {os.getloadavg()[0]:.1f}")
         if args.worker:
             mails = len(list((work / "mails").glob("*"))) if (work / "mails").exists() else 0
@@ -448,7 +480,8 @@ def answers(url: str) -> bool:
     return True
 
 
-def measure(args, fx: dict, base: str, floor_base: str) -> None:
+def measure(args, fx: dict, base: str, floor_base: str, shares) -> list[tuple[Result, Result]]:
+    """Every case beside its floor; returns the pairs (floor, case), pooled over the rounds."""
     from tests import live
 
     most = max(args.clients + args.submit_clients)
@@ -470,11 +503,15 @@ def measure(args, fx: dict, base: str, floor_base: str) -> None:
         floor_make = floor_insert_request if kind == "insert" else get_request(["/rows/"])
         floors, results = [], []
         for _ in range(args.rounds):
-            floors.append(run_load(f"floor: {kind}", floor_people[kind, clients], per_client(clients), floor_make))
-            results.append(run_load(label, people, per_client(clients), make))
-        reference = Result.pooled(floors)
+            floors.append(run_load(f"floor: {kind}", floor_people[kind, clients], per_client(clients), floor_make,
+                                   shares))
+            results.append(run_load(label, people, per_client(clients), make, shares))
+        reference, result = Result.pooled(floors), Result.pooled(results)
         print_row(reference, None)
-        print_row(Result.pooled(results), reference)
+        print_row(result, reference)
+        measured.append((reference, result))
+
+    measured: list[tuple[Result, Result]] = []
 
     wanted = args.only or ["submit", "queue", "workspace", "dashboard"]
     if "submit" in wanted:
@@ -501,6 +538,7 @@ def measure(args, fx: dict, base: str, floor_base: str) -> None:
         run_load("warm-up", people[:8], max(3, len(paths) // 8 + 1), make)
         for clients in args.clients:
             beside_floor("read", label, people[:clients], make)
+    return measured
 
 
 if __name__ == "__main__":
