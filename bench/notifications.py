@@ -1,7 +1,7 @@
 """The worker's cost per email (issue 16): CPU and statements per notification sent by
 tickets.tasks.send_notifications, in batches of the sizes the web's coalesced messages carry (one id alone at
-night, tens under load), with a counting email backend that tells how many connections to the mail server
-the batch opened.
+night, tens under load), with a counting email backend (tests.mail_backends) that tells how many connections to the mail
+server the batch opened.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_http_100k \
         .venv/bin/python bench/notifications.py [--count 240] [--batch 1 4 16 60]
@@ -27,38 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("BENCH_DB", "bench_http_100k")
 
-from django.core.mail.backends.locmem import EmailBackend  # noqa: E402 - after the path is set
-
-CONNECTIONS: list[int] = []
-
-
-class Counting(EmailBackend):
-    """locmem (the messages kept in memory), with SMTP's connection rule: send_messages opens a connection when
-    none is open and closes it after; open() keeps one open for several calls. Each opening counted: for
-    SMTP, a TCP (and TLS) handshake and a login."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.is_open = False
-
-    def open(self) -> bool:
-        if self.is_open:
-            return False
-        self.is_open = True
-        CONNECTIONS.append(1)
-        return True
-
-    def close(self) -> None:
-        self.is_open = False
-
-    def send_messages(self, messages):
-        created = self.open()
-        try:
-            return super().send_messages(messages)
-        finally:
-            if created:
-                self.close()
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -75,11 +43,11 @@ def main() -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from bench import notifications as counted  # the backend's module as Django imports it, not __main__
+    from tests import mail_backends
     from tickets.models import Notification
     from tickets.tasks import send_notifications
 
-    settings.EMAIL_BACKEND = "bench.notifications.Counting"
+    settings.EMAIL_BACKEND = "tests.mail_backends.CountingBackend"
     ids = list(Notification.objects.order_by("-pk").values_list("pk", flat=True)[:args.count])
     if len(ids) < args.count:
         sys.exit(f"{len(ids)} notifications in {name}: run bench/http_load.py on it first")
@@ -93,10 +61,10 @@ def main() -> None:
         for round_ in range(args.rounds + 1):
             Notification.objects.filter(pk__in=ids).update(sent_at=None, claimed_at=None, attempts=0)
             mail.outbox = []
-            counted.CONNECTIONS.clear()
+            mail_backends.OPENED.clear()
             chunks = [ids[i:i + batch] for i in range(0, len(ids), batch)]
             send_notifications(chunks[0])  # warm: templates loaded, statements prepared
-            opened = len(counted.CONNECTIONS)
+            opened = len(mail_backends.OPENED)
             reset_queries()
             # The last round counts the statements (the query log costs CPU of its own); the others time.
             with CaptureQueriesContext(connection) if round_ == args.rounds else nullcontext() as captured:
@@ -108,7 +76,7 @@ def main() -> None:
             if captured is None:
                 cpu.append(spent)
         statements = len(captured.captured_queries) / sent
-        connections = len(counted.CONNECTIONS) - opened
+        connections = len(mail_backends.OPENED) - opened
         print(f"| {batch} | {statistics.median(cpu):.2f} ({', '.join(f'{c:.2f}' for c in cpu)}) | "
               f"{statements:.1f} | {connections} for {len(chunks) - 1} tasks |")
 

@@ -9,46 +9,16 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import OrganisationFactory, UserFactory, make_ticket
+from tests.mail_backends import OPENED
 from tickets import outbox, tasks
 from tickets.models import Notification
 
-COUNTING = "tests.tickets.test_outbox_batches.CountingBackend"
-OPENED: list[int] = []
-
-
-class CountingBackend(EmailBackend):
-    """The messages kept in memory, with SMTP's rule for connections (send_messages opens one when none is open,
-    and closes what it opened), each opening counted."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.is_open = False
-
-    def open(self):
-        if self.is_open:
-            return False
-        self.is_open = True
-        OPENED.append(1)
-        return True
-
-    def close(self):
-        self.is_open = False
-
-    def send_messages(self, messages):
-        if any("refuse" in address for message in messages for address in message.to):
-            raise ConnectionRefusedError("550 mailbox unavailable")
-        created = self.open()
-        try:
-            return super().send_messages(messages)
-        finally:
-            if created:
-                self.close()
+COUNTING = "tests.mail_backends.CountingBackend"
 
 
 @pytest.fixture
