@@ -178,7 +178,8 @@ def deliver_many(notification_ids: Sequence[int]) -> tuple[int, dict[int, Except
 
 
 def _claim(notification_ids: Sequence[int]) -> list[int]:
-    """Claim the notifications unsent and not claimed by a live worker, in one UPDATE; the ids it changed."""
+    """Claim the notifications unsent and not claimed by a live worker (`_claimable`, written in SQL), in one UPDATE;
+    the ids it changed."""
     if not notification_ids:
         return []
     now = timezone.now()
