@@ -32,8 +32,6 @@ from core.db import insert_rows
 from .models import Notification, Survey, TicketEvent
 from .surveys import survey_url
 
-User = get_user_model()
-
 # A claimed notification whose worker died is claimable again after this long.
 CLAIM_TIMEOUT = timedelta(minutes=5)
 # The drain leaves the newest rows to their own broker message, and gives up on a row after this many tries.
@@ -207,7 +205,7 @@ def _claimed(notification_ids: list[int]) -> list[Notification]:
         "recipient", "event__ticket", "event__actor", "event__followup"
     ).in_bulk(notification_ids)
     groups: dict[int, set[str]] = {row.recipient_id: set() for row in rows.values()}
-    for user_id, name in User.groups.through.objects.filter(user_id__in=groups).values_list(
+    for user_id, name in get_user_model().groups.through.objects.filter(user_id__in=groups).values_list(
             "user_id", "group__name"):
         groups[user_id].add(name)
     for row in rows.values():  # each row has its own object for a recipient of several
