@@ -14,12 +14,12 @@ from .models import EscalationRule
 
 @receiver(ticket_creating, dispatch_uid="escalation.ticket_creating")
 def on_ticket_creating(sender, ticket, **kwargs):
-    services.rule_plan_recurring(ticket=ticket)
+    return services.rule_plan_recurring(ticket=ticket)
 
 
 @receiver(ticket_created, dispatch_uid="escalation.ticket_created")
-def on_ticket_created(sender, ticket, **kwargs):
-    services.rules_on_ticket_created(ticket=ticket)
+def on_ticket_created(sender, ticket, events=(), **kwargs):
+    return services.rules_on_ticket_created(ticket=ticket, events=events)
 
 
 @receiver(ticket_priority_changed, dispatch_uid="escalation.ticket_priority_changed")

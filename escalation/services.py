@@ -24,8 +24,9 @@ from core.db import insert_rows
 from core.exceptions import ActionRefused
 from core.postgres import bound_cursor
 from tickets import services as ticket_services
-from tickets.models import Priority, Status, Ticket
+from tickets.models import EventKind, Priority, Status, Ticket
 from tickets.selectors import active_categories
+from tickets.signals import Alert, HistoryLine
 
 from .models import MANUAL_REASONS, Escalation, EscalationRule, Reason, RuleCode, RuleFiring
 
@@ -195,8 +196,9 @@ def rule_escalate_many(*, rule: EscalationRule, items: Sequence[tuple[Ticket, st
     return len(tickets)
 
 
-def rules_on_ticket_created(*, ticket: Ticket) -> None:
-    """VIP start level, P1 alert and the recurring-problem flag, as the ticket is created."""
+def rules_on_ticket_created(*, ticket: Ticket, events: Sequence = ()) -> list[Alert]:
+    """VIP start level, P1 alert and the recurring-problem flag, as the ticket is created (its history so
+    far: `events`); the recurring flag's alert to N2 returned, for the creation's one INSERT into the outbox."""
     organisation = ticket.organisation
     rule = active_rule(RuleCode.VIP_START)
     if rule and organisation is not None and (organisation.is_vip or organisation.contract):
@@ -204,7 +206,7 @@ def rules_on_ticket_created(*, ticket: Ticket) -> None:
         rule_escalate_many(rule=rule, items=[(ticket, "created")], reason=Reason.VIP)
     if ticket.priority == Priority.P1:
         rule_alert_p1(ticket=ticket)
-    rule_flag_recurring(ticket=ticket)
+    return rule_flag_recurring(ticket=ticket, events=events)
 
 
 def rule_alert_p1(*, ticket: Ticket) -> None:
@@ -226,16 +228,15 @@ def rule_alert_p1(*, ticket: Ticket) -> None:
 _PLANNED = "_recurring_planned"
 
 
-def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket, *, written: bool) -> dict | None:
-    """What makes the ticket recurring by the rule (scope, count, days), or None. `written`: the ticket's
-    row is in the table and counts itself; else it is counted in."""
+def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket) -> dict | None:
+    """What makes a new ticket recurring by the rule (scope, count, days), or None; its row is not in the
+    table yet: it is counted in."""
     if rule is None or ticket.category_id is None:
         return None
     since = ticket.created_at - timedelta(days=rule.window_days)
-    counts = _recent_in_category(ticket, since)
-    if not written:
-        counts = {"requester": counts["requester"] + 1,
-                  "organisation": counts["organisation"] + (1 if ticket.organisation_id else 0)}
+    counts = _recent_in_category(ticket, since)  # the new ticket counts itself
+    counts = {"requester": counts["requester"] + 1,
+              "organisation": counts["organisation"] + (1 if ticket.organisation_id else 0)}
     if counts["requester"] >= rule.ticket_count:
         evidence = {"scope": "requester", "count": counts["requester"]}
     elif (ticket.organisation_id and rule.organisation_ticket_count
@@ -248,38 +249,33 @@ def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket, *, written:
     return {**evidence, "days": rule.window_days}
 
 
-def rule_plan_recurring(*, ticket: Ticket) -> None:
+def rule_plan_recurring(*, ticket: Ticket) -> list[HistoryLine]:
     """Before a new ticket's INSERT (tickets.signals.ticket_creating): the recurring rule's counts, and
-    the flag set on the object when it is recurring, so that the INSERT writes it (no UPDATE after); the
-    firing, the history and the N2 alert are written at ticket_created (rule_flag_recurring)."""
+    the flag set on the object when it is recurring, so that the INSERT writes it (no UPDATE after); its
+    history line returned, for the creation to write with its "created" event. The firing and the N2 alert
+    are written at ticket_created (rule_flag_recurring)."""
     rule = active_rule(RuleCode.RECURRING)
-    evidence = _recurring_evidence(rule, ticket, written=False)
-    if evidence is not None:
-        ticket.is_recurring = True
+    evidence = _recurring_evidence(rule, ticket)
     ticket.__dict__[_PLANNED] = (rule, evidence)
+    if evidence is None:
+        return []
+    ticket.is_recurring = True
+    return [ticket_services.recurring_line(reason=Reason.RECURRING, rule=rule.code, evidence=evidence)]
 
 
-def rule_flag_recurring(*, ticket: Ticket) -> None:
+def rule_flag_recurring(*, ticket: Ticket, events: Sequence = ()) -> list[Alert]:
     """What a person would call recurring: the requester's n-th ticket, or their organisation's m-th,
     in the same precise category within the window (the rule's thresholds): flagged, offered to N2. A
     broad category (one with sub-categories) says too little about the problem to count. A new ticket
-    comes with the verdict rule_plan_recurring reached before its INSERT."""
-    planned = ticket.__dict__.pop(_PLANNED, None)
-    if planned is not None:
-        rule, evidence = planned
-    else:
-        rule = active_rule(RuleCode.RECURRING)
-        evidence = _recurring_evidence(rule, ticket, written=True)
+    comes with the verdict rule_plan_recurring reached before its INSERT, and its "flagged" line among its
+    creation's `events`: the firing written here, the alert to N2 returned for the creation's outbox INSERT."""
+    rule, evidence = ticket.__dict__.pop(_PLANNED, (None, None))
     if evidence is None:
-        return
+        return []
     # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
     insert_rows([RuleFiring(rule=rule, ticket=ticket, cause="created")])
-    event = ticket_services.ticket_mark_recurring(
-        ticket=ticket, reason=Reason.RECURRING, rule=rule.code, evidence=evidence, written=planned is not None,
-    )
-    if event is not None:
-        level = rule.target_level or Level.N2
-        ticket_services.notify_new_events([(event, _members(level), "recurring_flagged")])
+    flagged = next(event for event in events if event.kind == EventKind.FLAGGED)
+    return [Alert(flagged, _members(rule.target_level or Level.N2), "recurring_flagged")]
 
 
 # Two counts, each one range of its own index: (requester, category, created_at) and (organisation, category,

@@ -3,17 +3,54 @@
 `tickets` imports none of the other apps; they connect here in their AppConfig.ready().
 """
 
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
 from django.dispatch import Signal
 
-# Sent with ticket= just before a new ticket's INSERT: the object has no key yet (its reference is set). Receivers may set the ticket's own columns, which that INSERT writes (one UPDATE of a row with a
-# score of indexes fewer), and keep what they computed on the object for their ticket_created receiver; they
-# write nothing. Receivers: sla (the deadlines, its clocks written at ticket_created), escalation (the
-# recurring flag, its history and alert written at ticket_created).
+
+class HistoryLine(NamedTuple):
+    """What a receiver of ticket_creating may return, in a list: a line of the new ticket's history, by the
+    system and internal, that the creation writes with its "created" event (one INSERT for the history of a
+    submission, issue 16)."""
+
+    kind: str
+    data: dict
+
+
+class Alert(NamedTuple):
+    """What a receiver of ticket_created may return, in a list: an email about one of the creation's events,
+    written with the acknowledgement of receipt (one INSERT into the outbox per submission)."""
+
+    event: Any  # a TicketEvent of the creation's `events`
+    recipients: Sequence
+    template: str
+
+
+# Sent with ticket= just before a new ticket's INSERT: the object has no key yet (its reference is set).
+# Receivers may set the ticket's own columns, which that INSERT writes (one UPDATE of a row with a score of
+# indexes fewer), keep what they computed on the object for their ticket_created receiver, and return
+# HistoryLines; they write nothing. Receivers: sla (the deadlines, its clocks written at ticket_created),
+# escalation (the recurring flag and its history line; the rule's firing and alert written at ticket_created).
 ticket_creating = Signal()
 
-# Sent with ticket=, actor= after a ticket is created (its INSERT and "created" event written).
-# Receivers: sla (its clocks), escalation (VIP / P1 / recurring rules), postmortem (major incidents).
+# Sent with ticket=, actor=, events= (the creation's history: "created", then the HistoryLines of
+# ticket_creating's receivers) after a ticket is created (its INSERT and history written). Receivers may
+# return Alerts. Receivers: sla (its clocks), escalation (VIP / P1 / recurring rules), postmortem (major
+# incidents), dispatch (the ticket's assignee).
 ticket_created = Signal()
+
+
+def returned(responses: list[tuple[Any, Any]], kind: type) -> list:
+    """The items of `kind` the receivers returned (Signal.send's responses): None or a list of them each."""
+    items = []
+    for receiver, response in responses:
+        if response is None:
+            continue
+        if not isinstance(response, list | tuple) or not all(isinstance(item, kind) for item in response):
+            raise TypeError(f"{receiver!r} returned {response!r}, not a list of {kind.__name__}")
+        items.extend(response)
+    return items
 
 # Sent with ticket=, actor= at the end of a ticket's creation, after ticket_created's receivers: for what
 # describes the whole creation. Receivers: webhooks (the ticket.created payload).

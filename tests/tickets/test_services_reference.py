@@ -189,7 +189,10 @@ def test_every_receiver_of_a_creation_sees_the_final_reference(requester, catego
     seen = {}
 
     def watch(name):
-        return lambda sender, ticket, **kwargs: seen.setdefault(name, ticket.reference)
+        def receiver(sender, ticket, **kwargs):
+            seen[name] = ticket.reference
+
+        return receiver
 
     receivers = {name: watch(name) for name in ("creating", "created", "referenced")}
     ticket_creating.connect(receivers["creating"], dispatch_uid="test.creating")

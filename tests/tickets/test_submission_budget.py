@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.selectors import group_members
-from tickets.models import Ticket
+from tickets.models import Notification, Ticket
 
 
 def _form(category, n: int = 0) -> dict:
@@ -85,10 +85,11 @@ def test_a_submission_works_with_the_cache_cold_or_warm(client, requester, categ
 
 
 # A submission the recurring rule flags (the requester's third in the category within 30 days): the 10
-# above (the flag written by the ticket's INSERT, decided before it), and INSERT the rule's firing, INSERT the
-# "flagged" event, INSERT the N2 agents' notifications; no savepoint (the ticket is new: no firing can exist), the N2 agents and the
-# category tree from the reference cache.
-RECURRING_SUBMISSION = 13
+# above (the flag written by the ticket's INSERT, decided before it; its "flagged" line in the same INSERT as
+# "created"; the N2 agents' alert in the same INSERT as the acknowledgement), and INSERT the rule's firing;
+# no savepoint (the ticket is new: no firing can exist), the N2 agents and the category tree from the
+# reference cache.
+RECURRING_SUBMISSION = 11
 
 
 def test_a_recurring_submission_stays_within_its_budget(client, requester, category, agent_n2):
@@ -107,6 +108,9 @@ def test_a_recurring_submission_stays_within_its_budget(client, requester, categ
     ticket = Ticket.objects.get(title="Imprimante hors service 2")
     assert ticket.is_recurring
     assert ticket.events.filter(kind="flagged").count() == 1
+    assert all(count == 1 for count in _inserts(captured).values()), _inserts(captured)
+    assert Notification.objects.filter(event__ticket=ticket, template="recurring_flagged",
+                                       recipient=agent_n2).count() == 1
 
 
 def test_with_sessions_in_the_cache_a_submission_reads_no_session_row(client, requester, category, settings):

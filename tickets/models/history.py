@@ -32,11 +32,16 @@ class TicketEventManager(models.Manager.from_queryset(TicketEventQuerySet)):
         """One INSERT for the (ticket, kind, data) rows; the events, in the order of `rows`."""
         actor = actor if getattr(actor, "pk", None) else None
         now = now or timezone.now()
-        events = insert_rows([
+        return self.write([
             TicketEvent(ticket=ticket, kind=kind, actor=actor, is_public=public, data=data or {},
                         followup=followup, created_at=now)
             for ticket, kind, data in rows
         ])
+
+    def write(self, events: list[TicketEvent]) -> list[TicketEvent]:
+        """One INSERT for the new events, each with its own actor and visibility (a ticket's creation: the
+        requester's "created" and the system's internal lines); events_recorded sent."""
+        events = insert_rows(events)
         if events:
             events_recorded.send(sender=TicketEvent, events=events)
         return events

@@ -26,10 +26,10 @@ from .lifecycle import (
     tickets_auto_close,
 )
 from .routing import (
+    recurring_line,
     ticket_add_participants,
     ticket_assign,
     ticket_change_priority,
-    ticket_mark_recurring,
     ticket_set_level,
     tickets_assign,
     tickets_set_level,
@@ -42,6 +42,7 @@ __all__ = [
     "followup_add",
     "notify",
     "notify_new_events",
+    "recurring_line",
     "survey_answer",
     "ticket_add_participants",
     "ticket_assign",
@@ -50,7 +51,6 @@ __all__ = [
     "ticket_close",
     "ticket_create",
     "ticket_link",
-    "ticket_mark_recurring",
     "ticket_record_incident_event",
     "ticket_record_root_cause",
     "ticket_reopen",

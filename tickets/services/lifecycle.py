@@ -171,16 +171,22 @@ def ticket_create(
         updated_at=now,
         phase_started_at=now,
     )
-    signals.ticket_creating.send(sender=Ticket, ticket=ticket)
+    lines = signals.returned(signals.ticket_creating.send(sender=Ticket, ticket=ticket), signals.HistoryLine)
     _insert(ticket)
     attach(ticket=ticket, files=attachments, uploaded_by=actor)
-    event = TicketEvent.objects.record(
-        ticket=ticket, kind=EventKind.CREATED, actor=actor,
-        data={"channel": channel, "priority": ticket.priority,
-              "parent": parent.reference if parent else None},
+    # The history in one INSERT: "created", then the receivers' lines (the recurring flag), by the system.
+    events = TicketEvent.objects.write([
+        TicketEvent(ticket=ticket, kind=EventKind.CREATED, actor=actor if actor.pk else None, data={
+            "channel": channel, "priority": ticket.priority, "parent": parent.reference if parent else None,
+        }, created_at=now),
+        *(TicketEvent(ticket=ticket, kind=line.kind, actor=None, is_public=False, data=line.data, created_at=now)
+          for line in lines),
+    ])
+    alerts = signals.returned(
+        signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor, events=events), signals.Alert,
     )
-    signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
-    notify_new_events([(event, [requester], "ticket_created")])
+    # The outbox in one INSERT: the acknowledgement of receipt and the receivers' alerts (N2's, of a recurring problem).
+    notify_new_events([(events[0], [requester], "ticket_created"), *alerts])
     signals.ticket_referenced.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 

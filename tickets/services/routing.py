@@ -168,18 +168,7 @@ def ticket_add_participants(*, ticket: Ticket, users: Sequence, actor=None, reas
     )
 
 
-@transaction.atomic(savepoint=False)
-def ticket_mark_recurring(*, ticket: Ticket, reason: str, rule: str = "",
-                          evidence: dict | None = None, written: bool = False) -> TicketEvent | None:
-    """Flag the ticket as a recurring problem (once); `evidence` (what was counted) goes in its history.
-    `written`: a new ticket whose INSERT wrote the flag (set before it, tickets.signals.ticket_creating):
-    its history only."""
-    if not written:
-        updated = Ticket.objects.filter(pk=ticket.pk, is_recurring=False).update(is_recurring=True)
-        if not updated:
-            return None
-    ticket.is_recurring = True
-    return TicketEvent.objects.record(
-        ticket=ticket, kind=EventKind.FLAGGED, actor=None, public=False,
-        data={"flag": "recurring", "reason": reason, "rule": rule, **(evidence or {})},
-    )
+def recurring_line(*, reason: str, rule: str, evidence: dict) -> signals.HistoryLine:
+    """The history line of a ticket flagged recurring as it is created (its INSERT writes the flag): a
+    ticket_creating receiver returns it, for the creation to write with its "created" event."""
+    return signals.HistoryLine(EventKind.FLAGGED, {"flag": "recurring", "reason": reason, "rule": rule, **evidence})
