@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
+from core.cache import reference
+
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -23,15 +25,26 @@ def subscriptions_from_database() -> dict[str, list[int]]:
     return found
 
 
-def subscribed_endpoint_ids(event_type: str) -> list[int]:
-    """The active endpoints that listen to `event_type`, from the cache: a ticket change costs no query
-    for webhooks when none listens. Endpoint changes forget the cached map (services), and the beat
-    drain writes it afresh every minute, so a cache that missed a change is right again within one."""
+# The map in the reference cache (core.cache): a ticket change reads this process's copy, one cache round trip
+# per LOCAL_TRUST seconds at most, where each change asked the cache (issue 16). Its builder reads the map kept
+# under subscriptions_key(), which is all there is where the reference cache is off (the embedded demo's
+# per-process memory cache).
+SUBSCRIPTIONS = "webhooks.subscriptions"
+
+
+def cached_subscriptions() -> dict[str, list[int]]:
     subscriptions = cache.get(subscriptions_key())
     if subscriptions is None:
         subscriptions = subscriptions_from_database()
         cache.set(subscriptions_key(), subscriptions, None)
-    return list(subscriptions.get(event_type, ()))
+    return subscriptions
+
+
+def subscribed_endpoint_ids(event_type: str) -> list[int]:
+    """The active endpoints that listen to `event_type`, from the cache: a ticket change costs no query
+    for webhooks when none listens. Endpoint changes forget the cached map (services), and the beat
+    drain writes it afresh every minute, so a cache that missed a change is right again within one."""
+    return list(reference(SUBSCRIPTIONS, cached_subscriptions).get(event_type, ()))
 
 
 def endpoints() -> QuerySet[WebhookEndpoint]:

@@ -32,11 +32,18 @@ from standardwebhooks.webhooks import Webhook
 from accounts.roles import is_manager
 from api.serializers import ticket_representation
 from core.broker import publish
+from core.cache import invalidate, reference
 from core.exceptions import ActionRefused
 
 from . import net
 from .models import TEST_EVENT, DeliveryStatus, EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .selectors import subscribed_endpoint_ids, subscriptions_from_database, subscriptions_key
+from .selectors import (
+    SUBSCRIPTIONS,
+    cached_subscriptions,
+    subscribed_endpoint_ids,
+    subscriptions_from_database,
+    subscriptions_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +68,16 @@ def subscriptions_forget() -> None:
     """Forget the cached map of who listens to what, now and again once the change is committed."""
     cache.delete(subscriptions_key())
     transaction.on_commit(lambda: cache.delete(subscriptions_key()))
+    invalidate(SUBSCRIPTIONS)
 
 
 def subscriptions_refresh() -> dict[str, list[int]]:
+    """The map from the database, written to the cache; the processes' copies forgotten if they differ (a
+    change whose forgetting was lost: the cache was down)."""
     subscriptions = subscriptions_from_database()
     cache.set(subscriptions_key(), subscriptions, None)
+    if reference(SUBSCRIPTIONS, cached_subscriptions) != subscriptions:
+        invalidate(SUBSCRIPTIONS)
     return subscriptions
 
 
