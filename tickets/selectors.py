@@ -47,7 +47,8 @@ def get_attachment_for(user, reference: str, attachment_id: int) -> Attachment:
 
 
 def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[TicketEvent]:
-    """The ticket's history as shown to `user`, oldest first: requesters see public events only.
+    """The ticket's history as shown to `user`, oldest first: requesters see public events only; a
+    followup's attachments in `event.followup.files`.
 
     With `latest`, only the last `latest` events plus one: a list longer than `latest` tells the caller
     that earlier events exist (it shows the last `latest`). Read by the (ticket, created_at) index, so a
@@ -73,9 +74,12 @@ def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[
         event.ticket = ticket  # as ticket.events would leave it: no query to read it
         if event.followup is not None:
             followups.append(event.followup)
-    prefetch_related_objects(followups, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    # Each followup's attachments as a list, `followup.files` (to_attr): Django's related-manager cache built a
+    # manager and a queryset per followup, 4.8 of 10.4 ms for the workspace's latest 50 (issue 16, session 15).
+    prefetch_related_objects(followups, Prefetch("attachments", queryset=Attachment.objects.order_by("id"),
+                                                 to_attr="files"))
     for followup in followups:
-        for attachment in followup.attachments.all():
+        for attachment in followup.files:
             # Attachment.get_absolute_url reads ticket.reference: without this, one query per file.
             attachment.ticket = ticket
     return events

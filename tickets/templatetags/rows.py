@@ -199,7 +199,7 @@ def timeline_entry(event, timeline: _Timeline | None = None) -> SafeString:
     if followup is not None:
         parts.append(format_html('<div class="message mt-1 p-2 rounded {}">{}</div>\n',
                                  "bg-white border" if followup.is_public else "note", followup.body))
-        for attachment in followup.attachments.all():
+        for attachment in followup.files:
             parts.append(format_html('<a class="small d-inline-block mt-1 me-2" href="{}">{} {}</a>\n',
                                      attachment.get_absolute_url(), timeline.paperclip, attachment.original_name))
     else:
