@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from .models import EventKind, Phase, Status, Survey, Ticket, TicketEvent
+from core.db import object_compiled_once, objects_compiled_once
+
+from .models import ChecklistItem, EventKind, Phase, Status, Survey, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -53,20 +55,32 @@ CHECKLISTS: dict[str, list[Deliverable]] = {
 MANUAL_CODES = {d.code for items in CHECKLISTS.values() for d in items if d.auto is None}
 
 
-def _facts(ticket: Ticket) -> dict:
-    """What the self-ticking deliverables read, both in one statement: the survey answered, the acknowledgement
-    of receipt sent."""
-    return Ticket.objects.filter(pk=ticket.pk).values(
+def _facts_of(ticket_id: int):
+    # The status too: building a ticket reads it (the state machine's initial state).
+    return Ticket.objects.filter(pk=ticket_id).only("pk", "status").annotate(
         survey_answered=Exists(Survey.objects.filter(ticket=OuterRef("pk"), answered_at__isnull=False)),
         acknowledged=Exists(TicketEvent.objects.filter(
             ticket=OuterRef("pk"), kind=EventKind.CREATED, notifications__template="ticket_created",
             notifications__sent_at__isnull=False)),
-    ).first() or {}
+    )
+
+
+def _facts(ticket: Ticket) -> dict:
+    """What the self-ticking deliverables read, both in one statement (compiled once per connection, core.db):
+    the survey answered, the acknowledgement of receipt sent."""
+    found = object_compiled_once("tickets.checklist_facts", _facts_of, ticket.pk, bound=True)
+    return {"survey_answered": found.survey_answered, "acknowledged": found.acknowledged} if found else {}
+
+
+def _ticked_of(ticket_id: int):
+    return ChecklistItem.objects.filter(ticket_id=ticket_id).select_related("done_by")
 
 
 def ticket_checklists(ticket: Ticket) -> list[dict]:
-    """Each phase with its deliverables and whether each is done (two queries)."""
-    ticked = {item.code: item for item in ticket.checklist_items.select_related("done_by")}
+    """Each phase with its deliverables and whether each is done (two queries, each compiled once per
+    connection: every workspace reads them)."""
+    ticked = {item.code: item for item in objects_compiled_once("tickets.checklist_items", _ticked_of, ticket.pk,
+                                                                 bound=True)}
     facts = _facts(ticket)
     order = list(Phase.values)
     current = order.index(ticket.phase)

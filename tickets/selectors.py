@@ -85,9 +85,17 @@ def ticket_timeline(*, ticket: Ticket, user, latest: int | None = None) -> list[
     return events
 
 
+def _ticket_files(ticket_id: int) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(ticket_id=ticket_id, followup__isnull=True).order_by("id")
+
+
 def ticket_attachments(*, ticket: Ticket, user) -> list[Attachment]:
-    """Attachments of the ticket itself (not of followups), for the description block."""
-    return list(ticket.attachments.filter(followup__isnull=True).order_by("id"))
+    """Attachments of the ticket itself (not of followups), for the description block (compiled once per
+    connection: every ticket page reads them)."""
+    attachments = objects_compiled_once("tickets.ticket_files", _ticket_files, ticket.pk, bound=True)
+    for attachment in attachments:
+        attachment.ticket = ticket  # get_absolute_url reads its reference
+    return attachments
 
 
 def agents() -> QuerySet:
@@ -165,22 +173,35 @@ def queue_table_clocks(tickets: list[Ticket]) -> list[Ticket]:
     return tickets
 
 
-def requester_recent_tickets(*, ticket: Ticket, limit: int = 5) -> list[Ticket]:
-    """The requester's other tickets, newest first (the (requester, -created_at) index)."""
-    return list(
-        Ticket.objects.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk)
-        .only("reference", "title", "status", "priority", "created_at").order_by("-created_at")[:limit]
-    )
+RECENT_TICKETS = 5
+
+
+def _recent_of(requester_id: int) -> QuerySet[Ticket]:
+    return (Ticket.objects.filter(requester_id=requester_id)
+            .only("reference", "title", "status", "priority", "created_at").order_by("-created_at")[:RECENT_TICKETS + 1])
+
+
+def requester_recent_tickets(*, ticket: Ticket) -> list[Ticket]:
+    """The requester's other tickets, newest first (the (requester, -created_at) index): their newest six, the
+    ticket itself left out (one value, so the statement is compiled once per connection, core.db)."""
+    recent = objects_compiled_once("tickets.requester_recent", _recent_of, ticket.requester_id, bound=True)
+    return [other for other in recent if other.pk != ticket.pk][:RECENT_TICKETS]
 
 
 def ticket_links(*, ticket: Ticket) -> list[dict]:
     """Links in both directions, as (kind label, other ticket, outgoing) rows."""
     from .models import TicketLink
 
-    # One statement for both directions, with the columns the workspace shows of the other ticket.
+    # One statement for both directions, with the columns the workspace shows of the other ticket, compiled once
+    # per connection (core.db: the ticket's key is its one value, twice).
     shown = ("reference", "title", "status")
-    links = (TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related("source", "target")
-             .only("kind", *(f"{side}__{name}" for side in ("source", "target") for name in shown)).order_by("id"))
+
+    def links_of(ticket_id: int) -> QuerySet:
+        return (TicketLink.objects.filter(Q(source_id=ticket_id) | Q(target_id=ticket_id))
+                .select_related("source", "target")
+                .only("kind", *(f"{side}__{name}" for side in ("source", "target") for name in shown)).order_by("id"))
+
+    links = objects_compiled_once("tickets.links", links_of, ticket.pk, bound=True)
     rows = [{"kind": link.get_kind_display(), "other": link.target, "outgoing": True}
             for link in links if link.source_id == ticket.pk]
     rows += [{"kind": link.get_kind_display(), "other": link.source, "outgoing": False}
