@@ -68,7 +68,18 @@ def _context(request, *, agent=None) -> dict:
                                       title=_("CSAT"), color="#6f42c1"),
         },
         "querystring": request.GET.urlencode(),
+        "filter_form_key": _filter_form_key(form, agent),
     }
+
+
+def _filter_form_key(form, agent) -> tuple | None:
+    """What the filter form's markup shows besides the reference data (its options: agents, categories,
+    organisations) and the language: each field's value as read from the query string, and whether the agent
+    field is there. index.html keeps the markup per process (`{% fragment %}`, issue 16: its options were a
+    fifth of the page). None (render it, keep nothing) if the form has errors."""
+    if form.errors:
+        return None
+    return tuple(bound.data for bound in form), agent is None
 
 
 CSV_TABLES = {
