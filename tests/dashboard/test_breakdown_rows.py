@@ -34,6 +34,7 @@ ROWS = [
     _row(7, HOSTILE, {}),
     _row(8, "", NONE_OK),
     {"key": 9, "label": "Réseau", "total": 0},
+    _row("P4", "P4", ALL_OK, total=12345, mttr_hours=1234.5, csat=Decimal("4.25"), reopening_rate=0.1),
 ]
 
 
