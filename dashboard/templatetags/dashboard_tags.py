@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Level
 from escalation.models import Reason
-from tickets.html import escape_fast
+from tickets.html import escape_fast, format_fast
 from tickets.models import Phase, Priority, Status
 
 from ..metrics import TARGETS
@@ -59,7 +59,7 @@ def breakdown_rows(rows, columns, link_agents) -> SafeString:
     """The rows of a breakdown table (dashboard/partials/breakdown_row.html, its reference markup), written in
     Python: the agents' and categories' tables have a row each and nine cells a row, and the template's
     conditions per cell were a third of the dashboard's page (bench/RESULTS.md, issue 16, session 15). Every
-    label and value escaped (escape_fast), the numbers localised as the template shows them (localize, its
+    label and value escaped (tickets.html's format_fast and escape_fast), the numbers localised as the template shows them (localize, its
     formats read once for the table instead of three times a number)."""
     language = get_language()
     separator, grouping, thousands = (get_format(name, language) for name in
@@ -74,16 +74,16 @@ def breakdown_rows(rows, columns, link_agents) -> SafeString:
     for row in rows:
         label = row.get("label")
         if link_agents:
-            head = f'<a href="{escape_fast(reverse("dashboard:agent", args=[row["key"]]))}">{escape_fast(label)}</a>'
+            head = format_fast('<a href="{}">{}</a>', reverse("dashboard:agent", args=[row["key"]]), label)
         else:
             head = escape_fast(label or "—")
         parts.append(f'<tr>\n<th scope="row">{head}</th>\n')
         for key, _label in columns:
             value = row.get(key)
-            shown = "—" if value is None else escape_fast(localised(value))
-            parts.append(f'<td class="text-end {_judged(key, row, value)}">{shown}</td>\n')
+            parts.append(format_fast('<td class="text-end {}">{}</td>\n', _judged(key, row, value),
+                                     "—" if value is None else localised(value)))
         parts.append("</tr>\n")
-    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
+    return mark_safe("".join(parts))  # noqa: S308 - each part is format_fast's or escape_fast's
 
 
 @register.simple_tag
