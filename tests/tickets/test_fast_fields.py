@@ -105,3 +105,33 @@ def test_hidden_fields_render_as_django_renders_them():
             assert parse_html(str(hidden_html(bound))) == parse_html(str(bound)), (bound.name, str(bound))
     assert 'value="&lt;&amp;&gt;"' in str(hidden_html(Hidden(initial={"note": "<&>"})["note"]))
     assert 'value="&quot;q&quot;"' in str(hidden_html(Hidden({"note": '"q"'})["note"]))
+
+
+@pytest.mark.parametrize("case", ["unbound", "bound", "errors", "required-and-disabled"])
+def test_the_reply_forms_file_input_renders_as_crispy_renders_it(case):
+    """The workspace's reply form has a file input (several files at once): written in Python (file_field_html)
+    as crispy-bootstrap5's field_file.html writes it, its errors escaped."""
+    from django import forms
+
+    from tickets.forms import MultipleFileField, ReplyForm
+    from tickets.templatetags.fields import file_field_html
+
+    if case == "required-and-disabled":
+        class Form(forms.Form):
+            files = MultipleFileField(label="Fichiers <requis>", required=True, disabled=True, help_text="")
+        form = Form({}, {})
+        form.is_valid()
+        bound = form["files"]
+    else:
+        form = ReplyForm({"version": "3", "body": "x"} if case != "unbound" else None, {} if case != "unbound" else None,
+                         initial={"version": 3})
+        if case == "errors":
+            form.is_valid()
+            form.add_error("attachments", 'Le fichier "<b>x.exe</b>" est refusé.')
+        bound = form["attachments"]
+
+    ours = str(field(bound))
+    assert ours == str(file_field_html(bound))  # the tag takes the Python path
+    assert parse_html(ours) == parse_html(str(as_crispy_field(bound)))
+    if case == "errors":
+        assert "&lt;b&gt;x.exe&lt;/b&gt;" in ours and "<b>" not in ours
