@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast, TruncDate, TruncMonth, TruncWeek
+from django.db.models import Count, DateField, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from tickets.models import Priority, Status, Ticket
@@ -70,47 +70,6 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
     for row in queryset.values(*fields).annotate(**SUMS):
         rows.append({**row, **{name: _as_int(row[name]) for name in SUM_FIELDS}})
     return rows
-
-
-def _output_field(name: str):
-    """The model field a grouping field of the tickets reads ("priority", "category_id", "category__name")."""
-    model, *path, last = [Ticket, *name.split("__")]
-    for step in path:
-        model = model._meta.get_field(step).related_model
-    return model._meta.get_field(last)
-
-
-def ticket_sums_by(tickets: QuerySet, groupings: list[tuple[Q, tuple[str, ...]]], *, day_of: str = "created_at",
-                   grain: str = "day") -> list[list[dict]]:
-    """For each (where, fields) of `groupings`, what `ticket_sums(tickets.filter(where), fields)` gives, all of them in
-    one statement (UNION ALL of the groupings; a ticket counts in each grouping whose `where` it matches).
-
-    One read grouped by every field at once ("day" and the priority, level and category) would give the rows of
-    their product: the dashboard's edges of a period wanted sums by priority, level and category for its tables
-    and by day for its trend, and got a row per day and combination (754 rows of twenty sums for one organisation
-    over two years, read and added up in Python: a quarter of the page's CPU)."""
-    names = list(dict.fromkeys(name for _where, fields in groupings for name in fields))
-    bucket = local_bucket(day_of, grain)
-    parts = []
-    for index, (where, fields) in enumerate(groupings):
-        columns = {"grouping": Value(index)}
-        for number, name in enumerate(names):
-            if name not in fields:
-                output = DateField() if name == "day" else _output_field(name)
-                columns[f"g{number}"] = Cast(Value(None), output)  # a typed NULL: PostgreSQL matches UNION types
-            else:
-                columns[f"g{number}"] = bucket if name == "day" else F(name)
-        parts.append(tickets.filter(where).order_by().values(**columns).annotate(**SUMS))
-    found: list[list[dict]] = [[] for _grouping in groupings]
-    if not parts:
-        return found
-    for row in parts[0].union(*parts[1:], all=True):
-        fields = groupings[row["grouping"]][1]
-        found[row["grouping"]].append({
-            **{name: row[f"g{number}"] for number, name in enumerate(names) if name in fields},
-            **{name: _as_int(row[name]) for name in SUM_FIELDS},
-        })
-    return found
 
 
 def rollup_sums(rows: QuerySet, fields: Iterable[str]) -> list[dict]:

@@ -252,11 +252,15 @@ def _whole(first: date, end: date, start_of, step) -> tuple[date, date] | None:
     return (start, stop) if start < stop else None
 
 
+def _in(ranges: list[tuple[date, date]], day: date) -> bool:
+    return any(a <= day < b for a, b in ranges)
+
+
 def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
     """The figures of _live for one organisation: the tables from its monthly rollups, the weekly trend
     from its weekly ones, each for the whole months (weeks) of the period before state.complete_until;
-    the other days of the period (its edges: a month at each end at most) aggregated live, in one statement
-    (rollups.ticket_sums_by) reading the organisation's tickets by its index. 9 queries whatever the period."""
+    the other days of the period (its edges: a month at each end at most) aggregated live, in one read
+    of the organisation's tickets by its index. 10 queries whatever the period."""
     organisation = filters["organisation"]
     dims = {k: v for k, v in _ticket_filters(filters).items() if k in ("priority", "level", "category_id")}
     first, end = period.first_day, period.last_day + timedelta(days=1)
@@ -267,16 +271,10 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     weeks = _whole(first, split, rollups.week_of, lambda day: day + timedelta(days=7)) if weekly else None
     table_edges, trend_edges = _edges(first, end, months), _edges(first, end, weeks)
     own = Ticket.objects.filter(organisation_id=organisation, **dims)
+    edge_rows = rollups.ticket_sums(own.filter(_day_ranges_q("created_at", table_edges + trend_edges)),
+                                    ("day", "priority", "level", "category_id", "category__name"))
     in_months = {"organisation_id": organisation, "day__gte": months[0], "day__lt": months[1]} if months else None
-    agents_rolled = not dims.get("category_id") and in_months
-    agent_fields = ("assignee_id", "priority")
-    # The edges live, in one statement: the tables' days by priority, level and category, the trend's by day,
-    # the agents' (when their months come from rollups) by agent and priority.
-    groupings = [(_day_ranges_q("created_at", table_edges), ("priority", "level", "category_id", "category__name")),
-                 (_day_ranges_q("created_at", trend_edges), ("day",))]
-    if agents_rolled:
-        groupings.append((_day_ranges_q("created_at", table_edges) & Q(assignee__isnull=False), agent_fields))
-    rows, day_rows, *agent_edge_rows = rollups.ticket_sums_by(own, groupings)
+    rows = [row for row in edge_rows if _in(table_edges, row["day"])]
     if in_months:
         month_rows = rollups.rollup_sums(OrgMonthStat.objects.filter(**in_months, **dims),
                                          ("priority", "level", "category_id"))
@@ -288,17 +286,20 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     overall = rollups.new_totals()
     for row in rows:
         rollups.add(overall, row)
-    if not agents_rolled:
+    if dims.get("category_id") or not in_months:
         by_agent = _live_by_agent(cohort(period=period, filters=filters))
     else:
+        agent_fields = ("assignee_id", "priority")
         agent_dims = {k: v for k, v in dims.items() if k != "category_id"}
         agent_rows = rollups.rollup_sums(OrgMonthAgentStat.objects.filter(**in_months, **agent_dims), agent_fields)
-        agent_rows += agent_edge_rows[0]
+        agent_rows += rollups.ticket_sums(own.filter(_day_ranges_q("created_at", table_edges),
+                                                     assignee__isnull=False), agent_fields)
         names = {user.pk: user_display(user) for user in User.objects.filter(
             pk__in={row["assignee_id"] for row in agent_rows}).only("username", "first_name", "last_name")}
         for row in agent_rows:
             row["assignee_name"] = names.get(row["assignee_id"])
         by_agent = rollups.breakdown(agent_rows, "assignee_id", "assignee_name")
+    day_rows = [row for row in edge_rows if _in(trend_edges, row["day"])]
     resolved: dict[date, int] = {}
     if weeks:
         in_weeks = {"organisation_id": organisation, "day__gte": weeks[0], "day__lt": weeks[1], **dims}
