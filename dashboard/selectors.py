@@ -271,10 +271,12 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     weeks = _whole(first, split, rollups.week_of, lambda day: day + timedelta(days=7)) if weekly else None
     table_edges, trend_edges = _edges(first, end, months), _edges(first, end, weeks)
     own = Ticket.objects.filter(organisation_id=organisation, **dims)
+    # By day only where the trend reads them (its edges), by priority, level and category alone elsewhere.
     edge_rows = rollups.ticket_sums(own.filter(_day_ranges_q("created_at", table_edges + trend_edges)),
-                                    ("day", "priority", "level", "category_id", "category__name"))
+                                    ("day", "priority", "level", "category_id", "category__name"),
+                                    days_of=_day_ranges_q("created_at", trend_edges))
     in_months = {"organisation_id": organisation, "day__gte": months[0], "day__lt": months[1]} if months else None
-    rows = [row for row in edge_rows if _in(table_edges, row["day"])]
+    rows = [row for row in edge_rows if row["day"] is None or _in(table_edges, row["day"])]
     if in_months:
         month_rows = rollups.rollup_sums(OrgMonthStat.objects.filter(**in_months, **dims),
                                          ("priority", "level", "category_id"))
@@ -299,7 +301,7 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
         for row in agent_rows:
             row["assignee_name"] = names.get(row["assignee_id"])
         by_agent = rollups.breakdown(agent_rows, "assignee_id", "assignee_name")
-    day_rows = [row for row in edge_rows if _in(trend_edges, row["day"])]
+    day_rows = [row for row in edge_rows if row["day"] is not None]
     resolved: dict[date, int] = {}
     if weeks:
         in_weeks = {"organisation_id": organisation, "day__gte": weeks[0], "day__lt": weeks[1], **dims}

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import rollups
 from dashboard.models import OrgMonthAgentStat, OrgMonthStat, OrgWeekResolutionStat, OrgWeekStat, RollupState
 from dashboard.services import rollups_rebuild, rollups_refresh
 from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, advance, make_ticket
@@ -242,3 +244,30 @@ def test_query_count_with_an_organisation_does_not_grow_with_the_period(manager_
         with django_assert_max_num_queries(28):
             page(manager_client, {"period": "custom", "start": start.isoformat(), "end": today.isoformat(),
                                   "organisation": acme.pk})
+
+
+def test_sums_by_day_only_where_asked_add_up_to_the_sums_by_day(org_history, acme):
+    """rollups.ticket_sums with `days_of`: the tickets it matches grouped by day as without it, the others by the
+    other fields only (day None), so the edges of a long period read one row per combination outside the trend's
+    days instead of one per day and combination."""
+    now = timezone.now()
+    own = Ticket.objects.filter(organisation=acme)
+    fields = ("day", "priority", "level", "category_id", "category__name")
+    recent = Q(created_at__gte=now - timedelta(days=20))
+
+    rows = rollups.ticket_sums(own, fields, days_of=recent)
+    by_day = rollups.ticket_sums(own, fields)
+
+    recent_days = {row["day"] for row in rollups.ticket_sums(own.filter(recent), ("day",))}
+    assert {row["day"] for row in rows} - {None} == recent_days
+    assert sorted(map(_key, (row for row in rows if row["day"] is not None))) == sorted(
+        map(_key, rollups.ticket_sums(own.filter(recent), fields)))
+    older = [row for row in rows if row["day"] is None]
+    assert len(older) < len([row for row in by_day if row["day"] not in recent_days])  # fewer rows, the point
+    for name in rollups.SUM_FIELDS:
+        assert sum(row[name] for row in rows) == sum(row[name] for row in by_day), name
+    assert sum(row["total"] for row in older) == own.exclude(recent).count() > 0
+
+
+def _key(row: dict) -> tuple:
+    return tuple(sorted(row.items(), key=lambda item: item[0]))
