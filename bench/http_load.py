@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -161,6 +162,7 @@ class Result:
         self.statements: list[int] = []
         self.cpu: list[float] = []
         self.errors: list[str] = []
+        self.sql: list[str] = []  # with --show-sql: each request's statements (counted_wsgi's X-Bench-SQL)
         self.wall = 0.0
         self.spent: dict[str, float] = {}  # seconds of CPU by group of processes (bench/cpu_shares.py)
         self.lock = threading.Lock()
@@ -174,6 +176,8 @@ class Result:
             if "x-bench-statements" in headers:
                 self.statements.append(int(headers["x-bench-statements"]))
                 self.cpu.append(int(headers["x-bench-cpu-us"]) / 1000)
+            if "x-bench-sql" in headers:
+                self.sql.append(headers["x-bench-sql"])
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.times)
@@ -187,6 +191,7 @@ class Result:
             whole.times += part.times
             whole.statements += part.statements
             whole.cpu += part.cpu
+            whole.sql += part.sql
             whole.errors += part.errors
             whole.wall += part.wall
             for group, seconds in part.spent.items():
@@ -235,6 +240,15 @@ def run_load(label: str, clients: list, requests_per_client: int, make_request, 
     return result
 
 
+def print_statements(result: Result) -> None:
+    """--show-sql: each statement (its first 90 characters) and in how many of the case's requests it was sent."""
+    counts = Counter(statement for sql in result.sql for statement in sql.split(" | ") if statement)
+    print(f"\n  statements of {len(result.sql)} requests ({result.label}, {result.clients} clients):")
+    for statement, count in counts.most_common():
+        print(f"  {count:>6} × {statement}")
+    print()
+
+
 def logged_in(base: str, usernames: list[str]):
     from tests import live
 
@@ -281,10 +295,25 @@ def submit_request(base: str, categories: list[int]):
     return request
 
 
+def draw_requesters(count: int, vip: set[str], most: int, rng: random.Random) -> list[str]:
+    """`most` of the seed's `count` requesters (bench_req0…), as many of VIP organisations among them as among all,
+    in a random order. A VIP's submission sends more statements for the escalation to N2 (four at 100 k, seven at 1 M): drawn freely, the
+    share of VIPs among 16 clients went from none to more than half from one run to the next (one session 16 run at
+    100 k had 14 statements as its median, a VIP's count), and the throughput with it."""
+    everyone = [f"bench_req{i}" for i in range(count)]
+    vips = [name for name in everyone if name in vip]
+    ordinary = [name for name in everyone if name not in vip]
+    from_vips = min(len(vips), round(most * len(vips) / count)) if count else 0
+    drawn = rng.sample(vips, from_vips) + rng.sample(ordinary, min(len(ordinary), most - from_vips))
+    rng.shuffle(drawn)
+    return drawn
+
+
 def ordinary_first(usernames: list[str], vip: set[str]) -> list[str]:
     """The drawn requesters, the first of them (the one-client case's) of an ordinary organisation: a VIP's ticket
-    goes straight to N2 (the vip_start rule: seven more statements, twice the CPU), and one organisation in ten is
-    VIP in the seed, so a draw decided the one-client figure one run in ten. The others keep their VIPs."""
+    goes straight to N2 (the vip_start rule: more statements, twice the CPU), and a tenth of the seed's requesters
+    are of VIP organisations at 1 M (a fifth at 100 k), so a draw decided the one-client figure one run in ten. The
+    others keep their VIPs (draw_requesters: as many as among all the requesters)."""
     ordinary = next((k for k, name in enumerate(usernames) if name not in vip), 0)
     usernames = list(usernames)
     usernames[0], usernames[ordinary] = usernames[ordinary], usernames[0]
@@ -361,6 +390,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="alternate each case with its floor this many times, the rounds pooled")
     parser.add_argument("--only", action="append", help="only these cases: submit, queue, workspace, dashboard")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="also print, per case, how often each statement was sent (the servers' BENCH_SHOW_SQL): "
+                             "what a statement count is made of")
     parser.add_argument("--worker", action="store_true",
                         help="run a Celery worker with beat beside the servers (the issue's conditions)")
     args = parser.parse_args()
@@ -385,7 +417,7 @@ def main() -> None:
         database_url=os.environ["DATABASE_URL"], redis_url=redis_url, static_root=work / "static",
         mail_dir=work / "mails", SECRET_KEY=settings.SECRET_KEY, LOG_LEVEL="WARNING", LOG_FORMAT="plain",
         # 10 per hour and person in production; the bench's few requesters submit hundreds.
-        HELPDESK_RATE_TICKET_CREATE="100000/h")
+        HELPDESK_RATE_TICKET_CREATE="100000/h", **({"BENCH_SHOW_SQL": "1"} if args.show_sql else {}))
     floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"}
     gunicorn = args.gunicorn.split()
     with step("collectstatic"):
@@ -516,6 +548,8 @@ def measure(args, fx: dict, base: str, floor_base: str, shares) -> list[tuple[Re
         reference, result = Result.pooled(floors), Result.pooled(results)
         print_row(reference, None)
         print_row(result, reference)
+        if args.show_sql:
+            print_statements(result)
         measured.append((reference, result))
 
     measured: list[tuple[Result, Result]] = []
@@ -523,7 +557,7 @@ def measure(args, fx: dict, base: str, floor_base: str, shares) -> list[tuple[Re
     wanted = args.only or ["submit", "queue", "workspace", "dashboard"]
     if "submit" in wanted:
         # Requesters drawn afresh each run, so that earlier runs' tickets seldom make them recurring.
-        drawn = [f"bench_req{i}" for i in random.Random().sample(range(fx["requesters"]), most)]
+        drawn = draw_requesters(fx["requesters"], fx["vip"], most, random.Random())
         requesters = logged_in(base, ordinary_first(drawn, fx["vip"]))
         for client in requesters:
             client.token = csrf_token(client, "/tickets/new/")
