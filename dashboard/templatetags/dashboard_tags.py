@@ -59,8 +59,10 @@ def breakdown_rows(rows, columns, link_agents) -> SafeString:
     """The rows of a breakdown table (dashboard/partials/breakdown_row.html, its reference markup), written in
     Python: the agents' and categories' tables have a row each and nine cells a row, and the template's
     conditions per cell were a third of the dashboard's page (bench/RESULTS.md, issue 16, session 15). Every
-    label and value escaped (tickets.html's format_fast and escape_fast), the numbers localised as the template shows them (localize, its
-    formats read once for the table instead of three times a number)."""
+    label and value escaped (tickets.html's format_fast and escape_fast), the numbers localised as the template
+    shows them (localize, its formats read once for the table instead of three times a number), the agents'
+    links from one reverse() for the table (as the queue's rows: tickets.views.agent._ticket_url_prefix)."""
+    agent_url = reverse("dashboard:agent", args=[0]).removesuffix("0/") if link_agents else ""
     language = get_language()
     separator, grouping, thousands = (get_format(name, language) for name in
                                       ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR"))
@@ -74,7 +76,7 @@ def breakdown_rows(rows, columns, link_agents) -> SafeString:
     for row in rows:
         label = row.get("label")
         if link_agents:
-            head = format_fast('<a href="{}">{}</a>', reverse("dashboard:agent", args=[row["key"]]), label)
+            head = format_fast('<a href="{}{}/">{}</a>', agent_url, row["key"], label)
         else:
             head = escape_fast(label or "—")
         parts.append(f'<tr>\n<th scope="row">{head}</th>\n')
