@@ -297,9 +297,9 @@ def submit_request(base: str, categories: list[int]):
 
 def draw_requesters(count: int, vip: set[str], most: int, rng: random.Random) -> list[str]:
     """`most` of the seed's `count` requesters (bench_req0…), as many of VIP organisations among them as among all,
-    in a random order. A VIP's submission sends more statements for the escalation to N2 (four at 100 k, seven at 1 M): drawn freely, the
-    share of VIPs among 16 clients went from none to more than half from one run to the next (one session 16 run at
-    100 k had 14 statements as its median, a VIP's count), and the throughput with it."""
+    in a random order. A VIP's submission sends more statements for the escalation to N2 (four more at 100 k, seven
+    at 1 M): drawn freely, the share of VIPs among 16 clients went from none to more than half from one run to the
+    next (one session 16 run at 100 k had 14 statements as its median, a VIP's count), and the throughput with it."""
     everyone = [f"bench_req{i}" for i in range(count)]
     vips = [name for name in everyone if name in vip]
     ordinary = [name for name in everyone if name not in vip]
@@ -312,7 +312,8 @@ def draw_requesters(count: int, vip: set[str], most: int, rng: random.Random) ->
 def ordinary_first(usernames: list[str], vip: set[str]) -> list[str]:
     """The drawn requesters, the first of them (the one-client case's) of an ordinary organisation: a VIP's ticket
     goes straight to N2 (the vip_start rule: more statements, twice the CPU), and a tenth of the seed's requesters
-    are of VIP organisations at 1 M (a fifth at 100 k), so a draw decided the one-client figure one run in ten. The
+    are of VIP organisations at 1 M (a fifth at 100 k), so a draw decided the one-client figure one run in ten (in
+    five at 100 k). The
     others keep their VIPs (draw_requesters: as many as among all the requesters)."""
     ordinary = next((k for k, name in enumerate(usernames) if name not in vip), 0)
     usernames = list(usernames)
