@@ -313,8 +313,7 @@ def ordinary_first(usernames: list[str], vip: set[str]) -> list[str]:
     """The drawn requesters, the first of them (the one-client case's) of an ordinary organisation: a VIP's ticket
     goes straight to N2 (the vip_start rule: more statements, twice the CPU), and a tenth of the seed's requesters
     are of VIP organisations at 1 M (a fifth at 100 k), so a draw decided the one-client figure one run in ten (in
-    five at 100 k). The
-    others keep their VIPs (draw_requesters: as many as among all the requesters)."""
+    five at 100 k). The others keep their VIPs (draw_requesters: as many as among all the requesters)."""
     ordinary = next((k for k, name in enumerate(usernames) if name not in vip), 0)
     usernames = list(usernames)
     usernames[0], usernames[ordinary] = usernames[ordinary], usernames[0]
