@@ -1,0 +1,102 @@
+"""The queue's priority and "Mine" pages and the dashboard's backlog read the open tickets' own partial indexes
+(tickets 0017): the newest open tickets rarely match those filters, and read from ticket_open_created the page
+passed over every one of them before finding 26 that do; the backlog read every open ticket's heap page."""
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dashboard import metrics
+from tests.conftest import login
+from tests.factories import UserFactory, make_ticket
+from tickets.models import OPEN_STATUSES, Priority, Status, Ticket
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def _explain(sql: str) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    return list(_plan_nodes(plan[0]["Plan"]))
+
+
+def _fill(template: Ticket, *, agent, other_agent) -> None:
+    """5,000 tickets like the template, a minute apart: four fifths closed; of the open ones the newest are P3
+    and another agent's, the 100 P1 tickets and the agent's own older, as a queue looks once a day's
+    submissions are in."""
+    rows = []
+    for number in range(5000):
+        open_, older = number >= 4000, number < 4100
+        fields = {field.attname: getattr(template, field.attname) for field in Ticket._meta.concrete_fields
+                  if not field.primary_key}
+        fields.update(reference=f"~plan{number:05d}", created_at=template.created_at - timedelta(minutes=5000 - number),
+                      status=Status.IN_PROGRESS if open_ else Status.CLOSED,
+                      priority=Priority.P1 if open_ and older else Priority.P3,
+                      assignee_id=(agent if open_ and older else other_agent).pk)
+        rows.append(Ticket(**fields))
+    Ticket.objects.bulk_create(rows)
+
+
+def _page_statement(client, path: str) -> str:
+    """The statement that reads the page's rows (the one with the page's LIMIT), and the page's references."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    pages = [query["sql"] for query in queries.captured_queries
+             if 'FROM "tickets_ticket"' in query["sql"] and "LIMIT 26" in query["sql"]]
+    assert len(pages) == 1, [query["sql"] for query in queries.captured_queries]
+    return pages[0]
+
+
+@pytest.mark.parametrize(("path", "index"), [("/agent/?priority=P1", "ticket_open_priority"),
+                                             ("/agent/?view=mine", "ticket_open_assignee")])
+def test_the_queue_reads_the_open_index_of_its_filter(client, requester, category, agent_n1, path, index):
+    _fill(make_ticket(requester=requester, category=category), agent=agent_n1,
+          other_agent=UserFactory(username="agent9", groups=["N1"]))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    login(client, agent_n1)
+
+    nodes = _explain(_page_statement(client, path))
+
+    # Only the filter's own entries: at this size the planner sorts those 100 rows after its joins; at
+    # 1,000,000 tickets it reads the index's first 26 in the page's order (bench/output/*s17*).
+    assert index in {node.get("Index Name") for node in nodes}, nodes
+    assert "ticket_open_created" not in {node.get("Index Name") for node in nodes}
+    # The page is still the filter's newest tickets, newest first.
+    expected = list(Ticket.objects.filter(status__in=OPEN_STATUSES, priority=Priority.P1, assignee=agent_n1)
+                    .order_by("-created_at", "-id").values_list("reference", flat=True)[:25])
+    assert [reference for reference in expected if reference in client.get(path).content.decode()] == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backlog_is_counted_from_the_open_index_alone(requester, category, agent_n1):
+    _fill(make_ticket(requester=requester, category=category), agent=agent_n1,
+          other_agent=UserFactory(username="agent9", groups=["N1"]))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tickets_ticket")  # the visibility map, as autovacuum keeps it
+
+    with CaptureQueriesContext(connection) as queries:
+        backlog = metrics.backlog(Ticket.objects.all())
+
+    (statement,) = queries.captured_queries
+    scans = {(node["Node Type"], node.get("Index Name")) for node in _explain(statement["sql"])
+             if "Scan" in node["Node Type"]}
+    assert scans == {("Index Only Scan", "ticket_open_backlog")}
+    open_tickets = list(Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("status", "level", "priority"))
+    for position, field in enumerate(("status", "level", "priority")):
+        counted = Counter(row[position] for row in open_tickets)
+        assert {row[field]: row["count"] for row in backlog[field]} == counted
+    assert {row["priority"]: row["count"] for row in backlog["priority"]}[Priority.P1] == 100
