@@ -143,10 +143,11 @@ def phase_rows(sums: dict) -> list[dict]:
 
 def backlog(tickets: QuerySet) -> dict[str, list[dict]]:
     """Open tickets now (not the period), by status, level and priority: one grouped query over the
-    open tickets (ticket_open_backlog), added up three ways here."""
+    open tickets, added up three ways here. Unfiltered, an index-only scan of ticket_open_priority (its keys
+    and included columns hold the status, level, priority and id), where a bitmap scan read every open
+    ticket's heap page (22,000 pages at 1 M: 245 ms, against 35)."""
     open_tickets = tickets.filter(status__in=[Status.NEW, Status.IN_PROGRESS, Status.WAITING]).order_by()
-    # COUNT(*), not COUNT(id): the unfiltered backlog is then an index-only scan of ticket_open_backlog.
-    rows = list(open_tickets.values("status", "level", "priority").annotate(count=Count("*")))
+    rows = list(open_tickets.values("status", "level", "priority").annotate(count=Count("id")))
     result = {}
     for field in ("status", "level", "priority"):
         counts: dict[str, int] = {}

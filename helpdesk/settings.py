@@ -159,6 +159,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and take the write lock at BEGIN so two writers never deadlock on a lock upgrade.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # SQLite has no INCLUDE columns: ticket_open_priority, which includes the status and the level for the
+    # dashboard's backlog on PostgreSQL, is there an index on its key columns alone, as intended.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A SELECT whose text (values included) a connection has run this many times is prepared: PostgreSQL keeps
     # its plan (core.postgres; the queue's page planned three times as long as it ran). "off" behind a

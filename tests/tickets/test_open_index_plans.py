@@ -1,6 +1,6 @@
-"""The queue's priority and "Mine" pages and the dashboard's backlog read the open tickets' own partial indexes
-(tickets 0017): the newest open tickets rarely match those filters, and read from ticket_open_created the page
-passed over every one of them before finding 26 that do; the backlog read every open ticket's heap page."""
+"""The queue's priority, "Mine" and breached pages and the dashboard's backlog read the open tickets' own partial
+indexes (tickets 0017): the newest open tickets rarely match those filters, and read from ticket_open_created the
+page passed over every one of them before finding 26 that do; the backlog read every open ticket's heap page."""
 
 import json
 from collections import Counter
@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from dashboard import metrics
 from tests.conftest import login
 from tests.factories import UserFactory, make_ticket
-from tickets.models import OPEN_STATUSES, Priority, Status, Ticket
+from tickets.models import OPEN_STATUSES, Priority, SlaState, Status, Ticket
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
 
@@ -33,18 +33,21 @@ def _explain(sql: str) -> list[dict]:
 
 
 def _fill(template: Ticket, *, agent, other_agent) -> None:
-    """5,000 tickets like the template, a minute apart: four fifths closed; of the open ones the newest are P3
-    and another agent's, the 100 P1 tickets and the agent's own older, as a queue looks once a day's
-    submissions are in."""
+    """10,000 tickets like the template, a minute apart, of seven requesters: 9 in 10 closed, the open ones
+    spread over the table as over months of tickets; of the open ones the newer half are P3, on time and another agent's, the 500 P1
+    tickets, the breached ones and the agent's own older, as a queue looks once a day's submissions are in."""
     rows = []
-    for number in range(5000):
-        open_, older = number >= 4000, number < 4100
+    requesters = [template.requester_id, *(UserFactory(username=f"requester{n}").pk for n in range(6))]
+    for number in range(10000):
+        open_, older = number % 10 == 9, number < 5000
         fields = {field.attname: getattr(template, field.attname) for field in Ticket._meta.concrete_fields
                   if not field.primary_key}
-        fields.update(reference=f"~plan{number:05d}", created_at=template.created_at - timedelta(minutes=5000 - number),
+        fields.update(reference=f"~plan{number:05d}", created_at=template.created_at - timedelta(minutes=10000 - number),
                       status=Status.IN_PROGRESS if open_ else Status.CLOSED,
                       priority=Priority.P1 if open_ and older else Priority.P3,
-                      assignee_id=(agent if open_ and older else other_agent).pk)
+                      assignee_id=(agent if open_ and older else other_agent).pk,
+                      sla_state=SlaState.BREACHED if open_ and older else SlaState.ON_TIME,
+                      requester_id=requesters[number % 7])
         rows.append(Ticket(**fields))
     Ticket.objects.bulk_create(rows)
 
@@ -61,7 +64,8 @@ def _page_statement(client, path: str) -> str:
 
 
 @pytest.mark.parametrize(("path", "index"), [("/agent/?priority=P1", "ticket_open_priority"),
-                                             ("/agent/?view=mine", "ticket_open_assignee")])
+                                             ("/agent/?view=mine", "ticket_open_assignee"),
+                                             ("/agent/?sla=breached", "ticket_open_breached")])
 def test_the_queue_reads_the_open_index_of_its_filter(client, requester, category, agent_n1, path, index):
     _fill(make_ticket(requester=requester, category=category), agent=agent_n1,
           other_agent=UserFactory(username="agent9", groups=["N1"]))
@@ -76,7 +80,8 @@ def test_the_queue_reads_the_open_index_of_its_filter(client, requester, categor
     assert index in {node.get("Index Name") for node in nodes}, nodes
     assert "ticket_open_created" not in {node.get("Index Name") for node in nodes}
     # The page is still the filter's newest tickets, newest first.
-    expected = list(Ticket.objects.filter(status__in=OPEN_STATUSES, priority=Priority.P1, assignee=agent_n1)
+    expected = list(Ticket.objects.filter(status__in=OPEN_STATUSES, priority=Priority.P1, assignee=agent_n1,
+                                          sla_state=SlaState.BREACHED)
                     .order_by("-created_at", "-id").values_list("reference", flat=True)[:25])
     assert [reference for reference in expected if reference in client.get(path).content.decode()] == expected
 
@@ -94,9 +99,9 @@ def test_the_backlog_is_counted_from_the_open_index_alone(requester, category, a
     (statement,) = queries.captured_queries
     scans = {(node["Node Type"], node.get("Index Name")) for node in _explain(statement["sql"])
              if "Scan" in node["Node Type"]}
-    assert scans == {("Index Only Scan", "ticket_open_backlog")}
+    assert scans == {("Index Only Scan", "ticket_open_priority")}
     open_tickets = list(Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("status", "level", "priority"))
     for position, field in enumerate(("status", "level", "priority")):
         counted = Counter(row[position] for row in open_tickets)
         assert {row[field]: row["count"] for row in backlog[field]} == counted
-    assert {row["priority"]: row["count"] for row in backlog["priority"]}[Priority.P1] == 100
+    assert {row["priority"]: row["count"] for row in backlog["priority"]}[Priority.P1] == 500
