@@ -218,8 +218,11 @@ class Ticket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
             # index entries instead of filtering 100,000 (a few percent of the rows: small to keep).
             models.Index(fields=["requester", "-created_at", "-id"], condition=Q(status__in=ACTIVE_STATUSES),
                          name="ticket_requester_active"),
-            models.Index(fields=["organisation", "-created_at", "-id"], condition=Q(status__in=ACTIVE_STATUSES),
-                         name="ticket_organisation_active"),
+            # It includes the status, level and priority for the dashboard's backlog of one organisation
+            # (dashboard.metrics.backlog), an index-only scan of it: it was a bitmap AND of this index with
+            # every open ticket's entry in ticket_open_requester, then the heap (25 ms at 1 M, against 1).
+            models.Index(fields=["organisation", "-created_at", "-id"], include=["status", "level", "priority"],
+                         condition=Q(status__in=ACTIVE_STATUSES), name="ticket_organisation_active"),
             # Agent queue: open tickets by status, then newest; and the assignee's own queue.
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
