@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.roles import is_agent, is_manager
 from tickets.selectors import agents
@@ -36,10 +36,14 @@ def manager_only(view):
     return wrapper
 
 
+# Lazy: read at import, gettext would fix the labels in the default language for every reader.
 METRIC_COLUMNS = [
-    ("total", _("Tickets")), ("mttr_hours", _("MTTR (h)")), ("first_response_hours", _("First response (h)")),
-    ("response_met_pct", _("Response within SLA (%)")), ("resolution_met_pct", _("Resolution within SLA (%)")),
-    ("resolution_rate", _("Resolution rate (%)")), ("csat", _("CSAT (/5)")), ("reopening_rate", _("Reopening rate (%)")),
+    ("total", gettext_lazy("Tickets")), ("mttr_hours", gettext_lazy("MTTR (h)")),
+    ("first_response_hours", gettext_lazy("First response (h)")),
+    ("response_met_pct", gettext_lazy("Response within SLA (%)")),
+    ("resolution_met_pct", gettext_lazy("Resolution within SLA (%)")),
+    ("resolution_rate", gettext_lazy("Resolution rate (%)")), ("csat", gettext_lazy("CSAT (/5)")),
+    ("reopening_rate", gettext_lazy("Reopening rate (%)")),
 ]
 
 
