@@ -99,9 +99,9 @@ def inbound_receive(raw: bytes) -> InboundEmail:
     try:
         with transaction.atomic():
             if user is None:
-                record.note = _("Unknown sender")
+                record.note = InboundEmail.UNKNOWN_SENDER
             elif message.get("Auto-Submitted", "no").lower() != "no":
-                record.note = _("Automatic message (out of office, bounce)")
+                record.note = InboundEmail.AUTOMATIC
             else:
                 _route(record, message, subject, body, user)
             record.save()

@@ -1,8 +1,10 @@
 """The email channel: creates, replies, and keeps the unmatched; a signed webhook, once per Message-ID."""
 
+import importlib
 from email.message import EmailMessage
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 
@@ -156,3 +158,30 @@ def test_automatic_replies_are_not_turned_into_tickets(client, requester):
 
     assert not Ticket.objects.exists()
     assert InboundEmail.objects.get().status == "unmatched"
+
+
+@pytest.mark.parametrize(("language", "said"), [("en", "Unknown sender"), ("fr", "Expéditeur inconnu")])
+def test_why_a_message_made_no_ticket_is_said_in_the_readers_language(client, agent_n1, requester, language, said):
+    post(client, mail(sender="stranger@elsewhere.example", message_id="<m9@example.org>"))
+    post(client, mail(message_id="<m10@example.org>", headers={"Auto-Submitted": "auto-replied"}))
+    client.force_login(agent_n1)
+
+    page = client.get(reverse("agent:inbox"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert sorted(InboundEmail.objects.values_list("note", flat=True)) == ["automatic message", "unknown sender"]
+    assert said in page
+    assert ("Automatic message (out of office, bounce)" if language == "en"
+            else "Message automatique (réponse d&#x27;absence, message non distribué)") in page
+
+
+def test_the_reasons_written_before_in_either_language_become_codes(db):
+    written = ["Expéditeur inconnu", "Automatic message (out of office, bounce)", "facture.exe : type refusé"]
+    for number, note in enumerate(written):
+        InboundEmail.objects.create(message_id=f"<old{number}@example.org>", from_address="a@example.org",
+                                    status="unmatched", note=note, raw=b"")
+    migration = importlib.import_module("tickets.migrations.0019_inbound_note_codes")
+
+    migration.to_codes(apps, None)
+
+    notes = list(InboundEmail.objects.order_by("message_id").values_list("note", flat=True))
+    assert notes == ["unknown sender", "automatic message", "facture.exe : type refusé"]

@@ -57,7 +57,13 @@ class Survey(models.Model):
 
 class InboundEmail(models.Model):
     """Every message received on the support address, kept whatever became of it: nothing is lost.
-    Message-ID is unique, so a message delivered twice (webhook retry, IMAP re-poll) counts once."""
+    Message-ID is unique, so a message delivered twice (webhook retry, IMAP re-poll) counts once.
+
+    `note` says why a message made no ticket: the two set reasons as codes, said in the reader's language
+    (note_label); a refused attachment or reply as the worker wrote it, in the language of that moment."""
+
+    UNKNOWN_SENDER, AUTOMATIC = "unknown sender", "automatic message"
+    NOTE_LABELS = {UNKNOWN_SENDER: _("Unknown sender"), AUTOMATIC: _("Automatic message (out of office, bounce)")}
 
     message_id = models.CharField(max_length=500, unique=True)
     from_address = models.EmailField(_("from"), max_length=254)
@@ -76,6 +82,10 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_address}: {self.subject}"
+
+    @property
+    def note_label(self) -> str:
+        return str(self.NOTE_LABELS.get(self.note, self.note))
 
 
 class SavedView(models.Model):
