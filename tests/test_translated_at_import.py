@@ -5,7 +5,6 @@ labels are lazy (gettext_lazy) or functions called per request; this reads our c
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from django.urls import reverse
 
