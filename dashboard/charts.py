@@ -8,6 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from tickets.html import format_fast
+
 WIDTH, HEIGHT, PAD = 640, 200, 12
 
 
@@ -28,10 +30,13 @@ def line_chart(points: list[tuple[str, float | None]], *, title: str, unit: str 
         return round(HEIGHT - PAD - value * (HEIGHT - 2 * PAD) / top, 1)
 
     coordinates = " ".join(f"{x(i)},{y(v)}" for i, (_label, v) in enumerate(points) if v is not None)
-    dots = format_html_join(
-        "", '<circle cx="{}" cy="{}" r="4" fill="{}"><title>{}: {}{}</title></circle>',
-        ((x(i), y(v), color, label, v, unit) for i, (label, v) in enumerate(points) if v is not None),
-    )
+    # One dot per bucket (105 for two years by week, four charts a page): written with format_fast, what
+    # format_html_join writes without its lazy-argument wrappers per value (bench/RESULTS.md, issue 16).
+    dots = SafeString("".join(
+        format_fast('<circle cx="{}" cy="{}" r="4" fill="{}"><title>{}: {}{}</title></circle>',
+                    x(i), y(v), color, label, v, unit)
+        for i, (label, v) in enumerate(points) if v is not None
+    ))
     grid = format_html_join(
         "", '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>',
         ((PAD, y(top * share), WIDTH - PAD, y(top * share), "#adb5bd" if share == 0 else "#e9ecef")
