@@ -3,13 +3,13 @@ for the formats the pages use and for every letter whatever the hour, the month 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from core.formats import date_formatter
+from core.formats import date_formatter, day_formatter
 
 # Every hour of a day (midnight and noon included), every month, both changes of clocks in Paris.
 MOMENTS = (
@@ -49,3 +49,15 @@ def test_what_a_formatter_keeps_is_by_language_and_zone_and_answers_as_the_filte
         assert english(moment) == written  # kept, and in English
         assert english(moment.astimezone(timezone.get_fixed_timezone(330))) == written  # the same instant
         assert "février" in french(moment) and "16:04" in french(moment)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", ["DATE_FORMAT", "SHORT_DATE_FORMAT", "d/m/y", "l j F Y", "D N jS, W o"])
+def test_the_day_formatter_writes_what_the_date_filter_writes(language, name):
+    days = [date(2024, 12, 30) + timedelta(days=n) for n in range(0, 800, 3)]
+    with translation.override(language):
+        write = day_formatter(name)
+        written = [write(day) for day in days]
+        assert written == [date_format(day, name) for day in days]
+    with translation.override("en" if language == "fr" else "fr"):
+        assert [write(day) for day in days] == written  # in the formatter's language, whatever is active

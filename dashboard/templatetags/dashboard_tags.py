@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Level
+from core.formats import day_formatter
 from escalation.models import Reason
 from tickets.html import escape_fast, format_fast
 from tickets.models import Phase, Priority, Status
@@ -54,15 +55,9 @@ def _judged(key: str, row: dict, value) -> str:
     return ""
 
 
-@register.simple_tag
-def breakdown_rows(rows, columns, link_agents) -> SafeString:
-    """The rows of a breakdown table (dashboard/partials/breakdown_row.html, its reference markup), written in
-    Python: the agents' and categories' tables have a row each and nine cells a row, and the template's
-    conditions per cell were a third of the dashboard's page (bench/RESULTS.md, issue 16, session 15). Every
-    label and value escaped (tickets.html's format_fast and escape_fast), the numbers localised as the template
-    shows them (localize, its formats read once for the table instead of three times a number), the agents'
-    links from one reverse() for the table (as the queue's rows: tickets.views.agent._ticket_url_prefix)."""
-    agent_url = reverse("dashboard:agent", args=[0]).removesuffix("0/") if link_agents else ""
+def _number_writer():
+    """localize() for the numbers of a table, as `{{ value }}` writes them, its formats read once for the table
+    instead of three times a number."""
     language = get_language()
     separator, grouping, thousands = (get_format(name, language) for name in
                                       ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR"))
@@ -72,6 +67,19 @@ def breakdown_rows(rows, columns, link_agents) -> SafeString:
             return numberformat.format(value, separator, None, grouping, thousands, use_l10n=True)
         return localize(value)
 
+    return localised
+
+
+@register.simple_tag
+def breakdown_rows(rows, columns, link_agents) -> SafeString:
+    """The rows of a breakdown table (dashboard/partials/breakdown_row.html, its reference markup), written in
+    Python: the agents' and categories' tables have a row each and nine cells a row, and the template's
+    conditions per cell were a third of the dashboard's page (bench/RESULTS.md, issue 16, session 15). Every
+    label and value escaped (tickets.html's format_fast and escape_fast), the numbers localised as the template
+    shows them (localize, its formats read once for the table instead of three times a number), the agents'
+    links from one reverse() for the table (as the queue's rows: tickets.views.agent._ticket_url_prefix)."""
+    agent_url = reverse("dashboard:agent", args=[0]).removesuffix("0/") if link_agents else ""
+    localised = _number_writer()
     parts = []
     for row in rows:
         label = row.get("label")
@@ -86,6 +94,22 @@ def breakdown_rows(rows, columns, link_agents) -> SafeString:
                                      "—" if value is None else localised(value)))
         parts.append("</tr>\n")
     return mark_safe("".join(parts))  # noqa: S308 - each part is format_fast's or escape_fast's
+
+
+@register.simple_tag
+def trend_rows(trend) -> SafeString:
+    """The rows of the charts' table, as `{% for row in trend %}` wrote them (one per day or week: 105 for two
+    years), in Python: the template's five variables a row, each through the date filter or localize() and
+    conditional_escape, were 7.6 ms of the page (bench/RESULTS.md, issue 16, session 18)."""
+    localised, write_day = _number_writer(), day_formatter("SHORT_DATE_FORMAT")
+
+    def cell(value) -> str:
+        return "—" if value is None else escape_fast(localised(value))
+
+    return mark_safe("".join(  # noqa: S308 - every value is escaped
+        f'<tr><th scope="row">{escape_fast(write_day(row["bucket"]))}</th>'
+        f'<td>{cell(row["created"])}</td><td>{cell(row["resolved"])}</td><td>{cell(row["mttr_hours"])}</td>'
+        f'<td>{cell(row["csat"])}</td></tr>' for row in trend))
 
 
 @register.simple_tag

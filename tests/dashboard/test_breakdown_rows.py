@@ -5,14 +5,16 @@ languages; and they escape every label."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.template import engines
 from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import translation
 
-from dashboard.templatetags.dashboard_tags import breakdown_rows
+from dashboard.templatetags.dashboard_tags import breakdown_rows, trend_rows
 from dashboard.views import METRIC_COLUMNS
 
 HOSTILE = '<script>alert("x")</script>&amp;\'"'
@@ -74,3 +76,22 @@ def test_the_dashboard_shows_the_rows(client, manager, requester, category):
     table = page[page.index('data-testid="table-category"'):]
     table = table[:table.index("</table>")]
     assert category.name in table and "<tr>" in table
+
+
+# The charts' table before session 18 of issue 16, as index.html wrote it: the reference of trend_rows.
+TREND_TEMPLATE = ('{% for row in trend %}<tr><th scope="row">{{ row.bucket|date:"SHORT_DATE_FORMAT" }}</th>'
+                  '<td>{{ row.created }}</td><td>{{ row.resolved }}</td><td>{{ row.mttr_hours|default_if_none:"—" }}'
+                  '</td><td>{{ row.csat|default_if_none:"—" }}</td></tr>{% endfor %}')
+TREND = [
+    {"bucket": date(2025, 1, 6), "created": 12, "resolved": 0, "mttr_hours": 3.5, "csat": Decimal("4.25")},
+    {"bucket": date(2025, 12, 29), "created": 12345, "resolved": 1234, "mttr_hours": None, "csat": None},
+    {"bucket": date(2026, 11, 30), "created": 0, "resolved": 7, "mttr_hours": 1234.57, "csat": 4.0},
+]
+
+
+def test_the_trend_rows_render_as_the_template_loop_they_replace(language):
+    reference = engines["django"].from_string(TREND_TEMPLATE).render({"trend": TREND})
+
+    assert str(trend_rows(TREND)) == reference
+    assert ("06/01/2025" if language == "fr" else "01/06/2025") in reference
+    assert (">3,5<" if language == "fr" else ">3.5<") in reference and "<td>—</td>" in reference
