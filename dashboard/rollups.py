@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from itertools import chain
 
 from django.db import connection
 from django.db.models import Case, Count, DateField, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from tickets.models import Priority, Status, Ticket
@@ -42,6 +44,8 @@ SUM_FIELDS = tuple(SUMS)
 
 
 def _as_int(value) -> int:
+    if type(value) is int:  # most sums (a count, a sum of integers); the others a Decimal, a duration or None
+        return value
     if value is None:
         return 0
     if isinstance(value, timedelta):
@@ -71,17 +75,45 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
         if days_of is not None:
             bucket = Case(When(days_of, then=bucket), default=None, output_field=DateField())
         queryset = queryset.annotate(day=bucket)
-    rows = []
-    for row in queryset.values(*fields).annotate(**SUMS):
-        rows.append({**row, **{name: _as_int(row[name]) for name in SUM_FIELDS}})
-    return rows
+    return _sum_rows(queryset.values(*fields).annotate(**SUMS))
 
 
 def rollup_sums(rows: QuerySet, fields: Iterable[str]) -> list[dict]:
     """The stored SUM_FIELDS of rollup rows, added up by `fields`."""
-    result = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
-    return [{**{k: v for k, v in row.items() if not k.startswith("sum_")},
-             **{name: _as_int(row[f"sum_{name}"]) for name in SUM_FIELDS}} for row in result]
+    return _sum_rows(rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS}))
+
+
+def _sum_rows(queryset: QuerySet) -> list[dict]:
+    """The rows of `queryset` (values(*fields) annotated with the twenty sums, in SUM_FIELDS' order, last) as
+    dicts of the fields and SUM_FIELDS, each sum an int (durations in microseconds, None as 0).
+
+    Read from the compiler's raw rows: values() would run each of a row's twenty sums through its converter
+    (an int(), a timedelta) and make a dict, then _as_int again. With an organisation's rollups over two years,
+    about 900 rows a page, that was most of the dashboard's Python (bench/RESULTS.md, issue 16, session 18).
+    The fields still go through their converters (on SQLite a day is text until converted); the sums need
+    only _as_int, whichever the database (SQLite gives a duration's sum in microseconds already)."""
+    query = queryset.query
+    compiler = query.get_compiler(queryset.db)
+    chunks = compiler.execute_sql(MULTI)
+    # As ValuesIterable names the columns.
+    names = list(query.selected) if query.selected else [*query.extra_select, *query.values_select,
+                                                          *query.annotation_select]
+    width = len(names) - len(SUM_FIELDS)
+    fields = names[:width]
+    converters = None
+    rows = []
+    for raw in chain.from_iterable(chunks):
+        if converters is None:
+            converters = [(index, functions, expression) for index, (functions, expression)
+                          in compiler.get_converters([column for column, _sql, _alias in compiler.select[:width]]).items()]
+        head = list(raw[:width])
+        for index, functions, expression in converters:
+            for function in functions:
+                head[index] = function(head[index], expression, compiler.connection)
+        row = dict(zip(fields, head, strict=True))
+        row.update(zip(SUM_FIELDS, map(_as_int, raw[width:]), strict=True))
+        rows.append(row)
+    return rows
 
 
 def new_totals() -> dict:

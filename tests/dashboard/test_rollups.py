@@ -221,3 +221,33 @@ def test_the_live_figures_are_the_sql_aggregates_of_the_cohort(history, key, age
         assert figures(data["by_category"]) == figures(metrics.breakdown(tickets, "category_id", "category__name"))
         assert data["phases"] == metrics.phase_shares(tickets)
         assert data["overall"]["total"] > 0 or key == "today"
+
+
+def _sums_through_values(queryset, fields) -> list[dict]:
+    """What rollups.ticket_sums returned before session 18 of issue 16: Django's values(), every sum through its
+    converter, then rollups._as_int."""
+    from dashboard.rollups import SUM_FIELDS, SUMS, _as_int, local_bucket
+
+    if "day" in fields:
+        queryset = queryset.annotate(day=local_bucket("created_at"))
+    return [{**row, **{name: _as_int(row[name]) for name in SUM_FIELDS}}
+            for row in queryset.order_by().values(*fields).annotate(**SUMS)]
+
+
+@pytest.mark.parametrize("fields", [("day", "priority", "level", "category_id", "category__name"),
+                                    ("assignee_id", "priority"), ("day",)])
+def test_the_sums_read_from_raw_rows_are_values_sums(history, fields):
+    from dashboard.rollups import ticket_sums
+    from tickets.models import Ticket
+
+    def key(row):
+        return tuple(str(row[field]) for field in fields)
+
+    read = sorted(ticket_sums(Ticket.objects.all(), fields), key=key)
+    reference = sorted(_sums_through_values(Ticket.objects.all(), fields), key=key)
+
+    assert read == reference
+    assert any(row["resolution_us"] for row in read) and any(row["csat_count"] for row in read)
+    assert {type(value) for row in read for name, value in row.items() if name not in fields} == {int}
+    if "day" in fields:
+        assert {type(row["day"]) for row in read} == {type(timezone.localdate())}
