@@ -1,7 +1,8 @@
 """Machine instructions per request (issue 16, sessions 9 and 10): the queue (its twelve filters, as
 bench/http_load.py sends them), the workspace of the 200-followup ticket and a requester's submission (as
 bench/http_load.py posts it: a P4 incident, each by a requester of its own in "Organisation 3", whose tickets
-in each category make it recurring organisation-wide, as most of bench/http_load.py's are),
+in each category make it recurring organisation-wide, as most of bench/http_load.py's are), and, with
+--case dashboard (session 18), a manager's dashboard: one organisation over two years and its default 30 days in turn;
 each request through the whole middleware stack in process (Django's test Client, production settings, a Redis of
 the script's own as cache and broker), counted by valgrind's callgrind.
 
@@ -39,15 +40,21 @@ def measured(case: str, requests: int) -> None:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from bench.http_load import ensure_cast, queue_paths, workspace_reference
+    from bench.http_load import dashboard_path, ensure_cast, queue_paths, workspace_reference
 
     ensure_cast()
     if case == "submit":
         warm_ups, send = submissions(requests)
     else:
         client = Client()
-        client.force_login(User.objects.get(username="bench_n1_0"))
-        paths = queue_paths() if case == "queue" else [f"/agent/tickets/{workspace_reference()}/"]
+        if case == "dashboard":
+            # One organisation over two years (http_load.py's), then its default 30 days, in turn.
+            client.force_login(User.objects.get(username="bench_manager"))
+            two_years = dashboard_path()
+            paths = [two_years, "/dashboard/?" + two_years.split("&")[-1]]
+        else:
+            client.force_login(User.objects.get(username="bench_n1_0"))
+            paths = queue_paths() if case == "queue" else [f"/agent/tickets/{workspace_reference()}/"]
         warm_ups = len(paths) * 3
 
         def send(index):
@@ -105,8 +112,8 @@ def submissions(requests: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit"],
-                        help="the cases to count (default: all three)")
+    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "dashboard"],
+                        help="the cases to count (default: queue, workspace, submit)")
     parser.add_argument("--requests", type=int, default=24, help="requests counted per case (default: 24)")
     args = parser.parse_args()
 
