@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from tickets.html import format_fast
+from tickets.html import escape_fast
 
 WIDTH, HEIGHT, PAD = 640, 200, 12
 
@@ -30,11 +30,13 @@ def line_chart(points: list[tuple[str, float | None]], *, title: str, unit: str 
         return round(HEIGHT - PAD - value * (HEIGHT - 2 * PAD) / top, 1)
 
     coordinates = " ".join(f"{x(i)},{y(v)}" for i, (_label, v) in enumerate(points) if v is not None)
-    # One dot per bucket (105 for two years by week, four charts a page): written with format_fast, what
-    # format_html_join writes without its lazy-argument wrappers per value (bench/RESULTS.md, issue 16).
+    # One dot per bucket (105 for two years by week, four charts a page): what format_html_join wrote, without
+    # its lazy-argument wrappers per value (bench/RESULTS.md, issue 16, session 18).
+    # The coordinates are numbers this function computed (nothing to escape); the rest is escaped.
+    color_html, unit_html = escape_fast(color), escape_fast(unit)
     dots = SafeString("".join(
-        format_fast('<circle cx="{}" cy="{}" r="4" fill="{}"><title>{}: {}{}</title></circle>',
-                    x(i), y(v), color, label, v, unit)
+        f'<circle cx="{x(i)}" cy="{y(v)}" r="4" fill="{color_html}"><title>{escape_fast(label)}: {escape_fast(v)}{unit_html}'
+        "</title></circle>"
         for i, (label, v) in enumerate(points) if v is not None
     ))
     grid = format_html_join(

@@ -111,7 +111,8 @@ def _sum_rows(queryset: QuerySet) -> list[dict]:
             for function in functions:
                 head[index] = function(head[index], expression, compiler.connection)
         row = dict(zip(fields, head, strict=True))
-        row.update(zip(SUM_FIELDS, map(_as_int, raw[width:]), strict=True))
+        row.update(zip(SUM_FIELDS, [value if type(value) is int else _as_int(value) for value in raw[width:]],
+                       strict=True))
         rows.append(row)
     return rows
 
