@@ -33,6 +33,9 @@ class Profile(models.Model):
         verbose_name=_("organisation"),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Set when the person picks a language in the page's menu (accounts.views.set_language): the emails sent to
+    # them are written in it (tickets.outbox.build_message); empty, in the site's (LANGUAGE_CODE).
+    language = models.CharField(_("language of emails"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("profile")

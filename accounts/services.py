@@ -95,3 +95,8 @@ def directory_user_sync(*, identity: DirectoryIdentity):
 
     logger.info("Directory login: %s (%s) as %s", user.username, identity.source, ", ".join(sorted(roles)))
     return user
+
+
+def language_remember(*, user, language: str) -> None:
+    """The language `user` picked in the pages, for the emails sent to them (Profile.language)."""
+    Profile.objects.update_or_create(user=user, defaults={"language": language})

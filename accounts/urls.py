@@ -1,5 +1,4 @@
 from django.urls import path
-from django.views.i18n import set_language
 
 from . import oidc, views
 
@@ -11,5 +10,5 @@ urlpatterns = [
     path("accounts/logout/", views.logout, name="logout"),
     path("accounts/oidc/start/", oidc.StartView.as_view(), name="oidc_start"),
     path("accounts/oidc/callback/", oidc.CallbackView.as_view(), name="oidc_callback"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
 ]

@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
-from . import oidc
+from . import oidc, services
 from .client_ip import client_ip
 from .problems import provider_label, sign_in_problem
 from .roles import is_agent
@@ -156,6 +157,17 @@ class BreakGlassLoginView(LoginView):
     (accounts.backends.LocalBackend admits no one else here)."""
 
     break_glass = True
+
+
+@require_POST
+def set_language(request):
+    """Django's set_language (the cookie, the redirect), and for a signed-in person the language kept on their
+    profile: the emails they get are written in it."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.language_remember(user=request.user, language=language)
+    return response
 
 
 @never_cache

@@ -89,6 +89,7 @@ def personal_data(user) -> dict:
             "username": user.username, "first_name": user.first_name, "last_name": user.last_name,
             "email": user.email, "phone": profile.phone if profile else "",
             "organisation": profile.organisation.name if profile and profile.organisation else None,
+            "language": profile.language if profile else "",
             "groups": sorted(user.groups.values_list("name", flat=True)),
             "is_active": user.is_active, "date_joined": _at(user.date_joined), "last_login": _at(user.last_login),
         },

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
@@ -202,7 +203,7 @@ def _claimed(notification_ids: list[int]) -> list[Notification]:
     if not notification_ids:
         return []
     rows = Notification.objects.select_related(
-        "recipient", "event__ticket", "event__actor", "event__followup"
+        "recipient__profile", "event__ticket", "event__actor", "event__followup"
     ).in_bulk(notification_ids)
     groups: dict[int, set[str]] = {row.recipient_id: set() for row in rows.values()}
     for user_id, name in get_user_model().groups.through.objects.filter(user_id__in=groups).values_list(
@@ -244,6 +245,14 @@ def _parse_datetime(value):
     return parse_datetime(value) if isinstance(value, str) else None
 
 
+def _language_of(recipient) -> str:
+    """The language the recipient picked in the pages (accounts' Profile.language), else the site's."""
+    try:
+        return recipient.profile.language or settings.LANGUAGE_CODE
+    except ObjectDoesNotExist:  # a person without a profile (an agent made in the admin)
+        return settings.LANGUAGE_CODE
+
+
 def build_message(notification: Notification) -> EmailMultiAlternatives:
     event = notification.event
     ticket = event.ticket
@@ -261,7 +270,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
         "due_at": _parse_datetime(event.data.get("due_at")),
         "survey_url": _survey_url(ticket) if notification.template == "survey" else None,
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(_language_of(recipient)):
         name = notification.template
         engine = _text_engine()
         subject = engine.get_template(f"emails/{name}_subject.txt").render(Context(context, autoescape=False))
