@@ -159,12 +159,11 @@ class BreakGlassLoginView(LoginView):
     break_glass = True
 
 
-@require_POST
 def set_language(request):
-    """Django's set_language (the cookie, the redirect), and for a signed-in person the language kept on their
-    profile: the emails they get are written in it."""
+    """Django's set_language (on a POST the cookie, and the redirect), and for a signed-in person the language
+    kept on their profile: the emails they get are written in it."""
     response = django_set_language(request)
-    language = request.POST.get("language", "")
+    language = request.POST.get("language", "") if request.method == "POST" else ""
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         services.language_remember(user=request.user, language=language)
     return response

@@ -60,3 +60,12 @@ def test_a_person_without_a_profile_gets_the_sites_language(db, settings):
     settings.LANGUAGE_CODE = "fr"
 
     assert _language_of(type(agent).objects.get(pk=agent.pk)) == "fr"
+
+
+def test_a_get_changes_nothing_as_djangos_view(client, requester):
+    client.force_login(requester)
+
+    response = client.get(reverse("set_language"), {"language": "en", "next": "/tickets/"})
+
+    assert response.status_code == 302 and "django_language" not in response.cookies
+    assert Profile.objects.filter(user=requester).values_list("language", flat=True).first() in (None, "")
