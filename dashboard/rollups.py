@@ -90,7 +90,7 @@ def _sum_rows(queryset: QuerySet) -> list[dict]:
 
     Read from the compiler's raw rows: values() would run each of a row's twenty sums through its converter
     (an int(), a timedelta) and make a dict, then _as_int again. With an organisation's rollups over two years,
-    about 900 rows a page, that was most of the dashboard's Python (bench/RESULTS.md, issue 16, session 18).
+    about 900 rows a page, that was the largest part of the dashboard's Python (bench/RESULTS.md, issue 16, session 18).
     The fields still go through their converters (on SQLite a day is text until converted); the sums need
     only _as_int, whichever the database (SQLite gives a duration's sum in microseconds already)."""
     query = queryset.query
