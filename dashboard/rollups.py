@@ -126,6 +126,14 @@ def new_totals() -> dict:
     return _ZERO.copy()
 
 
+def add_into(groups: dict, key, row: dict) -> None:
+    """Add `row` to the totals of its group `key` in `groups`, made for a new group only."""
+    totals = groups.get(key)
+    if totals is None:
+        totals = groups[key] = new_totals()
+    add(totals, row)
+
+
 def add(totals: dict, row: dict) -> dict:
     # The twenty additions in C (a page adds up a few thousand rows: its tables, its trend and its total).
     totals.update(zip(SUM_FIELDS, map(operator.add, _SUMS_OF(totals), _SUMS_OF(row)), strict=True))
@@ -156,10 +164,7 @@ def breakdown(rows: Iterable[dict], field: str, label_field: str | None = None) 
     labels: dict = {}
     for row in rows:
         key = row[field]
-        totals = groups.get(key)
-        if totals is None:
-            totals = groups[key] = new_totals()
-        add(totals, row)
+        add_into(groups, key, row)
         labels[key] = row[label_field] if label_field else key
     result = []
     for key in sorted(groups, key=_null_order):

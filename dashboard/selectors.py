@@ -212,11 +212,7 @@ def _trend_from_sums(period: Period, day_rows: list[dict], resolved: dict[date, 
     bucket = (lambda day: day) if period.bucket == "day" else rollups.week_of
     created: dict[date, dict] = {}
     for row in day_rows:
-        key = bucket(row["day"])
-        totals = created.get(key)
-        if totals is None:
-            totals = created[key] = rollups.new_totals()
-        rollups.add(totals, row)
+        rollups.add_into(created, bucket(row["day"]), row)
     resolved_by_bucket: dict[date, int] = {}
     for day, count in resolved.items():
         resolved_by_bucket[bucket(day)] = resolved_by_bucket.get(bucket(day), 0) + count
