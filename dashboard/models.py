@@ -9,6 +9,8 @@ dashboard.rollups (the beat task and `manage.py rebuild_dashboard_rollups`); rea
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -174,14 +176,21 @@ class OrgWeekResolutionStat(models.Model):
         return f"{self.day} {self.organisation_id} {self.priority} {self.level}: {self.resolved}"
 
 
+def new_version() -> str:
+    return uuid.uuid4().hex
+
+
 class RollupState(models.Model):
     """One row (pk=1): how far the rollups go. Days before `complete_until` are rolled up; the
     tickets changed before `changes_seen_until` are in them. The refresh locks this row, so two
-    runs never interleave."""
+    runs never interleave. `version` is new each time the rollups are written (in the same transaction):
+    what a statement over them read under one version it reads again until the next (dashboard.rollups keeps
+    it per process)."""
 
     complete_until = models.DateField(_("rolled up until (exclusive)"))
     changes_seen_until = models.DateTimeField(_("changes seen until"))
     refreshed_at = models.DateTimeField(_("refreshed at"))
+    version = models.CharField(_("version"), max_length=32, default=new_version, editable=False)
 
     class Meta:
         verbose_name = _("dashboard rollup state")

@@ -9,7 +9,9 @@ exactly the figures the live aggregation gives.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from itertools import chain
 
@@ -79,9 +81,61 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
     return _sum_rows(queryset.values(*fields).annotate(**SUMS))
 
 
-def rollup_sums(rows: QuerySet, fields: Iterable[str]) -> list[dict]:
-    """The stored SUM_FIELDS of rollup rows, added up by `fields`."""
-    return _sum_rows(rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS}))
+def rollup_sums(rows: QuerySet, fields: Iterable[str], *, version: str | None = None) -> list[dict]:
+    """The stored SUM_FIELDS of rollup rows, added up by `fields`; with the rollups' `version`
+    (RollupState.version), read once per version in this process (`_kept`). Fresh dicts each call: the
+    caller may add to them."""
+    queryset = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
+    if version is None:
+        return _sum_rows(queryset)
+    names, values = _kept(version, queryset, _as_tuples)
+    return [dict(zip(names, row, strict=True)) for row in values]
+
+
+def rollup_pairs(rows: QuerySet, *, version: str | None = None) -> list[tuple]:
+    """The (key, value) pairs of a rollup statement (`values_list` of two columns), once per `version` in this
+    process, as `rollup_sums`."""
+    return list(rows) if version is None else list(_kept(version, rows, list))
+
+
+def _as_tuples(queryset: QuerySet) -> tuple[tuple, list[tuple]]:
+    rows = _sum_rows(queryset)
+    return (tuple(rows[0]) if rows else ()), [tuple(row.values()) for row in rows]
+
+
+# What statements over the rollup tables read, per process: by (version, database, SQL, parameters), the
+# KEPT_MAX most recently used. The rollup tables change only when dashboard.services writes them, which gives
+# RollupState a new version in the same transaction: under one version a statement reads the same rows again.
+# A manager's page reads about a dozen, each a few hundred rows of small numbers at most (an organisation's two
+# years: its month rollups by priority, level and category; its agents' months; its weeks): 3-4 ms of
+# PostgreSQL and as much of Python each time, where the page's live parts (its edges, today) are read anew.
+KEPT_MAX = 64
+_kept_rows: OrderedDict = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept(version: str, queryset: QuerySet, read: Callable):
+    """read(queryset), or what it gave for the same statement under the same rollups' version in this process.
+    What it gives is shared: immutable, or copied by the caller."""
+    sql, params = queryset.query.sql_with_params()
+    key = (version, queryset.db, sql, params)
+    with _kept_lock:
+        found = _kept_rows.get(key)
+        if found is not None:
+            _kept_rows.move_to_end(key)
+            return found
+    found = read(queryset)
+    with _kept_lock:
+        _kept_rows[key] = found
+        while len(_kept_rows) > KEPT_MAX:
+            _kept_rows.popitem(last=False)
+    return found
+
+
+def forget_kept() -> None:
+    """Drop what this process kept (tests)."""
+    with _kept_lock:
+        _kept_rows.clear()
 
 
 def _sum_rows(queryset: QuerySet) -> list[dict]:

@@ -41,6 +41,7 @@ from .models import (
     OrgWeekResolutionStat,
     OrgWeekStat,
     RollupState,
+    new_version,
 )
 from .periods import local_day, midnight
 from .rollups import SUM_FIELDS, all_tickets, local_bucket, month_of, next_month, ticket_sums, week_of
@@ -155,12 +156,15 @@ def rollups_rebuild(*, now: datetime | None = None) -> RefreshResult:
 
 
 def _save_state(state: RollupState | None, *, today: date, now: datetime) -> None:
+    """How far the rollups now go, and a new version: in the transaction that wrote them, so that a reader sees
+    the new rows with the new version (dashboard.rollups keeps what it read per version)."""
     if state is None:
         RollupState.objects.update_or_create(pk=1, defaults={"complete_until": today, "changes_seen_until": now,
-                                                             "refreshed_at": now})
+                                                             "refreshed_at": now, "version": new_version()})
         return
     state.complete_until, state.changes_seen_until, state.refreshed_at = today, now, now
-    state.save(update_fields=["complete_until", "changes_seen_until", "refreshed_at"])
+    state.version = new_version()
+    state.save(update_fields=["complete_until", "changes_seen_until", "refreshed_at", "version"])
 
 
 @transaction.atomic

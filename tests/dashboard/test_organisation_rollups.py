@@ -272,3 +272,80 @@ def test_sums_by_day_only_where_asked_add_up_to_the_sums_by_day(org_history, acm
 
 def _key(row: dict) -> tuple:
     return tuple(sorted(row.items(), key=lambda item: item[0]))
+
+
+def _rollup_statements(queries) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries
+            if "dashboard_" in query["sql"] and "dashboard_rollupstate" not in query["sql"]]
+
+
+def test_a_second_view_under_the_same_rollups_reads_no_rollup_table(manager_client, org_history, acme):
+    """What a statement over the rollup tables read is kept per process for the rollups' version: a second
+    manager (or the same one, or a CSV export of the same page) reads only the page's live parts again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rollups_refresh()
+    params = {"period": "custom", "start": (timezone.localdate() - timedelta(days=DAYS)).isoformat(),
+              "end": timezone.localdate().isoformat(), "organisation": acme.pk}
+    # Each capture read at once: the next request's start empties the connection's log.
+    with CaptureQueriesContext(connection) as queries:
+        expected = shown(page(manager_client, params).context)
+    first = _rollup_statements(queries)
+    with CaptureQueriesContext(connection) as queries:
+        again = shown(page(manager_client, params).context)
+    second = _rollup_statements(queries)
+    csv = manager_client.get(reverse("dashboard:index"), {**params, "export": "category"})
+
+    # Months, agents' months, weeks and their resolutions the first time; none the second.
+    assert len(first) == 4, first
+    assert second == []
+    assert again == expected
+    assert csv.status_code == 200 and str(expected["by_category"][0]["total"]) in csv.content.decode("utf-8-sig")
+
+
+def test_each_write_of_the_rollups_gives_them_a_new_version_even_in_the_same_instant(org_history):
+    with time_machine.travel(timezone.now(), tick=False):
+        rollups_refresh()
+        first = RollupState.objects.get().version
+        rollups_refresh()
+        second = RollupState.objects.get().version
+        rollups_rebuild()
+        third = RollupState.objects.get().version
+
+    assert len({first, second, third}) == 3
+
+
+def test_the_rows_kept_are_never_the_callers(org_history, acme):
+    rollups_refresh()
+    version = RollupState.objects.get().version
+    read = lambda: rollups.rollup_sums(OrgMonthStat.objects.filter(organisation=acme),  # noqa: E731
+                                       ("priority", "level", "category_id"), version=version)
+    expected = [dict(row) for row in read()]
+    given = read()
+    given[0]["total"] += 1000
+    given[0]["category__name"] = "written by a caller"
+    given.pop()
+
+    assert read() == expected
+    assert rollups.rollup_sums(OrgMonthStat.objects.filter(organisation=acme),
+                               ("priority", "level", "category_id")) == expected  # read anew, without a version
+
+
+def test_what_is_kept_is_bounded(org_history, acme, globex, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rollups_refresh()
+    version = RollupState.objects.get().version
+    monkeypatch.setattr(rollups, "KEPT_MAX", 2)
+    rollups.forget_kept()
+
+    def read(organisation):
+        with CaptureQueriesContext(connection) as queries:
+            rollups.rollup_sums(OrgMonthStat.objects.filter(organisation=organisation), ("priority",), version=version)
+        return len(queries.captured_queries)
+
+    assert [read(acme), read(globex), read(acme), read(None)] == [1, 1, 0, 1]
+    # Globex, the least recently used when the third statement came, made room for it; Acme, used since, stayed.
+    assert [read(acme), read(globex)] == [0, 1]
