@@ -13,12 +13,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from itertools import chain
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Count, DateField, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
-from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from tickets.models import Priority, Status, Ticket
@@ -86,20 +85,26 @@ def rollup_sums(rows: QuerySet, fields: Iterable[str], *, version: str | None = 
     (RollupState.version), read once per version in this process (`_kept`). Fresh dicts each call: the
     caller may add to them."""
     queryset = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
+    compiler, sql, params = _compiled(queryset)
     if version is None:
-        return _sum_rows(queryset)
-    names, values = _kept(version, queryset, _as_tuples)
+        return _sums(compiler, _fetch(compiler, sql, params))
+    names, values = _kept((version, queryset.db, sql, params),
+                          lambda: _as_tuples(_sums(compiler, _fetch(compiler, sql, params))))
     return [dict(zip(names, row, strict=True)) for row in values]
 
 
 def rollup_pairs(rows: QuerySet, *, version: str | None = None) -> list[tuple]:
     """The (key, value) pairs of a rollup statement (`values_list` of two columns), once per `version` in this
     process, as `rollup_sums`."""
-    return list(rows) if version is None else list(_kept(version, rows, list))
+    compiler, sql, params = _compiled(rows)
+
+    def read() -> list[tuple]:
+        return list(compiler.results_iter(results=[_fetch(compiler, sql, params)], tuple_expected=True))
+
+    return read() if version is None else list(_kept((version, rows.db, sql, params), read))
 
 
-def _as_tuples(queryset: QuerySet) -> tuple[tuple, list[tuple]]:
-    rows = _sum_rows(queryset)
+def _as_tuples(rows: list[dict]) -> tuple[tuple, list[tuple]]:
     return (tuple(rows[0]) if rows else ()), [tuple(row.values()) for row in rows]
 
 
@@ -114,17 +119,15 @@ _kept_rows: OrderedDict = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def _kept(version: str, queryset: QuerySet, read: Callable):
-    """read(queryset), or what it gave for the same statement under the same rollups' version in this process.
-    What it gives is shared: immutable, or copied by the caller."""
-    sql, params = queryset.query.sql_with_params()
-    key = (version, queryset.db, sql, params)
+def _kept(key: tuple, read: Callable):
+    """read(), or what it gave for the same key (the rollups' version, the database, the statement and its
+    parameters) in this process. What it gives is shared: immutable, or copied by the caller."""
     with _kept_lock:
         found = _kept_rows.get(key)
         if found is not None:
             _kept_rows.move_to_end(key)
             return found
-    found = read(queryset)
+    found = read()
     with _kept_lock:
         _kept_rows[key] = found
         while len(_kept_rows) > KEPT_MAX:
@@ -138,18 +141,41 @@ def forget_kept() -> None:
         _kept_rows.clear()
 
 
+def _compiled(queryset: QuerySet) -> tuple:
+    """(compiler, SQL, parameters) of `queryset`, compiled once for both the key of what is kept and the run;
+    the SQL None when the query can match nothing (as the compiler's execute_sql sees it)."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return compiler, None, ()
+    return compiler, (sql or None), tuple(params)
+
+
+def _fetch(compiler, sql: str | None, params: tuple) -> list[tuple]:
+    if sql is None:
+        return []
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _sum_rows(queryset: QuerySet) -> list[dict]:
     """The rows of `queryset` (values(*fields) annotated with the twenty sums, in SUM_FIELDS' order, last) as
-    dicts of the fields and SUM_FIELDS, each sum an int (durations in microseconds, None as 0).
+    dicts of the fields and SUM_FIELDS, each sum an int (durations in microseconds, None as 0)."""
+    compiler, sql, params = _compiled(queryset)
+    return _sums(compiler, _fetch(compiler, sql, params))
+
+
+def _sums(compiler, raw_rows: list[tuple]) -> list[dict]:
+    """The raw rows of a compiled sum statement (`_sum_rows`) as dicts.
 
     Read from the compiler's raw rows: values() would run each of a row's twenty sums through its converter
     (an int(), a timedelta) and make a dict, then _as_int again. With an organisation's rollups over two years,
     about 900 rows a page, that was the largest part of the dashboard's Python (bench/RESULTS.md, issue 16, session 18).
     The fields still go through their converters (on SQLite a day is text until converted); the sums need
     only _as_int, whichever the database (SQLite gives a duration's sum in microseconds already)."""
-    query = queryset.query
-    compiler = query.get_compiler(queryset.db)
-    chunks = compiler.execute_sql(MULTI)
+    query = compiler.query
     # As ValuesIterable names the columns.
     names = list(query.selected) if query.selected else [*query.extra_select, *query.values_select,
                                                           *query.annotation_select]
@@ -157,7 +183,7 @@ def _sum_rows(queryset: QuerySet) -> list[dict]:
     fields = names[:width]
     converters = None
     rows = []
-    for raw in chain.from_iterable(chunks):
+    for raw in raw_rows:
         if converters is None:
             converters = [(index, functions, expression) for index, (functions, expression)
                           in compiler.get_converters([column for column, _sql, _alias in compiler.select[:width]]).items()]

@@ -349,3 +349,16 @@ def test_what_is_kept_is_bounded(org_history, acme, globex, monkeypatch):
     assert [read(acme), read(globex), read(acme), read(None)] == [1, 1, 0, 1]
     # Globex, the least recently used when the third statement came, made room for it; Acme, used since, stayed.
     assert [read(acme), read(globex)] == [0, 1]
+
+
+def test_a_statement_that_can_match_nothing_gives_no_rows_with_or_without_a_version(org_history, acme):
+    rollups_refresh()
+    version = RollupState.objects.get().version
+    nothing = OrgMonthStat.objects.filter(organisation=acme, pk__in=[])  # the compiler sends no statement
+
+    assert rollups.rollup_sums(nothing, ("priority",)) == []
+    assert rollups.rollup_sums(nothing, ("priority",), version=version) == []
+    assert rollups.rollup_pairs(nothing.values_list("day", "total"), version=version) == []
+    assert rollups.rollup_pairs(OrgMonthStat.objects.filter(organisation=acme).values_list("day", "total"),
+                                version=version) == list(OrgMonthStat.objects.filter(organisation=acme)
+                                                         .values_list("day", "total"))
