@@ -86,9 +86,9 @@ def rollup_sums(rows: QuerySet, fields: Iterable[str], *, version: str | None = 
     caller may add to them."""
     queryset = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
     compiler, sql, params = _compiled(queryset)
-    if version is None:
+    if version is None or sql is None:
         return _sums(compiler, _fetch(compiler, sql, params))
-    names, values = _kept((version, queryset.db, sql, params),
+    names, values = _kept(("sums", version, queryset.db, sql, params),
                           lambda: _as_tuples(_sums(compiler, _fetch(compiler, sql, params))))
     return [dict(zip(names, row, strict=True)) for row in values]
 
@@ -101,14 +101,14 @@ def rollup_pairs(rows: QuerySet, *, version: str | None = None) -> list[tuple]:
     def read() -> list[tuple]:
         return list(compiler.results_iter(results=[_fetch(compiler, sql, params)], tuple_expected=True))
 
-    return read() if version is None else list(_kept((version, rows.db, sql, params), read))
+    return read() if version is None or sql is None else list(_kept(("pairs", version, rows.db, sql, params), read))
 
 
 def _as_tuples(rows: list[dict]) -> tuple[tuple, list[tuple]]:
     return (tuple(rows[0]) if rows else ()), [tuple(row.values()) for row in rows]
 
 
-# What statements over the rollup tables read, per process: by (version, database, SQL, parameters), the
+# What statements over the rollup tables read, per process: by (reader, version, database, SQL, parameters), the
 # KEPT_MAX most recently used. The rollup tables change only when dashboard.services writes them, which gives
 # RollupState a new version in the same transaction: under one version a statement reads the same rows again.
 # A manager's page reads about a dozen, each a few hundred rows of small numbers at most (an organisation's two
@@ -120,8 +120,8 @@ _kept_lock = threading.Lock()
 
 
 def _kept(key: tuple, read: Callable):
-    """read(), or what it gave for the same key (the rollups' version, the database, the statement and its
-    parameters) in this process. What it gives is shared: immutable, or copied by the caller."""
+    """read(), or what it gave for the same key (the reader, the rollups' version, the database, the statement
+    and its parameters) in this process. What it gives is shared: immutable, or copied by the caller."""
     with _kept_lock:
         found = _kept_rows.get(key)
         if found is not None:
