@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.core.exceptions import EmptyResultSet
@@ -82,14 +82,19 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
 
 def rollup_sums(rows: QuerySet, fields: Iterable[str], *, version: str | None = None) -> list[dict]:
     """The stored SUM_FIELDS of rollup rows, added up by `fields`; with the rollups' `version`
-    (RollupState.version), read once per version in this process (`_kept`). Fresh dicts each call: the
+    (RollupState.version), read once per version in this process (`_kept_get`). Fresh dicts each call: the
     caller may add to them."""
     queryset = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
     compiler, sql, params = _compiled(queryset)
     if version is None or sql is None:
         return _sums(compiler, _fetch(compiler, sql, params))
-    names, values = _kept(("sums", version, queryset.db, sql, params),
-                          lambda: _as_tuples(_sums(compiler, _fetch(compiler, sql, params))))
+    key = ("sums", version, queryset.db, sql, params)
+    found = _kept_get(key)
+    if found is None:
+        fresh = _sums(compiler, _fetch(compiler, sql, params))
+        _kept_put(key, _as_tuples(fresh))  # kept as tuples: the dicts are the caller's
+        return fresh
+    names, values = found
     return [dict(zip(names, row, strict=True)) for row in values]
 
 
@@ -101,7 +106,14 @@ def rollup_pairs(rows: QuerySet, *, version: str | None = None) -> list[tuple]:
     def read() -> list[tuple]:
         return list(compiler.results_iter(results=[_fetch(compiler, sql, params)], tuple_expected=True))
 
-    return read() if version is None or sql is None else list(_kept(("pairs", version, rows.db, sql, params), read))
+    if version is None or sql is None:
+        return read()
+    key = ("pairs", version, rows.db, sql, params)
+    found = _kept_get(key)
+    if found is None:
+        found = read()
+        _kept_put(key, found)
+    return list(found)
 
 
 def _as_tuples(rows: list[dict]) -> tuple[tuple, list[tuple]]:
@@ -119,20 +131,21 @@ _kept_rows: OrderedDict = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def _kept(key: tuple, read: Callable):
-    """read(), or what it gave for the same key (the reader, the rollups' version, the database, the statement
-    and its parameters) in this process. What it gives is shared: immutable, or copied by the caller."""
+def _kept_get(key: tuple):
+    """What was kept for the key (the reader, the rollups' version, the database, the statement and its
+    parameters) in this process, or None. Shared: read it, never change it."""
     with _kept_lock:
         found = _kept_rows.get(key)
         if found is not None:
             _kept_rows.move_to_end(key)
-            return found
-    found = read()
+        return found
+
+
+def _kept_put(key: tuple, value) -> None:
     with _kept_lock:
-        _kept_rows[key] = found
+        _kept_rows[key] = value
         while len(_kept_rows) > KEPT_MAX:
             _kept_rows.popitem(last=False)
-    return found
 
 
 def forget_kept() -> None:
