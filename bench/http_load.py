@@ -140,6 +140,9 @@ def prepare(size: int) -> dict:
         seed_scale.load(missing)
     ensure_cast()
     floor_setup()
+    with step("VACUUM (ANALYZE) the tables written since the last one"):
+        vacuumed = vacuum_written()
+    print(f"  {', '.join(vacuumed) or 'none'}", flush=True)
     if not RollupState.objects.exists():
         with step("dashboard rollups"):
             call_command("rebuild_dashboard_rollups", verbosity=0)
@@ -150,6 +153,23 @@ def prepare(size: int) -> dict:
     return {"tickets": Ticket.objects.count(), "categories": categories, "requesters": requesters, "vip": vip,
             "workspace": workspace_reference(),
             "queue": queue_paths(), "dashboard": dashboard_path()}
+
+
+def vacuum_written() -> list[str]:
+    """VACUUM (ANALYZE) each table with rows changed since its last ANALYZE, as production's autovacuum would have
+    done between two runs (it is off on this machine's PostgreSQL). Each run's submissions clear the visibility map
+    of the tickets' pages they touch; without a VACUUM the next run's index-only scans (the queue's P1 and breached
+    pages, the dashboard's backlogs) read those heap pages again and PostgreSQL's planner turns to bitmap scans
+    (an organisation's backlog, session 19: 1.2 ms after a VACUUM, 9 to 16 ms before it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE n_mod_since_analyze > 0 OR n_dead_tup > 0 "
+                       "ORDER BY relname")
+        tables = [name for (name,) in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+    return tables
 
 
 # --- The load
