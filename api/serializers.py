@@ -191,6 +191,8 @@ class MeSerializer(serializers.Serializer):
     is_manager = serializers.BooleanField()
     token = serializers.CharField(allow_null=True, help_text="The token's name, or null for a session.")
     scope = serializers.CharField()
+    language = serializers.CharField(allow_null=True, help_text=(
+        "The language the person chose in the pages (their emails are written in it), or null if they never did."))
 
 
 # --- Request bodies, for the schema only: the web's forms validate them.

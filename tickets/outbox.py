@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
@@ -26,6 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
+from accounts.people import chosen_language
 from accounts.roles import is_agent
 from core.broker import publish_ids
 from core.db import insert_rows
@@ -247,10 +247,7 @@ def _parse_datetime(value):
 
 def _language_of(recipient) -> str:
     """The language the recipient picked in the pages (accounts' Profile.language), else the site's."""
-    try:
-        return recipient.profile.language or settings.LANGUAGE_CODE
-    except ObjectDoesNotExist:  # a person without a profile (an agent made in the admin)
-        return settings.LANGUAGE_CODE
+    return chosen_language(recipient) or settings.LANGUAGE_CODE
 
 
 def build_message(notification: Notification) -> EmailMultiAlternatives:

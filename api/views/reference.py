@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organisation
+from accounts.people import chosen_language
 from accounts.roles import is_agent, is_manager
 from tickets.selectors import category_choices
 
@@ -33,6 +34,7 @@ class MeView(APIView):
             "username": user.get_username(), "name": user.get_full_name() or user.get_username(),
             "is_agent": is_agent(user), "is_manager": is_manager(user),
             "token": token.name if token else None, "scope": token.scope if token else "write",
+            "language": chosen_language(user),
         }).data)
 
 

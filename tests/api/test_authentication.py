@@ -18,7 +18,17 @@ def test_a_token_acts_as_its_user(requester):
 
     assert response.status_code == 200
     assert response.json() == {"username": "requester", "name": "Alice Martin", "is_agent": False,
-                               "is_manager": False, "token": "script", "scope": "read"}
+                               "is_manager": False, "token": "script", "scope": "read", "language": None}
+
+
+def test_me_says_the_language_the_person_chose(requester, client):
+    from accounts.models import Profile
+
+    client.force_login(requester)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/tickets/"})
+
+    assert Profile.objects.get(user=requester).language == "en"
+    assert ApiClient(token_for(requester, write=False)).get("/api/v1/me/").json()["language"] == "en"
 
 
 def test_only_the_hash_of_a_token_is_stored(requester):
