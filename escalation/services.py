@@ -174,39 +174,49 @@ def rule_escalate_many(*, rule: EscalationRule, items: Sequence[tuple[Ticket, st
     never down, never past N4, never a closed ticket, once per cause (a RuleFiring). A constant number
     of statements whatever the number of tickets; the new level's agents (and the managers) notified.
     Returns how many went up."""
+    alerts = _rule_escalate(rule=rule, items=items, reason=reason, notify_managers=notify_managers)
+    ticket_services.notify_new_events(alerts)
+    return len(alerts)
+
+
+def _rule_escalate(*, rule: EscalationRule, items: Sequence[tuple[Ticket, str]], reason: str,
+                   notify_managers: bool = False, created: bool = False) -> list[Alert]:
+    """rule_escalate_many's moves; the new level's alerts returned, one per ticket moved. `created`: the tickets
+    were created in this transaction, so no firing can exist yet (nothing to read first)."""
     items = [(ticket, cause[:100]) for ticket, cause in items if ticket.status != Status.CLOSED]
     levels = {ticket.pk: rule.target_level or next_level(ticket.level) for ticket, _cause in items}
     items = [(ticket, cause) for ticket, cause in items if levels[ticket.pk] and levels[ticket.pk] > ticket.level]
     if not items:
-        return 0
-    fired = set(
-        RuleFiring.objects.filter(rule=rule, ticket__in=[ticket for ticket, _cause in items],
-                                  cause__in={cause for _ticket, cause in items}).values_list("ticket_id", "cause")
-    )
-    items = [(ticket, cause) for ticket, cause in items if (ticket.pk, cause) not in fired]
+        return []
+    if not created:
+        fired = set(
+            RuleFiring.objects.filter(rule=rule, ticket__in=[ticket for ticket, _cause in items],
+                                      cause__in={cause for _ticket, cause in items}).values_list("ticket_id", "cause")
+        )
+        items = [(ticket, cause) for ticket, cause in items if (ticket.pk, cause) not in fired]
     RuleFiring.objects.bulk_create([RuleFiring(rule=rule, ticket=ticket, cause=cause) for ticket, cause in items])
     tickets = [ticket for ticket, _cause in items]
     events = ticket_services.tickets_set_level(tickets=tickets, levels=levels, reason=reason, rule=rule.code)
     members = {level: _members(level) for level in {ticket.level for ticket in tickets}}
     managers = _managers() if notify_managers and tickets else []
-    ticket_services.notify_new_events(
-        (event, members[ticket.level] + managers, "ticket_escalated")
-        for ticket, event in zip(tickets, events, strict=True)
-    )
-    return len(tickets)
+    return [Alert(event, members[ticket.level] + managers, "ticket_escalated")
+            for ticket, event in zip(tickets, events, strict=True)]
 
 
 def rules_on_ticket_created(*, ticket: Ticket, events: Sequence = ()) -> list[Alert]:
     """VIP start level, P1 alert and the recurring-problem flag, as the ticket is created (its history so
-    far: `events`); the recurring flag's alert to N2 returned, for the creation's one INSERT into the outbox."""
+    far: `events`); the VIP level's and the recurring flag's alerts returned, for the creation's one INSERT into the
+    outbox."""
     organisation = ticket.organisation
     rule = active_rule(RuleCode.VIP_START)
+    alerts = []
     if rule and organisation is not None and (organisation.is_vip or organisation.contract):
-        # A new ticket is at N1: the rule's target level, else the next one, N2.
-        rule_escalate_many(rule=rule, items=[(ticket, "created")], reason=Reason.VIP)
+        # A new ticket is at N1: the rule's target level, else the next one, N2. Its alert to that level goes
+        # with the creation's outbox INSERT.
+        alerts = _rule_escalate(rule=rule, items=[(ticket, "created")], reason=Reason.VIP, created=True)
     if ticket.priority == Priority.P1:
         rule_alert_p1(ticket=ticket)
-    return rule_flag_recurring(ticket=ticket, events=events)
+    return alerts + rule_flag_recurring(ticket=ticket, events=events)
 
 
 def rule_alert_p1(*, ticket: Ticket) -> None:

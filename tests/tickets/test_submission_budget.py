@@ -126,3 +126,33 @@ def test_with_sessions_in_the_cache_a_submission_reads_no_session_row(client, re
     statements = [query["sql"] for query in captured.captured_queries]
     assert not [sql for sql in statements if "django_session" in sql]
     assert len(statements) <= SUBMISSION - 1
+
+
+# A VIP organisation's ticket starts at N2 (escalation's VIP rule, at ticket_created): on top of an ordinary
+# submission, the rule's firing (no SELECT first: the ticket was created in this transaction), the level's
+# UPDATE, its two events ("level_changed", private; "escalation", public) and the escalation log's row; the
+# alert to N2 goes with the receipt, in the outbox's one INSERT.
+VIP_SUBMISSION = SUBMISSION + 5
+
+
+def test_a_vip_submission_reads_no_firing_and_writes_its_outbox_once(client, category, agent_n2):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    vip = OrganisationFactory(name="Acme VIP", is_vip=True)
+    requester = UserFactory(username="vip_requester", organisation=vip)
+    client.force_login(requester)
+    client.post("/tickets/new/", _form(category, 0))
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/tickets/new/", _form(category, 1))
+    statements = [query["sql"] for query in captured.captured_queries]
+    inserts = _inserts(captured)
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(title="Imprimante hors service 1")
+    assert ticket.level == "N2"
+    assert len(statements) <= VIP_SUBMISSION, "\n".join(statements)
+    assert [sql for sql in statements if sql.startswith("SELECT") and "escalation_rulefiring" in sql] == []
+    assert inserts["tickets_notification"] == 1
+    assert set(Notification.objects.filter(event__ticket=ticket).values_list("recipient__username", "template")) == {
+        ("vip_requester", "ticket_created"), (agent_n2.username, "ticket_escalated")}
