@@ -23,7 +23,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -31,6 +30,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import get_language
+
+from .recent import Recent
 
 T = TypeVar("T")
 
@@ -130,21 +131,20 @@ def forget_local() -> None:
     with _lock:
         _local.clear()
         _checked.clear()
-        _derived.clear()
+    _derived.clear()
 
 
 # What a page builds from reference data and little else (a form's options and the markup around them), kept
 # in this process under the versions of the names it read, its key and the language: the most recent ones, each
 # LOCAL_MAX_AGE at most (as the values it was built from).
-DERIVED_MAX = 128
-_derived: OrderedDict[tuple, tuple[object, float]] = OrderedDict()
+_derived = Recent(128)  # (value, built at) by (names, versions, language, key)
 
 
 def derived(names: tuple[str, ...], key: Hashable, build: Callable[[], T]) -> T:
     """What `build()` returns, when it depends only on the reference data `names` (read through `reference`),
     on `key` and on the active language: built once per version of those names in this process, then shared
     (read it, never change it). A change to one of the names (`invalidate`) gives it a new version, so the next
-    call builds anew; the DERIVED_MAX most recently used values are kept, each LOCAL_MAX_AGE at most. The
+    call builds anew; the 128 most recently used values are kept, each LOCAL_MAX_AGE at most. The
     versions are read as `reference` reads them (at most one cache round trip per name and LOCAL_TRUST). Without
     the cache (off, or not answering), build() every time."""
     if not enabled():
@@ -154,15 +154,9 @@ def derived(names: tuple[str, ...], key: Hashable, build: Callable[[], T]) -> T:
         return build()
     full_key = (names, versions, get_language(), key)
     now = time.monotonic()
-    with _lock:
-        found = _derived.get(full_key)
-        if found is not None and now - found[1] < LOCAL_MAX_AGE:
-            _derived.move_to_end(full_key)
-            return found[0]  # type: ignore[return-value]
+    found = _derived.get(full_key)
+    if found is not None and now - found[1] < LOCAL_MAX_AGE:
+        return found[0]  # type: ignore[return-value]
     value = build()
-    with _lock:
-        _derived[full_key] = (value, now)
-        _derived.move_to_end(full_key)
-        while len(_derived) > DERIVED_MAX:
-            _derived.popitem(last=False)
+    _derived.put(full_key, (value, now))
     return value

@@ -9,8 +9,6 @@ exactly the figures the live aggregation gives.
 from __future__ import annotations
 
 import operator
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -20,6 +18,7 @@ from django.db.models import Case, Count, DateField, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from core.recent import Recent
 from tickets.models import Priority, Status, Ticket
 
 from . import metrics
@@ -82,17 +81,17 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
 
 def rollup_sums(rows: QuerySet, fields: Iterable[str], *, version: str | None = None) -> list[dict]:
     """The stored SUM_FIELDS of rollup rows, added up by `fields`; with the rollups' `version`
-    (RollupState.version), read once per version in this process (`_kept_get`). Fresh dicts each call: the
+    (RollupState.version), read once per version in this process (`_kept`). Fresh dicts each call: the
     caller may add to them."""
     queryset = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
     compiler, sql, params = _compiled(queryset)
     if version is None or sql is None:
         return _sums(compiler, _fetch(compiler, sql, params))
     key = ("sums", version, queryset.db, sql, params)
-    found = _kept_get(key)
+    found = _kept.get(key)
     if found is None:
         fresh = _sums(compiler, _fetch(compiler, sql, params))
-        _kept_put(key, _as_tuples(fresh))  # kept as tuples: the dicts are the caller's
+        _kept.put(key, _as_tuples(fresh))  # kept as tuples: the dicts are the caller's
         return fresh
     names, values = found
     return [dict(zip(names, row, strict=True)) for row in values]
@@ -109,10 +108,10 @@ def rollup_pairs(rows: QuerySet, *, version: str | None = None) -> list[tuple]:
     if version is None or sql is None:
         return read()
     key = ("pairs", version, rows.db, sql, params)
-    found = _kept_get(key)
+    found = _kept.get(key)
     if found is None:
         found = read()
-        _kept_put(key, found)
+        _kept.put(key, found)
     return list(found)
 
 
@@ -121,37 +120,17 @@ def _as_tuples(rows: list[dict]) -> tuple[tuple, list[tuple]]:
 
 
 # What statements over the rollup tables read, per process: by (reader, version, database, SQL, parameters), the
-# KEPT_MAX most recently used. The rollup tables change only when dashboard.services writes them, which gives
+# 64 most recently used. The rollup tables change only when dashboard.services writes them, which gives
 # RollupState a new version in the same transaction: under one version a statement reads the same rows again.
 # A manager's page reads about a dozen, each a few hundred rows of small numbers at most (an organisation's two
 # years: its month rollups by priority, level and category; its agents' months; its weeks): 3-4 ms of
 # PostgreSQL and as much of Python each time, where the page's live parts (its edges, today) are read anew.
-KEPT_MAX = 64
-_kept_rows: OrderedDict = OrderedDict()
-_kept_lock = threading.Lock()
-
-
-def _kept_get(key: tuple):
-    """What was kept for the key (the reader, the rollups' version, the database, the statement and its
-    parameters) in this process, or None. Shared: read it, never change it."""
-    with _kept_lock:
-        found = _kept_rows.get(key)
-        if found is not None:
-            _kept_rows.move_to_end(key)
-        return found
-
-
-def _kept_put(key: tuple, value) -> None:
-    with _kept_lock:
-        _kept_rows[key] = value
-        while len(_kept_rows) > KEPT_MAX:
-            _kept_rows.popitem(last=False)
+_kept = Recent(64)
 
 
 def forget_kept() -> None:
     """Drop what this process kept (tests)."""
-    with _kept_lock:
-        _kept_rows.clear()
+    _kept.clear()
 
 
 def _compiled(queryset: QuerySet) -> tuple:

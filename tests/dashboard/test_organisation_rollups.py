@@ -338,7 +338,7 @@ def test_what_is_kept_is_bounded(org_history, acme, globex, monkeypatch):
 
     rollups_refresh()
     version = RollupState.objects.get().version
-    monkeypatch.setattr(rollups, "KEPT_MAX", 2)
+    monkeypatch.setattr(rollups._kept, "size", 2)
     rollups.forget_kept()
 
     def read(organisation):

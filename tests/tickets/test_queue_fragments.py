@@ -100,7 +100,7 @@ def test_without_the_cache_every_page_is_rendered(client, agent_n1, queue_data):
 
 
 def test_derived_keeps_the_most_recent_values_only(db, monkeypatch):
-    monkeypatch.setattr(reference_cache, "DERIVED_MAX", 3)
+    monkeypatch.setattr(reference_cache._derived, "size", 3)
     built = []
 
     def value(key):
