@@ -38,7 +38,9 @@ class Recent:
             self._values.clear()
 
     def __len__(self) -> int:
-        return len(self._values)
+        # Under the lock: within a put the mapping holds one value more until the least recently used goes.
+        with self._lock:
+            return len(self._values)
 
     def __iter__(self) -> Iterator:
         with self._lock:
