@@ -14,7 +14,7 @@ from .models import EscalationRule
 
 @receiver(ticket_creating, dispatch_uid="escalation.ticket_creating")
 def on_ticket_creating(sender, ticket, **kwargs):
-    return services.rule_plan_recurring(ticket=ticket)
+    return services.rules_on_ticket_creating(ticket=ticket)
 
 
 @receiver(ticket_created, dispatch_uid="escalation.ticket_created")

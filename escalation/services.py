@@ -170,53 +170,76 @@ def _claim(rule: EscalationRule, ticket: Ticket, cause: str) -> bool:
 
 def rule_escalate_many(*, rule: EscalationRule, items: Sequence[tuple[Ticket, str]], reason: str,
                        notify_managers: bool = False) -> int:
-    """A rule moves tickets up, (ticket, cause) each, tickets the caller has locked (or just created):
-    never down, never past N4, never a closed ticket, once per cause (a RuleFiring). A constant number
-    of statements whatever the number of tickets; the new level's agents (and the managers) notified.
-    Returns how many went up."""
-    alerts = _rule_escalate(rule=rule, items=items, reason=reason, notify_managers=notify_managers)
-    ticket_services.notify_new_events(alerts)
-    return len(alerts)
-
-
-def _rule_escalate(*, rule: EscalationRule, items: Sequence[tuple[Ticket, str]], reason: str,
-                   notify_managers: bool = False, created: bool = False) -> list[Alert]:
-    """rule_escalate_many's moves; the new level's alerts returned, one per ticket moved. `created`: the tickets
-    were created in this transaction, so no firing can exist yet (nothing to read first)."""
+    """A rule moves tickets up, (ticket, cause) each, tickets the caller has locked: never down, never past
+    N4, never a closed ticket, once per cause (a RuleFiring). A constant number of statements whatever the
+    number of tickets; the new level's agents (and the managers) notified. Returns how many went up. (A new
+    ticket's start level is planned before its INSERT: rule_plan_vip.)"""
     items = [(ticket, cause[:100]) for ticket, cause in items if ticket.status != Status.CLOSED]
     levels = {ticket.pk: rule.target_level or next_level(ticket.level) for ticket, _cause in items}
     items = [(ticket, cause) for ticket, cause in items if levels[ticket.pk] and levels[ticket.pk] > ticket.level]
     if not items:
-        return []
-    if not created:
-        fired = set(
-            RuleFiring.objects.filter(rule=rule, ticket__in=[ticket for ticket, _cause in items],
-                                      cause__in={cause for _ticket, cause in items}).values_list("ticket_id", "cause")
-        )
-        items = [(ticket, cause) for ticket, cause in items if (ticket.pk, cause) not in fired]
+        return 0
+    fired = set(
+        RuleFiring.objects.filter(rule=rule, ticket__in=[ticket for ticket, _cause in items],
+                                  cause__in={cause for _ticket, cause in items}).values_list("ticket_id", "cause")
+    )
+    items = [(ticket, cause) for ticket, cause in items if (ticket.pk, cause) not in fired]
     RuleFiring.objects.bulk_create([RuleFiring(rule=rule, ticket=ticket, cause=cause) for ticket, cause in items])
     tickets = [ticket for ticket, _cause in items]
     events = ticket_services.tickets_set_level(tickets=tickets, levels=levels, reason=reason, rule=rule.code)
     members = {level: _members(level) for level in {ticket.level for ticket in tickets}}
     managers = _managers() if notify_managers and tickets else []
-    return [Alert(event, members[ticket.level] + managers, "ticket_escalated")
-            for ticket, event in zip(tickets, events, strict=True)]
+    ticket_services.notify_new_events([(event, members[ticket.level] + managers, "ticket_escalated")
+                                       for ticket, event in zip(tickets, events, strict=True)])
+    return len(tickets)
+
+
+def rules_on_ticket_creating(*, ticket: Ticket) -> list[HistoryLine]:
+    """Before a new ticket's INSERT (tickets.signals.ticket_creating): the recurring rule's verdict
+    (rule_plan_recurring), and the VIP rule's start level (rule_plan_vip); their history lines."""
+    return rule_plan_recurring(ticket=ticket) + rule_plan_vip(ticket=ticket)
 
 
 def rules_on_ticket_created(*, ticket: Ticket, events: Sequence = ()) -> list[Alert]:
     """VIP start level, P1 alert and the recurring-problem flag, as the ticket is created (its history so
-    far: `events`); the VIP level's and the recurring flag's alerts returned, for the creation's one INSERT into the
-    outbox."""
-    organisation = ticket.organisation
-    rule = active_rule(RuleCode.VIP_START)
-    alerts = []
-    if rule and organisation is not None and (organisation.is_vip or organisation.contract):
-        # A new ticket is at N1: the rule's target level, else the next one, N2. Its alert to that level goes
-        # with the creation's outbox INSERT.
-        alerts = _rule_escalate(rule=rule, items=[(ticket, "created")], reason=Reason.VIP, created=True)
+    far: `events`, with the lines rules_on_ticket_creating planned): the rules' firings in one INSERT, the VIP level's
+    and the recurring flag's alerts returned, for the creation's one INSERT into the outbox."""
+    firings, alerts = [], []
+    vip = ticket.__dict__.pop(_VIP_PLANNED, None)
+    if vip is not None:
+        firings.append(RuleFiring(rule=vip, ticket=ticket, cause="created"))
+        event = ticket_services.ticket_started_at_level(ticket=ticket, events=events)
+        alerts.append(Alert(event, _members(ticket.level), "ticket_escalated"))
     if ticket.priority == Priority.P1:
         rule_alert_p1(ticket=ticket)
-    return alerts + rule_flag_recurring(ticket=ticket, events=events)
+    rule, evidence = ticket.__dict__.pop(_PLANNED, (None, None))
+    if evidence is not None:
+        firings.append(RuleFiring(rule=rule, ticket=ticket, cause="created"))
+        flagged = next(event for event in events if event.kind == EventKind.FLAGGED)
+        alerts.append(Alert(flagged, _members(rule.target_level or Level.N2), "recurring_flagged"))
+    # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
+    insert_rows(firings)
+    return alerts
+
+
+# Where rule_plan_vip leaves the VIP rule on a new ticket it starts above N1.
+_VIP_PLANNED = "_vip_planned"
+
+
+def rule_plan_vip(*, ticket: Ticket) -> list[HistoryLine]:
+    """A VIP (or contract) organisation's new ticket starts at the VIP rule's target level, else the one after the
+    first (N2): set before its INSERT, with the history of a level change by the rule (its firing, the level
+    change's signal and the alert to that level at ticket_created, rules_on_ticket_created). A ticket that started
+    at N1 and was moved by an UPDATE cost five statements more (issue 16)."""
+    organisation = ticket.organisation
+    if organisation is None or not (organisation.is_vip or organisation.contract):
+        return []
+    rule = active_rule(RuleCode.VIP_START)
+    level = rule and (rule.target_level or next_level(ticket.level))
+    if not level or level <= ticket.level:
+        return []
+    ticket.__dict__[_VIP_PLANNED] = rule
+    return ticket_services.start_level_lines(ticket=ticket, level=level, reason=Reason.VIP, rule=rule.code)
 
 
 def rule_alert_p1(*, ticket: Ticket) -> None:
@@ -234,7 +257,7 @@ def rule_alert_p1(*, ticket: Ticket) -> None:
 
 
 # Where rule_plan_recurring leaves its verdict on a new ticket: (rule, evidence), evidence None when the
-# ticket is not recurring; rule_flag_recurring, at ticket_created, counts nothing again.
+# ticket is not recurring; rules_on_ticket_created counts nothing again.
 _PLANNED = "_recurring_planned"
 
 
@@ -263,7 +286,10 @@ def rule_plan_recurring(*, ticket: Ticket) -> list[HistoryLine]:
     """Before a new ticket's INSERT (tickets.signals.ticket_creating): the recurring rule's counts, and
     the flag set on the object when it is recurring, so that the INSERT writes it (no UPDATE after); its
     history line returned, for the creation to write with its "created" event. The firing and the N2 alert
-    are written at ticket_created (rule_flag_recurring)."""
+    are written at ticket_created (rules_on_ticket_created): what a person would call recurring, the requester's
+    n-th ticket, or their organisation's m-th, in the same precise category within the window (the rule's
+    thresholds), flagged and offered to N2. A broad category (one with sub-categories) says too little about
+    the problem to count."""
     rule = active_rule(RuleCode.RECURRING)
     evidence = _recurring_evidence(rule, ticket)
     ticket.__dict__[_PLANNED] = (rule, evidence)
@@ -271,21 +297,6 @@ def rule_plan_recurring(*, ticket: Ticket) -> list[HistoryLine]:
         return []
     ticket.is_recurring = True
     return [ticket_services.recurring_line(reason=Reason.RECURRING, rule=rule.code, evidence=evidence)]
-
-
-def rule_flag_recurring(*, ticket: Ticket, events: Sequence = ()) -> list[Alert]:
-    """What a person would call recurring: the requester's n-th ticket, or their organisation's m-th,
-    in the same precise category within the window (the rule's thresholds): flagged, offered to N2. A
-    broad category (one with sub-categories) says too little about the problem to count. A new ticket
-    comes with the verdict rule_plan_recurring reached before its INSERT, and its "flagged" line among its
-    creation's `events`: the firing written here, the alert to N2 returned for the creation's outbox INSERT."""
-    rule, evidence = ticket.__dict__.pop(_PLANNED, (None, None))
-    if evidence is None:
-        return []
-    # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
-    insert_rows([RuleFiring(rule=rule, ticket=ticket, cause="created")])
-    flagged = next(event for event in events if event.kind == EventKind.FLAGGED)
-    return [Alert(flagged, _members(rule.target_level or Level.N2), "recurring_flagged")]
 
 
 # Two counts, each one range of its own index: (requester, category, created_at) and (organisation, category,

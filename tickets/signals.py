@@ -11,11 +11,12 @@ from django.dispatch import Signal
 
 class HistoryLine(NamedTuple):
     """What a receiver of ticket_creating may return, in a list: a line of the new ticket's history, by the
-    system and internal, that the creation writes with its "created" event (one INSERT for the history of a
-    submission, issue 16)."""
+    system, internal unless `public`, that the creation writes with its "created" event (one INSERT for the
+    history of a submission, issue 16)."""
 
     kind: str
     data: dict
+    public: bool = False
 
 
 class Alert(NamedTuple):
@@ -31,7 +32,8 @@ class Alert(NamedTuple):
 # Receivers may set the ticket's own columns, which that INSERT writes (one UPDATE of a row with a score of
 # indexes fewer), keep what they computed on the object for their ticket_created receiver, and return
 # HistoryLines; they write nothing. Receivers: sla (the deadlines, its clocks written at ticket_created),
-# escalation (the recurring flag and its history line; the rule's firing and alert written at ticket_created).
+# escalation (the VIP rule's start level and the recurring flag, with their history lines; the rules' firings,
+# the level change's signal and the alerts at ticket_created).
 ticket_creating = Signal()
 
 # Sent with ticket=, actor=, events= (the creation's history: "created", then the HistoryLines of

@@ -159,6 +159,80 @@ def test_vip_organisation_ticket_starts_at_n2(category):
     assert Escalation.objects.get(ticket=ticket).reason == "vip"
 
 
+def test_a_vip_ticket_inserted_at_n2_tells_the_level_change_as_a_rule_move_would(category, agent_n2):
+    """The VIP rule sets the level before the ticket's INSERT: the history, the escalation log and the firing say
+    what they said when the ticket was created at N1 and moved by the rule (the dispatch and the webhooks hear the
+    same level change: tests/dispatch, tests/webhooks)."""
+    vip = OrganisationFactory(name="Acme VIP", is_vip=True)
+    requester = UserFactory(username="vip_requester", organisation=vip)
+    rule = EscalationRule.objects.get(code="vip_start")
+
+    ticket = make_ticket(requester=requester, category=category)
+
+    ticket.refresh_from_db()
+    history = list(ticket.events.order_by("id").values_list("kind", "is_public", "actor_id", "data"))
+    assert [(kind, public, actor) for kind, public, actor, _data in history] == [
+        ("created", True, requester.pk), ("level_changed", False, None), ("escalation", True, None)]
+    assert history[1][3] == {"from": "N1", "to": "N2", "reason": "vip", "rule": rule.code, "note": "",
+                             "assignee": None}
+    assert history[2][3] == {"to": "N2"}
+    logged = Escalation.objects.get(ticket=ticket)
+    assert (logged.from_level, logged.to_level, logged.reason, logged.rule_id, logged.actor) == (
+        "N1", "N2", "vip", rule.code, None)
+    assert list(RuleFiring.objects.filter(ticket=ticket).values_list("rule__code", "cause")) == [
+        (rule.code, "created")]
+
+
+def test_a_vip_rule_that_targets_n3_starts_the_ticket_at_n3(category):
+    rule = EscalationRule.objects.get(code="vip_start")
+    rule.target_level = "N3"
+    rule.save()  # its post_save gives the rules' cache a new version
+    requester = UserFactory(username="contract_requester",
+                            organisation=OrganisationFactory(name="Sous contrat", contract="Contrat or"))
+
+    ticket = make_ticket(requester=requester, category=category)
+
+    ticket.refresh_from_db()
+    assert ticket.level == "N3"
+    assert Escalation.objects.get(ticket=ticket).to_level == "N3"
+
+
+def test_a_vip_ticket_when_the_rule_is_off_starts_at_n1(category):
+    rule = EscalationRule.objects.get(code="vip_start")
+    rule.is_active = False
+    rule.save()
+    requester = UserFactory(username="vip_requester", organisation=OrganisationFactory(name="Acme", is_vip=True))
+
+    ticket = make_ticket(requester=requester, category=category)
+
+    ticket.refresh_from_db()
+    assert ticket.level == "N1"
+    assert not Escalation.objects.filter(ticket=ticket).exists()
+    assert not ticket.events.filter(kind__in=["level_changed", "escalation"]).exists()
+
+
+def test_a_recurring_vip_ticket_writes_both_firings_in_one_insert(category, agent_n2):
+    from django.test.utils import CaptureQueriesContext
+
+    vip = OrganisationFactory(name="Acme VIP", is_vip=True)
+    requester = UserFactory(username="vip_requester", organisation=vip)
+    for _ in range(2):
+        make_ticket(requester=requester, category=category)
+
+    with CaptureQueriesContext(connection) as captured:
+        third = make_ticket(requester=requester, category=category)
+
+    third.refresh_from_db()
+    assert third.is_recurring and third.level == "N2"
+    assert set(RuleFiring.objects.filter(ticket=third).values_list("rule__code", "cause")) == {
+        ("vip_start", "created"), ("recurring", "created")}
+    firing_inserts = [q["sql"] for q in captured.captured_queries
+                      if q["sql"].lstrip().upper().startswith("INSERT") and "escalation_rulefiring" in q["sql"]]
+    assert len(firing_inserts) == 1
+    assert list(third.events.order_by("id").values_list("kind", flat=True)) == [
+        "created", "flagged", "level_changed", "escalation"]
+
+
 def test_p1_alerts_n4_and_adds_them_as_participants_once(requester, category, agent_n1, agent_n4, mailoutbox,
                                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):

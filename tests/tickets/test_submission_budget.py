@@ -128,14 +128,15 @@ def test_with_sessions_in_the_cache_a_submission_reads_no_session_row(client, re
     assert len(statements) <= SUBMISSION - 1
 
 
-# A VIP organisation's ticket starts at N2 (escalation's VIP rule, at ticket_created): on top of an ordinary
-# submission, the rule's firing (no SELECT first: the ticket was created in this transaction), the level's
-# UPDATE, its two events ("level_changed", private; "escalation", public) and the escalation log's row; the
-# alert to N2 goes with the receipt, in the outbox's one INSERT.
-VIP_SUBMISSION = SUBMISSION + 5
+# A VIP organisation's ticket starts at N2 (escalation's VIP rule): the level is set before the ticket's INSERT,
+# which writes it, and its two history lines ("level_changed", private; "escalation", public) go in the
+# creation's one INSERT of events. On top of an ordinary submission: the rule's firing (no SELECT first: the
+# ticket was created in this transaction) and the escalation log's row; the alert to N2 goes with the receipt, in
+# the outbox's one INSERT. (Created at N1 and moved by an UPDATE with its own events, it was SUBMISSION + 5.)
+VIP_SUBMISSION = SUBMISSION + 2
 
 
-def test_a_vip_submission_reads_no_firing_and_writes_its_outbox_once(client, category, agent_n2):
+def test_a_vip_submission_starts_at_n2_in_its_insert_and_writes_each_table_once(client, category, agent_n2):
     from tests.factories import OrganisationFactory, UserFactory
 
     vip = OrganisationFactory(name="Acme VIP", is_vip=True)
@@ -154,5 +155,7 @@ def test_a_vip_submission_reads_no_firing_and_writes_its_outbox_once(client, cat
     assert len(statements) <= VIP_SUBMISSION, "\n".join(statements)
     assert [sql for sql in statements if sql.startswith("SELECT") and "escalation_rulefiring" in sql] == []
     assert inserts["tickets_notification"] == 1
+    assert inserts["tickets_ticketevent"] == 1
+    assert [sql for sql in statements if re.match(r'^\s*UPDATE "?tickets_ticket"? ', sql)] == []
     assert set(Notification.objects.filter(event__ticket=ticket).values_list("recipient__username", "template")) == {
         ("vip_requester", "ticket_created"), (agent_n2.username, "ticket_escalated")}

@@ -143,3 +143,18 @@ def test_timing_of_retries_follows_the_backoff(endpoint, receiver, requester, ca
     attempts = WebhookAttempt.objects.order_by("at")
     waits = [round((attempt.retry_at - attempt.at).total_seconds()) for attempt in attempts]
     assert waits == [10, 30, 120, 300] and delivery.attempts == 4
+
+
+def test_a_vip_ticket_tells_its_start_at_n2_as_a_level_change(endpoint, receiver, category, agent_n2,
+                                                              django_capture_on_commit_callbacks):
+    from tests.factories import OrganisationFactory
+
+    requester = UserFactory(username="vip_requester", organisation=OrganisationFactory(name="Acme", is_vip=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(requester=requester, category=category)
+
+    level = next(p for p in receiver.received if p["type"] == "ticket.level_changed")["data"]
+    assert (level["from"], level["to"], level["reason"], level["rule"], level["actor"]) == (
+        "N1", "N2", "vip", "vip_start", None)
+    assert level["ticket"]["reference"] == ticket.reference
+    assert receiver.types().index("ticket.created") < receiver.types().index("ticket.level_changed")

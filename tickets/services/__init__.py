@@ -27,10 +27,12 @@ from .lifecycle import (
 )
 from .routing import (
     recurring_line,
+    start_level_lines,
     ticket_add_participants,
     ticket_assign,
     ticket_change_priority,
     ticket_set_level,
+    ticket_started_at_level,
     tickets_assign,
     tickets_set_level,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "notify",
     "notify_new_events",
     "recurring_line",
+    "start_level_lines",
     "survey_answer",
     "ticket_add_participants",
     "ticket_assign",
@@ -59,6 +62,7 @@ __all__ = [
     "ticket_resume",
     "ticket_set_deadlines",
     "ticket_set_level",
+    "ticket_started_at_level",
     "ticket_take",
     "ticket_wait",
     "tickets_assign",

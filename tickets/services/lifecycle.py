@@ -174,12 +174,14 @@ def ticket_create(
     lines = signals.returned(signals.ticket_creating.send(sender=Ticket, ticket=ticket), signals.HistoryLine)
     _insert(ticket)
     attach(ticket=ticket, files=attachments, uploaded_by=actor)
-    # The history in one INSERT: "created", then the receivers' lines (the recurring flag), by the system.
+    # The history in one INSERT: "created", then the receivers' lines (the recurring flag, the VIP start level), by
+    # the system.
     events = TicketEvent.objects.write([
         TicketEvent(ticket=ticket, kind=EventKind.CREATED, actor=actor if actor.pk else None, data={
             "channel": channel, "priority": ticket.priority, "parent": parent.reference if parent else None,
         }, created_at=now),
-        *(TicketEvent(ticket=ticket, kind=line.kind, actor=None, is_public=False, data=line.data, created_at=now)
+        *(TicketEvent(ticket=ticket, kind=line.kind, actor=None, is_public=line.public, data=line.data,
+                      created_at=now)
           for line in lines),
     ])
     alerts = signals.returned(

@@ -117,10 +117,9 @@ def tickets_set_level(*, tickets: Sequence[Ticket], levels: dict[int, str], reas
         ticket.level = levels[ticket.pk]
         ticket.assignee = assignee
     write(tickets, fields, now=now)
-    details = {"reason": reason, "rule": rule, "note": note,
-               "assignee": assignee.get_username() if assignee else None}
     events = TicketEvent.objects.record_many(
-        [(ticket, EventKind.LEVEL_CHANGED, {"from": old_levels[ticket.pk], "to": ticket.level, **details})
+        [(ticket, EventKind.LEVEL_CHANGED, _level_change(old_levels[ticket.pk], ticket.level, reason=reason,
+                                                         rule=rule, note=note, assignee=assignee))
          for ticket in tickets],
         actor=actor, public=False, now=now,
     )
@@ -133,6 +132,34 @@ def tickets_set_level(*, tickets: Sequence[Ticket], levels: dict[int, str], reas
                                        reason=reason, rule=rule, assignee=assignee, followup=followup, note=note,
                                        events=events)
     return events
+
+
+def _level_change(old: str, new: str, *, reason: str, rule: str, note: str = "", assignee=None) -> dict:
+    """What the private history line of a level change says."""
+    return {"from": old, "to": new, "reason": reason, "rule": rule, "note": note,
+            "assignee": assignee.get_username() if assignee else None}
+
+
+def start_level_lines(*, ticket: Ticket, level: str, reason: str, rule: str) -> list[signals.HistoryLine]:
+    """A rule starts a new ticket at `level`, above the first one (the VIP rule), before its INSERT: the level set
+    on the object, which the INSERT writes (no UPDATE after), and the history lines a level change by a rule
+    writes (tickets_set_level), returned by the ticket_creating receiver for the creation to write with its
+    "created" event. The rule's ticket_created receiver then calls `ticket_started_at_level`."""
+    old, ticket.level = ticket.level, level
+    return [signals.HistoryLine(EventKind.LEVEL_CHANGED, _level_change(old, level, reason=reason, rule=rule)),
+            signals.HistoryLine(EventKind.ESCALATION, {"to": level}, public=True)]
+
+
+def ticket_started_at_level(*, ticket: Ticket, events: Sequence[TicketEvent]) -> TicketEvent:
+    """At ticket_created, for a ticket a rule started above the first level (`start_level_lines`): the level
+    change's signal as tickets_set_level sends it (the escalation log, the webhooks, the dispatch to that level),
+    with its private history line among the creation's `events`, which is returned."""
+    event = next(event for event in events if event.kind == EventKind.LEVEL_CHANGED)
+    data = event.data
+    signals.tickets_level_changed.send(sender=Ticket, tickets=[ticket], old_levels={ticket.pk: data["from"]},
+                                       actor=None, reason=data["reason"], rule=data["rule"], assignee=None,
+                                       followup=None, note="", events=[event])
+    return event
 
 
 @transaction.atomic
