@@ -3,6 +3,8 @@ bench/http_load.py sends them), the workspace of the 200-followup ticket and a r
 bench/http_load.py posts it: a P4 incident, each by a requester of its own in "Organisation 3", whose tickets
 in each category make it recurring organisation-wide, as most of bench/http_load.py's are), and, with
 --case dashboard (session 18), a manager's dashboard: one organisation over two years and its default 30 days in turn;
+with --case submit_vip (session 20), the submission of a requester of a VIP organisation ("Organisation 10"), whose
+ticket starts at N2;
 each request through the whole middleware stack in process (Django's test Client, production settings, a Redis of
 the script's own as cache and broker), counted by valgrind's callgrind.
 
@@ -43,8 +45,9 @@ def measured(case: str, requests: int) -> None:
     from bench.http_load import dashboard_path, ensure_cast, queue_paths, workspace_reference
 
     ensure_cast()
-    if case == "submit":
-        warm_ups, send = submissions(requests)
+    if case in ("submit", "submit_vip"):
+        # "Organisation 10" is one of seed_scale's VIP organisations (every tenth): its tickets start at N2.
+        warm_ups, send = submissions(requests, "Organisation 10" if case == "submit_vip" else "Organisation 3")
     else:
         client = Client()
         if case == "dashboard":
@@ -69,9 +72,9 @@ def measured(case: str, requests: int) -> None:
     subprocess.run(["callgrind_control", "-d", "measured", pid], check=True, capture_output=True)
 
 
-def submissions(requests: int):
-    """(warm-ups, send) for the submit case: each submission by a requester made for this run (as
-    bench/seed_scale.py makes them: a profile in an organisation, no group; signed in before the count), in the
+def submissions(requests: int, organisation_name: str):
+    """(warm-ups, send) for the submit cases: each submission by a requester made for this run (as
+    bench/seed_scale.py makes them: a profile in `organisation_name`, no group; signed in before the count), in the
     next category, as bench/http_load.py posts it; the 302 not followed, its message dropped."""
     import uuid
 
@@ -84,7 +87,7 @@ def submissions(requests: int):
 
     warm_ups = 8
     run = uuid.uuid4().hex[:8]
-    organisation = Organisation.objects.get(name="Organisation 3")  # no VIP: its tickets start at N1
+    organisation = Organisation.objects.get(name=organisation_name)
     categories = list(Category.objects.filter(parent__isnull=False).order_by("pk").values_list("pk", flat=True))
     sessions = []
     for index in range(warm_ups + requests):
@@ -112,7 +115,7 @@ def submissions(requests: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "dashboard"],
+    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "submit_vip", "dashboard"],
                         help="the cases to count (default: queue, workspace, submit)")
     parser.add_argument("--requests", type=int, default=24, help="requests counted per case (default: 24)")
     args = parser.parse_args()
