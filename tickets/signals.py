@@ -73,7 +73,9 @@ followup_added = Signal()
 
 # Sent with tickets=, old_levels= (by ticket pk), actor=, reason=, rule= (a rule's code, or ""),
 # assignee=, followup=, note=, events= after every level change, of one ticket or a rule's batch
-# (services.tickets_set_level). Receivers: escalation (the escalation log, its one writer).
+# (services.tickets_set_level), and for a new ticket a rule started above the first level, at ticket_created
+# (services.ticket_started_at_level). Receivers: escalation (the escalation log, its one writer), dispatch,
+# webhooks.
 tickets_level_changed = Signal()
 
 # Sent with events= (the TicketEvents just written, one or many) by TicketEvent.objects.record_many, the one
