@@ -3,7 +3,7 @@ bench/http_load.py sends them), the workspace of the 200-followup ticket and a r
 bench/http_load.py posts it: a P4 incident, each by a requester of its own in "Organisation 3", whose tickets
 in each category make it recurring organisation-wide, as most of bench/http_load.py's are), and, with
 --case dashboard (session 18), a manager's dashboard: one organisation over two years and its default 30 days in turn;
-with --case submit_vip (session 20), the submission of a requester of a VIP organisation ("Organisation 10"), whose
+with --case submit_vip (session 20), the submission of a requester of a VIP organisation ("Organisation 0"), whose
 ticket starts at N2;
 each request through the whole middleware stack in process (Django's test Client, production settings, a Redis of
 the script's own as cache and broker), counted by valgrind's callgrind.
@@ -46,8 +46,8 @@ def measured(case: str, requests: int) -> None:
 
     ensure_cast()
     if case in ("submit", "submit_vip"):
-        # "Organisation 10" is one of seed_scale's VIP organisations (every tenth): its tickets start at N2.
-        warm_ups, send = submissions(requests, "Organisation 10" if case == "submit_vip" else "Organisation 3")
+        # "Organisation 0" is a VIP organisation of seed_scale's (every tenth, from the first): its tickets start at N2.
+        warm_ups, send = submissions(requests, "Organisation 0" if case == "submit_vip" else "Organisation 3")
     else:
         client = Client()
         if case == "dashboard":
