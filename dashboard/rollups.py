@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, router
 from django.db.models import Case, Count, DateField, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -79,48 +79,60 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
     return _sum_rows(queryset.values(*fields).annotate(**SUMS))
 
 
-def rollup_sums(rows: QuerySet, fields: Iterable[str], *, version: str | None = None) -> list[dict]:
-    """The stored SUM_FIELDS of rollup rows, added up by `fields`; with the rollups' `version`
-    (RollupState.version), read once per version in this process (`_kept`). Fresh dicts each call: the
-    caller may add to them."""
-    queryset = rows.order_by().values(*fields).annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS})
-    compiler, sql, params = _compiled(queryset)
-    if version is None or sql is None:
-        return _sums(compiler, _fetch(compiler, sql, params))
-    key = ("sums", version, queryset.db, sql, params)
-    found = _kept.get(key)
-    if found is None:
-        fresh = _sums(compiler, _fetch(compiler, sql, params))
-        _kept.put(key, _as_tuples(fresh))  # kept as tuples: the dicts are the caller's
-        return fresh
-    names, values = found
+def rollup_sums(model, filters: dict, fields: Iterable[str], *, version: str | None = None) -> list[dict]:
+    """The stored SUM_FIELDS of the rollup rows of `model` matching `filters` (keyword lookups), added up by
+    `fields`; with the rollups' `version` (RollupState.version), read once per version in this process (`_kept`).
+    Fresh dicts each call: the caller may add to them."""
+    fields = tuple(fields)
+
+    def read() -> tuple[tuple, list[tuple]]:
+        queryset = (model.objects.filter(**filters).order_by().values(*fields)
+                    .annotate(**{f"sum_{name}": Sum(name) for name in SUM_FIELDS}))
+        compiler, sql, params = _compiled(queryset)
+        return _as_tuples(_sums(compiler, _fetch(compiler, sql, params)))
+
+    names, values = _read_once(("sums", model, fields), filters, version, read)
     return [dict(zip(names, row, strict=True)) for row in values]
 
 
-def rollup_pairs(rows: QuerySet, *, version: str | None = None) -> list[tuple]:
-    """The (key, value) pairs of a rollup statement (`values_list` of two columns), once per `version` in this
+def rollup_by_day(model, filters: dict, column: str, *, version: str | None = None) -> list[tuple]:
+    """(day, sum of `column`) of the rollup rows of `model` matching `filters`, once per `version` in this
     process, as `rollup_sums`."""
-    compiler, sql, params = _compiled(rows)
 
     def read() -> list[tuple]:
+        queryset = (model.objects.filter(**filters).order_by().values("day").annotate(total=Sum(column))
+                    .values_list("day", "total"))
+        compiler, sql, params = _compiled(queryset)
         return list(compiler.results_iter(results=[_fetch(compiler, sql, params)], tuple_expected=True))
 
-    if version is None or sql is None:
+    return list(_read_once(("by_day", model, column), filters, version, read))
+
+
+def _read_once(reader: tuple, filters: dict, version: str | None, read):
+    """read() (a statement over a rollup table) once per rollups' `version`, by what it reads: the reader, its
+    model and columns, the database and the filters. The key is made of what the caller gave, not of the statement
+    (building and compiling the statement on every view, to key it, was a tenth of the page's Python). Filters
+    whose values cannot be a key (a list) are read each time."""
+    if version is None:
         return read()
-    key = ("pairs", version, rows.db, sql, params)
+    try:
+        key = (*reader, version, router.db_for_read(reader[1]), tuple(sorted(filters.items())))
+        hash(key)
+    except TypeError:
+        return read()
     found = _kept.get(key)
     if found is None:
         found = read()
         _kept.put(key, found)
-    return list(found)
+    return found
 
 
 def _as_tuples(rows: list[dict]) -> tuple[tuple, list[tuple]]:
     return (tuple(rows[0]) if rows else ()), [tuple(row.values()) for row in rows]
 
 
-# What statements over the rollup tables read, per process: by (reader, version, database, SQL, parameters), the
-# 64 most recently used. The rollup tables change only when dashboard.services writes them, which gives
+# What statements over the rollup tables read, per process: by (reader, model, columns, version, database,
+# filters), the 64 most recently used. The rollup tables change only when dashboard.services writes them, which gives
 # RollupState a new version in the same transaction: under one version a statement reads the same rows again.
 # A manager's page reads about a dozen, each a few hundred rows of small numbers at most (an organisation's two
 # years: its month rollups by priority, level and category; its agents' months; its weeks): 3-4 ms of
@@ -134,8 +146,8 @@ def forget_kept() -> None:
 
 
 def _compiled(queryset: QuerySet) -> tuple:
-    """(compiler, SQL, parameters) of `queryset`, compiled once for both the key of what is kept and the run;
-    the SQL None when the query can match nothing (as the compiler's execute_sql sees it)."""
+    """(compiler, SQL, parameters) of `queryset`; the SQL None when the query can match nothing (as the compiler's
+    execute_sql sees it)."""
     compiler = queryset.query.get_compiler(queryset.db)
     try:
         sql, params = compiler.as_sql()

@@ -13,7 +13,7 @@ Two ways to the same figures (tests/dashboard/test_rollups.py checks they are id
   (the per-agent page too): narrow cohorts, a few percent of the tickets each.
 Backlog, escalations, incidents and deflections are always live (open tickets and small tables).
 What the rollup statements read is kept per process for the rollups' version (dashboard.rollups.rollup_sums
-and rollup_pairs): the same page again reads only its live parts.
+and rollup_by_day): the same page again reads only its live parts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -178,8 +178,8 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
     # The days not rolled up: today, and any day the refresh has not reached yet.
     recent = all_tickets().filter(created_at__gte=midnight(split), created_at__lt=period.end, **dims)
     recent_rows = rollups.ticket_sums(recent, ("day", "priority", "level", "category_id", "category__name"))
-    rows = rollups.rollup_sums(DailyTicketStat.objects.filter(**rolled_days, **dims),
-                               ("priority", "level", "category_id"), version=state.version) + recent_rows
+    rows = rollups.rollup_sums(DailyTicketStat, {**rolled_days, **dims}, ("priority", "level", "category_id"),
+                               version=state.version) + recent_rows
     # The categories' names apart: joined into the grouping, they would be read once per rollup row.
     names = dict(Category.objects.filter(pk__in={row["category_id"] for row in rows}).values_list("pk", "name"))
     for row in rows:
@@ -191,7 +191,7 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
         by_agent = _live_by_agent(cohort(period=period, filters=filters))
     else:
         agent_fields = ("assignee_id", "priority")
-        agent_rows = rollups.rollup_sums(DailyAgentStat.objects.filter(**rolled_days, **dims), agent_fields,
+        agent_rows = rollups.rollup_sums(DailyAgentStat, {**rolled_days, **dims}, agent_fields,
                                          version=state.version)
         agent_rows += rollups.ticket_sums(recent.filter(assignee__isnull=False), agent_fields)
         names = {user.pk: user_display(user) for user in User.objects.filter(
@@ -199,11 +199,10 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
         for row in agent_rows:
             row["assignee_name"] = names.get(row["assignee_id"])
         by_agent = rollups.breakdown(agent_rows, "assignee_id", "assignee_name")
-    day_rows = rollups.rollup_sums(DailyTicketStat.objects.filter(**rolled_days, **dims), ("day",),
+    day_rows = rollups.rollup_sums(DailyTicketStat, {**rolled_days, **dims}, ("day",),
                                    version=state.version) + recent_rows
-    resolved = dict(rollups.rollup_pairs(DailyResolutionStat.objects.filter(**rolled_days, **dims).order_by()
-                                         .values("day").annotate(count=Sum("resolved")).values_list("day", "count"),
-                                         version=state.version))
+    resolved = dict(rollups.rollup_by_day(DailyResolutionStat, {**rolled_days, **dims}, "resolved",
+                                          version=state.version))
     resolved_recent = (all_tickets().filter(resolved_at__gte=midnight(split), resolved_at__lt=period.end, **dims)
                        .order_by().annotate(day=TruncDate("resolved_at", tzinfo=timezone.get_default_timezone()))
                        .values("day").annotate(count=Count("id")).values_list("day", "count"))
@@ -283,8 +282,8 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     in_months = {"organisation_id": organisation, "day__gte": months[0], "day__lt": months[1]} if months else None
     rows = [row for row in edge_rows if row["day"] is None or _in(table_edges, row["day"])]
     if in_months:
-        month_rows = rollups.rollup_sums(OrgMonthStat.objects.filter(**in_months, **dims),
-                                         ("priority", "level", "category_id"), version=state.version)
+        month_rows = rollups.rollup_sums(OrgMonthStat, {**in_months, **dims}, ("priority", "level", "category_id"),
+                                         version=state.version)
         names = dict(Category.objects.filter(pk__in={row["category_id"] for row in month_rows})
                      .values_list("pk", "name"))
         for row in month_rows:
@@ -298,7 +297,7 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     else:
         agent_fields = ("assignee_id", "priority")
         agent_dims = {k: v for k, v in dims.items() if k != "category_id"}
-        agent_rows = rollups.rollup_sums(OrgMonthAgentStat.objects.filter(**in_months, **agent_dims), agent_fields,
+        agent_rows = rollups.rollup_sums(OrgMonthAgentStat, {**in_months, **agent_dims}, agent_fields,
                                          version=state.version)
         agent_rows += rollups.ticket_sums(own.filter(_day_ranges_q("created_at", table_edges),
                                                      assignee__isnull=False), agent_fields)
@@ -311,10 +310,8 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     resolved: dict[date, int] = {}
     if weeks:
         in_weeks = {"organisation_id": organisation, "day__gte": weeks[0], "day__lt": weeks[1], **dims}
-        day_rows += rollups.rollup_sums(OrgWeekStat.objects.filter(**in_weeks), ("day",), version=state.version)
-        resolved.update(rollups.rollup_pairs(OrgWeekResolutionStat.objects.filter(**in_weeks).order_by()
-                                             .values("day").annotate(count=Sum("resolved"))
-                                             .values_list("day", "count"), version=state.version))
+        day_rows += rollups.rollup_sums(OrgWeekStat, in_weeks, ("day",), version=state.version)
+        resolved.update(rollups.rollup_by_day(OrgWeekResolutionStat, in_weeks, "resolved", version=state.version))
     if trend_edges:
         resolved_edges = (all_tickets().filter(_day_ranges_q("resolved_at", trend_edges),
                                                organisation_id=organisation, **dims)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -319,7 +319,7 @@ def test_each_write_of_the_rollups_gives_them_a_new_version_even_in_the_same_ins
 def test_the_rows_kept_are_never_the_callers(org_history, acme):
     rollups_refresh()
     version = RollupState.objects.get().version
-    read = lambda: rollups.rollup_sums(OrgMonthStat.objects.filter(organisation=acme),  # noqa: E731
+    read = lambda: rollups.rollup_sums(OrgMonthStat, {"organisation": acme},  # noqa: E731
                                        ("priority", "level", "category_id"), version=version)
     expected = [dict(row) for row in read()]
     given = read()
@@ -328,7 +328,7 @@ def test_the_rows_kept_are_never_the_callers(org_history, acme):
     given.pop()
 
     assert read() == expected
-    assert rollups.rollup_sums(OrgMonthStat.objects.filter(organisation=acme),
+    assert rollups.rollup_sums(OrgMonthStat, {"organisation": acme},
                                ("priority", "level", "category_id")) == expected  # read anew, without a version
 
 
@@ -343,7 +343,7 @@ def test_what_is_kept_is_bounded(org_history, acme, globex, monkeypatch):
 
     def read(organisation):
         with CaptureQueriesContext(connection) as queries:
-            rollups.rollup_sums(OrgMonthStat.objects.filter(organisation=organisation), ("priority",), version=version)
+            rollups.rollup_sums(OrgMonthStat, {"organisation": organisation}, ("priority",), version=version)
         return len(queries.captured_queries)
 
     assert [read(acme), read(globex), read(acme), read(None)] == [1, 1, 0, 1]
@@ -354,11 +354,41 @@ def test_what_is_kept_is_bounded(org_history, acme, globex, monkeypatch):
 def test_a_statement_that_can_match_nothing_gives_no_rows_with_or_without_a_version(org_history, acme):
     rollups_refresh()
     version = RollupState.objects.get().version
-    nothing = OrgMonthStat.objects.filter(organisation=acme, pk__in=[])  # the compiler sends no statement
+    nothing = {"organisation": acme, "pk__in": []}  # the compiler sends no statement; a list is no key
 
-    assert rollups.rollup_sums(nothing, ("priority",)) == []
-    assert rollups.rollup_sums(nothing, ("priority",), version=version) == []
-    assert rollups.rollup_pairs(nothing.values_list("day", "total"), version=version) == []
-    assert rollups.rollup_pairs(OrgMonthStat.objects.filter(organisation=acme).values_list("day", "total"),
-                                version=version) == list(OrgMonthStat.objects.filter(organisation=acme)
-                                                         .values_list("day", "total"))
+    assert rollups.rollup_sums(OrgMonthStat, nothing, ("priority",)) == []
+    assert rollups.rollup_sums(OrgMonthStat, nothing, ("priority",), version=version) == []
+    assert rollups.rollup_by_day(OrgMonthStat, nothing, "total", version=version) == []
+    assert sorted(rollups.rollup_by_day(OrgMonthStat, {"organisation": acme}, "total", version=version)) == sorted(
+        OrgMonthStat.objects.filter(organisation=acme).order_by().values("day").annotate(total=Sum("total"))
+        .values_list("day", "total"))
+
+
+def test_what_is_kept_is_keyed_by_everything_the_caller_asked(org_history, acme, globex):
+    """The key is what the caller gave (model, filters, columns, version): each of them changed reads anew, the
+    same again reads nothing; each reading gives that reading's figures."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rollups_refresh()
+    version = RollupState.objects.get().version
+    rollups.forget_kept()
+
+    def read(model, filters, fields, version=version):
+        with CaptureQueriesContext(connection) as queries:
+            rows = rollups.rollup_sums(model, filters, fields, version=version)
+        assert rows == rollups.rollup_sums(model, filters, fields)  # as read without keeping
+        return len(queries.captured_queries)
+
+    asked = [
+        (OrgMonthStat, {"organisation": acme}, ("priority",)),
+        (OrgMonthStat, {"organisation": globex}, ("priority",)),
+        (OrgMonthStat, {"organisation": acme, "priority": "P1"}, ("priority",)),
+        (OrgMonthStat, {"organisation": acme}, ("level",)),
+        (OrgWeekStat, {"organisation": acme}, ("priority",)),
+    ]
+    assert [read(*each) for each in asked] == [1, 1, 1, 1, 1]
+    assert [read(*each) for each in asked] == [0, 0, 0, 0, 0]
+    assert read(*asked[0], version="another") == 1
+    # The same filters given in another order are the same question.
+    assert read(OrgMonthStat, {"priority": "P1", "organisation": acme}, ("priority",)) == 0
