@@ -20,9 +20,11 @@ from .postgres import bigints, bound_cursor, connection_itself, numbered_sql
 
 # The INSERT … RETURNING of `insert_rows`, written once per (database vendor, model, number of rows).
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
-# Up to this many rows, insert_rows writes its own statement; a larger batch goes through bulk_create,
-# which splits it to the database's parameter limits.
-_WRITTEN_ROWS = 20
+# Up to this many rows, and as many values as the database takes in one statement (SQLite: 999), insert_rows
+# writes its own statement; a larger batch goes through bulk_create, which splits it to those limits. A VIP's
+# recurring ticket writes 21 outbox rows (its receipt, and N2's ten agents alerted twice, bench/RESULTS.md, issue
+# 16, session 20): through bulk_create they cost more than the rest of the submission.
+_WRITTEN_ROWS = 100
 
 
 def insert_rows(objects: Sequence[Model]) -> list[Model]:
@@ -81,7 +83,9 @@ def _insert_sql(model: type[Model], count: int, *, postgresql: bool = False) -> 
     values PostgreSQL takes as they are."""
     opts = model._meta
     fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
-    if (count > _WRITTEN_ROWS or opts.parents or not isinstance(opts.pk, AutoFieldMixin)
+    most = connection.features.max_query_params
+    if (count > _WRITTEN_ROWS or (most is not None and count * len(fields) > most)
+            or opts.parents or not isinstance(opts.pk, AutoFieldMixin)
             or list(opts.db_returning_fields) != [opts.pk]
             or any(hasattr(field, "get_placeholder") for field in fields)):
         return None, []
