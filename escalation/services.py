@@ -136,7 +136,7 @@ def escalation_log_level_changes(*, tickets: Sequence[Ticket], old_levels: dict[
     """The escalation log's one writer: a row for every level change, of one ticket or a rule's batch,
     whoever made it, in one INSERT. `rule` is a rule's code (the log refers to rules by code)."""
     known = reason in Reason.values
-    return Escalation.objects.bulk_create([
+    return insert_rows([
         Escalation(ticket=ticket, from_level=old_levels[ticket.pk], to_level=ticket.level,
                    reason=reason if known else Reason.MANUAL, rule_id=rule or None,
                    actor=actor if getattr(actor, "pk", None) else None, assignee=assignee, followup=followup,
