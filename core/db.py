@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import F, Model, QuerySet, signals
 from django.db.models.base import ModelState
@@ -351,6 +352,30 @@ def objects_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[Model
     else:
         kept.move_to_end(key)
     return _compiled_objects(entry, entry[1])
+
+
+def statement_compiled(key: Hashable, build: Callable[[], QuerySet]) -> tuple:
+    """(compiler, SQL, parameters) of `build()`, a queryset whose SQL and parameters are the same whenever `key` is
+    (the caller names in `key` everything it is built from), compiled once per database connection, as
+    objects_compiled (whose COMPILED_MAX most recently used entries it shares), for a statement read otherwise
+    than as objects: values, sums by group. The SQL is None when the queryset can match nothing (the compiler
+    sends no statement). Building and compiling the dashboard's live sums (twenty aggregates) on each view was a
+    tenth of its Python (bench/RESULTS.md, issue 16, session 20)."""
+    kept = _connection_statements()
+    entry = kept.get(("statement", key))
+    if entry is None:
+        queryset = build()
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            sql, params = None, ()
+        entry = kept[("statement", key)] = (compiler, sql or None, tuple(params))
+        while len(kept) > COMPILED_MAX:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(("statement", key))
+    return entry
 
 
 def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], ids: Sequence[int], *,

@@ -9,7 +9,7 @@ exactly the figures the live aggregation gives.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, timedelta
 
 from django.core.exceptions import EmptyResultSet
@@ -18,6 +18,7 @@ from django.db.models import Case, Count, DateField, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from core.db import statement_compiled
 from core.recent import Recent
 from tickets.models import Priority, Status, Ticket
 
@@ -69,6 +70,12 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
     the first day of its week or month (`grain`). With `days_of`, "day" is None for the tickets outside it:
     those are grouped by the other fields only (a page that wants its trend's days from some tickets and
     only totals from the others reads far fewer rows: one per combination, not one per day and combination)."""
+    return _sum_rows(sums_statement(tickets, fields, day_of=day_of, grain=grain, days_of=days_of))
+
+
+def sums_statement(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "created_at", grain: str = "day",
+                   days_of: Q | None = None) -> QuerySet:
+    """The statement of `ticket_sums`: `tickets` grouped by `fields` and annotated with the twenty SUMS."""
     queryset = tickets.order_by()
     fields = list(fields)
     if "day" in fields:
@@ -76,7 +83,21 @@ def ticket_sums(tickets: QuerySet, fields: Iterable[str], *, day_of: str = "crea
         if days_of is not None:
             bucket = Case(When(days_of, then=bucket), default=None, output_field=DateField())
         queryset = queryset.annotate(day=bucket)
-    return _sum_rows(queryset.values(*fields).annotate(**SUMS))
+    return queryset.values(*fields).annotate(**SUMS)
+
+
+def ticket_sums_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[dict]:
+    """`ticket_sums` of the statement `build()` returns (a `sums_statement`), built and compiled once per database
+    connection and `key`, which names everything the statement is built from (core.db.statement_compiled): a
+    page's live sums repeat exactly between views (the same organisation, filters and days)."""
+    compiler, sql, params = statement_compiled(("ticket_sums", key), build)
+    return _sums(compiler, _fetch(compiler, sql, params))
+
+
+def pairs_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[tuple]:
+    """The (key, value) rows of `build()` (a values_list of two columns), compiled once per connection and `key`."""
+    compiler, sql, params = statement_compiled(("pairs", key), build)
+    return list(compiler.results_iter(results=[_fetch(compiler, sql, params)], tuple_expected=True))
 
 
 def rollup_sums(model, filters: dict, fields: Iterable[str], *, version: str | None = None) -> list[dict]:

@@ -177,7 +177,11 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
     dims = {k: v for k, v in _ticket_filters(filters).items() if k in ("priority", "level", "category_id")}
     # The days not rolled up: today, and any day the refresh has not reached yet.
     recent = all_tickets().filter(created_at__gte=midnight(split), created_at__lt=period.end, **dims)
-    recent_rows = rollups.ticket_sums(recent, ("day", "priority", "level", "category_id", "category__name"))
+    # The live statements' key: everything they are built from, the zone of their days too (compiled once per
+    # connection, core.db).
+    live = (split, period.end, tuple(sorted(dims.items())), timezone.get_default_timezone_name())
+    recent_rows = rollups.ticket_sums_compiled(("recent days", *live), lambda: rollups.sums_statement(
+        recent, ("day", "priority", "level", "category_id", "category__name")))
     rows = rollups.rollup_sums(DailyTicketStat, {**rolled_days, **dims}, ("priority", "level", "category_id"),
                                version=state.version) + recent_rows
     # The categories' names apart: joined into the grouping, they would be read once per rollup row.
@@ -193,7 +197,8 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
         agent_fields = ("assignee_id", "priority")
         agent_rows = rollups.rollup_sums(DailyAgentStat, {**rolled_days, **dims}, agent_fields,
                                          version=state.version)
-        agent_rows += rollups.ticket_sums(recent.filter(assignee__isnull=False), agent_fields)
+        agent_rows += rollups.ticket_sums_compiled(("recent days' agents", *live), lambda: rollups.sums_statement(
+            recent.filter(assignee__isnull=False), agent_fields))
         names = {user.pk: user_display(user) for user in User.objects.filter(
             pk__in={row["assignee_id"] for row in agent_rows}).only("username", "first_name", "last_name")}
         for row in agent_rows:
@@ -203,9 +208,10 @@ def _from_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
                                    version=state.version) + recent_rows
     resolved = dict(rollups.rollup_by_day(DailyResolutionStat, {**rolled_days, **dims}, "resolved",
                                           version=state.version))
-    resolved_recent = (all_tickets().filter(resolved_at__gte=midnight(split), resolved_at__lt=period.end, **dims)
-                       .order_by().annotate(day=TruncDate("resolved_at", tzinfo=timezone.get_default_timezone()))
-                       .values("day").annotate(count=Count("id")).values_list("day", "count"))
+    resolved_recent = rollups.pairs_compiled(("recent days resolved", *live), lambda: (
+        all_tickets().filter(resolved_at__gte=midnight(split), resolved_at__lt=period.end, **dims)
+        .order_by().annotate(day=rollups.local_bucket("resolved_at"))
+        .values("day").annotate(count=Count("id")).values_list("day", "count")))
     for day, count in resolved_recent:
         resolved[day] = resolved.get(day, 0) + count
     return _figures(rows, overall, by_agent=by_agent,
@@ -275,10 +281,14 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     weeks = _whole(first, split, rollups.week_of, lambda day: day + timedelta(days=7)) if weekly else None
     table_edges, trend_edges = _edges(first, end, months), _edges(first, end, weeks)
     own = Ticket.objects.filter(organisation_id=organisation, **dims)
+    # The live statements' key: everything they are built from, the zone of their days too (compiled once per
+    # connection, core.db).
+    live = (int(organisation), tuple(sorted(dims.items())), tuple(table_edges), tuple(trend_edges),
+            timezone.get_default_timezone_name())
     # By day only where the trend reads them (its edges), by priority, level and category alone elsewhere.
-    edge_rows = rollups.ticket_sums(own.filter(_day_ranges_q("created_at", table_edges + trend_edges)),
-                                    ("day", "priority", "level", "category_id", "category__name"),
-                                    days_of=_day_ranges_q("created_at", trend_edges))
+    edge_rows = rollups.ticket_sums_compiled(("organisation edges", *live), lambda: rollups.sums_statement(
+        own.filter(_day_ranges_q("created_at", table_edges + trend_edges)),
+        ("day", "priority", "level", "category_id", "category__name"), days_of=_day_ranges_q("created_at", trend_edges)))
     in_months = {"organisation_id": organisation, "day__gte": months[0], "day__lt": months[1]} if months else None
     rows = [row for row in edge_rows if row["day"] is None or _in(table_edges, row["day"])]
     if in_months:
@@ -299,8 +309,8 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
         agent_dims = {k: v for k, v in dims.items() if k != "category_id"}
         agent_rows = rollups.rollup_sums(OrgMonthAgentStat, {**in_months, **agent_dims}, agent_fields,
                                          version=state.version)
-        agent_rows += rollups.ticket_sums(own.filter(_day_ranges_q("created_at", table_edges),
-                                                     assignee__isnull=False), agent_fields)
+        agent_rows += rollups.ticket_sums_compiled(("organisation agents' edges", *live), lambda: rollups.sums_statement(
+            own.filter(_day_ranges_q("created_at", table_edges), assignee__isnull=False), agent_fields))
         names = {user.pk: user_display(user) for user in User.objects.filter(
             pk__in={row["assignee_id"] for row in agent_rows}).only("username", "first_name", "last_name")}
         for row in agent_rows:
@@ -313,10 +323,10 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
         day_rows += rollups.rollup_sums(OrgWeekStat, in_weeks, ("day",), version=state.version)
         resolved.update(rollups.rollup_by_day(OrgWeekResolutionStat, in_weeks, "resolved", version=state.version))
     if trend_edges:
-        resolved_edges = (all_tickets().filter(_day_ranges_q("resolved_at", trend_edges),
-                                               organisation_id=organisation, **dims)
-                          .order_by().annotate(day=rollups.local_bucket("resolved_at"))
-                          .values("day").annotate(count=Count("id")).values_list("day", "count"))
+        resolved_edges = rollups.pairs_compiled(("organisation resolved edges", *live), lambda: (
+            all_tickets().filter(_day_ranges_q("resolved_at", trend_edges), organisation_id=organisation, **dims)
+            .order_by().annotate(day=rollups.local_bucket("resolved_at"))
+            .values("day").annotate(count=Count("id")).values_list("day", "count")))
         for day, count in resolved_edges:
             resolved[day] = resolved.get(day, 0) + count
     return _figures(rows, overall, by_agent=by_agent,

@@ -130,3 +130,28 @@ def test_a_model_with_its_own_from_db_is_built_through_it(monkeypatch):
     found = core_db.object_compiled_once("test-own-from-db", build, organisation.pk)
     assert found.name == "Quincaillerie" and found.loaded_through_from_db is True
     assert core_db.object_compiled_once("test-own-from-db", build, organisation.pk + 1000) is None
+
+
+def test_a_statement_is_compiled_once_per_key_and_run_as_compiled():
+    from django.db.models import Count
+
+    from core.db import statement_compiled
+
+    OrganisationFactory(name="Alpha", is_vip=True)
+    OrganisationFactory(name="Beta")
+    builds = []
+
+    def build(name):
+        builds.append(name)
+        return Organisation.objects.filter(name=name).values("is_vip").annotate(n=Count("id"))
+
+    first = statement_compiled(("test-statement", "Alpha"), lambda: build("Alpha"))
+    again = statement_compiled(("test-statement", "Alpha"), lambda: build("Alpha"))
+    other = statement_compiled(("test-statement", "Beta"), lambda: build("Beta"))
+    nothing = statement_compiled(("test-statement", "none"), lambda: Organisation.objects.filter(pk__in=[]))
+
+    assert builds == ["Alpha", "Beta"]
+    assert again is first and other is not first
+    compiler, sql, params = first
+    assert sql and params == ("Alpha",)
+    assert nothing[1] is None and nothing[2] == ()  # the compiler would send no statement

@@ -392,3 +392,28 @@ def test_what_is_kept_is_keyed_by_everything_the_caller_asked(org_history, acme,
     assert read(*asked[0], version="another") == 1
     # The same filters given in another order are the same question.
     assert read(OrgMonthStat, {"priority": "P1", "organisation": acme}, ("priority",)) == 0
+
+
+def test_a_second_view_builds_no_live_statement_and_still_reads_todays_tickets(manager_client, org_history, acme,
+                                                                               monkeypatch):
+    """The live sums (the period's edges, the agents' edges) are built and compiled once per connection for the same
+    organisation, filters and days (core.db.statement_compiled); each view runs them again: a ticket created
+    between two views is counted in the second."""
+    rollups_refresh()
+    params = {"period": "custom", "start": (timezone.localdate() - timedelta(days=DAYS)).isoformat(),
+              "end": timezone.localdate().isoformat(), "organisation": acme.pk}
+    built = []
+    monkeypatch.setattr(rollups, "sums_statement",
+                        lambda *args, sums_statement=rollups.sums_statement, **kwargs: built.append(1)
+                        or sums_statement(*args, **kwargs))
+    page(manager_client, params)  # compiles what this connection had not yet
+    built.clear()
+
+    before = shown(page(manager_client, params).context)
+    make_ticket(requester=UserFactory(username="dora_acme", organisation=acme))
+    after = shown(page(manager_client, params).context)
+    other = page(manager_client, {**params, "priority": "P1"})
+
+    assert built == [1, 1]  # only the P1 page's two statements, new
+    assert after["overall"]["total"] == before["overall"]["total"] + 1
+    assert other.context["overall"]["total"] < after["overall"]["total"]
