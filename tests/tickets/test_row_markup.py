@@ -267,3 +267,44 @@ def test_a_row_is_written_once_per_everything_it_shows(queue_tickets, agent_n1):
         clock.shift(timedelta(hours=2))
         later = queue_row(ticket, PREFIX)
         assert later is not renamed and parse_html(str(later)) == _row_both(ticket)[1]
+
+
+def _checklists_both_ways(ticket, csrf_token="tok3n-from-the-page"):
+    from django.template import Context
+
+    from tickets.checklists import ticket_checklists
+    from tickets.templatetags.rows import checklist_phases
+
+    phases = ticket_checklists(ticket)
+    context = {"ticket": ticket, "csrf_token": csrf_token}
+    reference = "".join(render_to_string("tickets/agent/partials/checklist_phase.html", {**context, "phase": phase})
+                        for phase in phases)
+    return parse_html(str(checklist_phases(Context(context), phases, ticket))), parse_html(reference)
+
+
+def test_every_checklist_phase_renders_as_the_template(requester, category, agent_n1, language):
+    """The workspace's deliverables written in Python (rows.checklist_phases): the current phase, those done and to
+    come, a phase with time spent, items that tick themselves done or not, items an agent ticked (named) or not."""
+    ticket = make_ticket(requester=requester, category=category)
+    assert _checklists_both_ways(ticket)[0] == _checklists_both_ways(ticket)[1]  # reception, nothing ticked by hand
+    with time_machine.travel(timezone.now() + timedelta(minutes=40)):
+        ticket = services.ticket_take(ticket=ticket, actor=agent_n1)
+    ticket = services.ticket_check_item(ticket=ticket, actor=agent_n1, code="reproduced", done=True)
+    ticket = services.ticket_check_item(ticket=ticket, actor=agent_n1, code="options_listed", done=True)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.reception_seconds > 0
+
+    written, reference = _checklists_both_ways(ticket)
+    assert written == reference
+    assert "agent_n1" in str(written) or agent_n1.first_name in str(written)
+    assert _checklists_both_ways(ticket, csrf_token="NOTPROVIDED") == _checklists_both_ways(ticket, csrf_token="")
+
+
+def test_the_checklists_escape_the_agents_names(requester, category):
+    hostile = UserFactory(username="hostile", groups=["N1"], first_name=HOSTILE, last_name="")
+    ticket = services.ticket_take(ticket=make_ticket(requester=requester, category=category), actor=hostile)
+    ticket = services.ticket_check_item(ticket=ticket, actor=hostile, code="reproduced", done=True)
+
+    written, reference = _checklists_both_ways(Ticket.objects.get(pk=ticket.pk))
+    assert written == reference
+    assert "<script>" not in str(written.children) and "&lt;script&gt;" in str(written)
