@@ -1,11 +1,12 @@
-"""The queue's rows, the requester's list rows and the timeline's entries written in Python:
-`{% queue_rows tickets ticket_url_prefix %}`, `{% requester_rows tickets %}` and `{% timeline_entries timeline %}`.
+"""The queue's rows, the requester's list rows, the timeline's entries and the workspace's checklists written in
+Python: `{% queue_rows tickets ticket_url_prefix %}`, `{% requester_rows tickets %}`, `{% timeline_entries timeline %}`
+and `{% checklist_phases checklists ticket %}`.
 
 A row of the queue (25 per page) and an entry of a timeline (up to 50 on the workspace, every event on the
 requester's page) went through a dozen template variables, filters and tags each, which cost more than the
 rest of the page (bench/RESULTS.md, issue 16). These functions write the markup of
-tickets/agent/partials/queue_row.html, tickets/partials/requester_row.html and tickets/partials/timeline_entry.html,
-which stay as the reference:
+tickets/agent/partials/queue_row.html, tickets/partials/requester_row.html, tickets/partials/timeline_entry.html and
+tickets/agent/partials/checklist_phase.html, which stay as the reference:
 tests/tickets/test_row_markup.py renders both ways and holds them equal. Everything a user typed goes
 through format_html's escaping (tickets.html.format_fast: the same, in fewer calls); only our own markup (icons, the SLA badges the sla app registers in tickets.panels) is passed as safe.
 """
