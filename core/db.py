@@ -333,6 +333,19 @@ def _connection_statements() -> OrderedDict:
     return kept
 
 
+def _kept_statement(key: Hashable, compile_it: Callable[[], tuple]) -> tuple:
+    """What this connection keeps for `key` (the COMPILED_MAX most recently used), `compile_it()` the first time."""
+    kept = _connection_statements()
+    entry = kept.get(key)
+    if entry is None:
+        entry = kept[key] = compile_it()
+        while len(kept) > COMPILED_MAX:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return entry
+
+
 def objects_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[Model]:
     """The objects of `build()`, a queryset whose SQL and parameters are the same whenever `key` is (the caller
     names in `key` everything the queryset is built from): compiled the first time, then run as it was compiled,
@@ -340,17 +353,13 @@ def objects_compiled(key: Hashable, build: Callable[[], QuerySet]) -> list[Model
     query repeats exactly (the queue as every agent refreshes it), compiling cost more than the database. The
     objects are Django's own (from_db, select_related's populators), as iterating the queryset builds them;
     not for a queryset with prefetch_related (nothing prefetches here)."""
-    kept = _connection_statements()
-    entry = kept.get(key)
-    if entry is None:
+    def compile_it() -> tuple:
         queryset = build()
         if queryset._prefetch_related_lookups:
             raise ValueError(f"{key}: objects_compiled does not prefetch")
-        entry = kept[key] = _compiled_entry(queryset, key)
-        while len(kept) > COMPILED_MAX:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
+        return _compiled_entry(queryset, key)
+
+    entry = _kept_statement(key, compile_it)
     return _compiled_objects(entry, entry[1])
 
 
@@ -361,21 +370,16 @@ def statement_compiled(key: Hashable, build: Callable[[], QuerySet]) -> tuple:
     than as objects: values, sums by group. The SQL is None when the queryset can match nothing (the compiler
     sends no statement). Building and compiling the dashboard's live sums (twenty aggregates) on each view was a
     tenth of its Python (bench/RESULTS.md, issue 16, session 20)."""
-    kept = _connection_statements()
-    entry = kept.get(("statement", key))
-    if entry is None:
+    def compile_it() -> tuple:
         queryset = build()
         compiler = queryset.query.get_compiler(using=queryset.db)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             sql, params = None, ()
-        entry = kept[("statement", key)] = (compiler, sql or None, tuple(params))
-        while len(kept) > COMPILED_MAX:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(("statement", key))
-    return entry
+        return compiler, sql or None, tuple(params)
+
+    return _kept_statement(("statement", key), compile_it)
 
 
 def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], ids: Sequence[int], *,
@@ -386,18 +390,14 @@ def objects_compiled_for_ids(key: str, build: Callable[[list[int]], QuerySet], i
     serves every list of that length (a lookup by an indexed key)."""
     if not ids:
         return []
-    kept = _connection_statements()
-    entry = kept.get((key, len(ids)))
-    if entry is None:
+    def compile_it() -> tuple:
         placeholders = [_PLACEHOLDER - index for index in range(len(ids))]
         entry = _compiled_entry(build(placeholders), key)
         if sorted(param for param in entry[1] if param in placeholders) != sorted(placeholders):
             raise ValueError(f"{key}: the ids are not parameters of the query")
-        kept[(key, len(ids))] = entry
-        while len(kept) > COMPILED_MAX:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end((key, len(ids)))
+        return entry
+
+    entry = _kept_statement((key, len(ids)), compile_it)
     values = {_PLACEHOLDER - index: value for index, value in enumerate(bigints(ids) if bound else ids)}
     return _compiled_objects(entry, [values.get(param, param) if type(param) is int else param
                                      for param in entry[1]], bound=bound)
