@@ -4,7 +4,6 @@ CASE branch per row and field (bulk_update). PostgreSQL in production; SQLite â‰
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.query_utils import DeferredAttribute
 
 from .postgres import bigints, bound_cursor, connection_itself, numbered_sql
+from .recent import Recent
 
 # The INSERT â€¦ RETURNING of `insert_rows`, written once per (database vendor, model, number of rows).
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
@@ -326,23 +326,21 @@ def _populate(populator: RelatedPopulator, row: Sequence, from_obj: Model, maker
         populator.remote_setter(obj, from_obj)
 
 
-def _connection_statements() -> OrderedDict:
+def _connection_statements() -> Recent:
+    """What this thread's connection keeps of its compiled statements: the COMPILED_MAX most recently used."""
     kept = getattr(connection, "_helpdesk_statements", None)
     if kept is None:
-        kept = connection._helpdesk_statements = OrderedDict()  # the proxy sets it on this thread's connection
+        kept = connection._helpdesk_statements = Recent(COMPILED_MAX)  # the proxy sets it on this thread's connection
     return kept
 
 
 def _kept_statement(key: Hashable, compile_it: Callable[[], tuple]) -> tuple:
-    """What this connection keeps for `key` (the COMPILED_MAX most recently used), `compile_it()` the first time."""
+    """What this connection keeps for `key`, `compile_it()` the first time."""
     kept = _connection_statements()
     entry = kept.get(key)
     if entry is None:
-        entry = kept[key] = compile_it()
-        while len(kept) > COMPILED_MAX:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
+        entry = compile_it()
+        kept.put(key, entry)
     return entry
 
 

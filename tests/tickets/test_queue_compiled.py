@@ -145,7 +145,7 @@ def test_objects_compiled_builds_what_the_queryset_does(agent_n1, requester, cat
 
 
 def test_objects_compiled_keeps_the_most_recent_statements(db_connection_statements, monkeypatch, requester):
-    monkeypatch.setattr(core_db, "COMPILED_MAX", 2)
+    monkeypatch.setattr(db_connection_statements, "size", 2)
     built = []
 
     def run(key):
