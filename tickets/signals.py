@@ -23,7 +23,7 @@ class Alert(NamedTuple):
     """What a receiver of ticket_created may return, in a list: an email about one of the creation's events,
     written with the acknowledgement of receipt (one INSERT into the outbox per submission)."""
 
-    event: Any  # a TicketEvent written by the creation: one of its `events`, or one a receiver wrote (a level change)
+    event: Any  # a TicketEvent of the creation's `events`
     recipients: Sequence
     template: str
 
