@@ -160,3 +160,10 @@ def derived(names: tuple[str, ...], key: Hashable, build: Callable[[], T]) -> T:
     value = build()
     _derived.put(full_key, (value, now))
     return value
+
+
+def by_pk(name: str, objects: Callable[[], list]) -> dict:
+    """The objects of the reference data `name` (`objects()`, which reads them through `reference`) by primary
+    key, built once per version in this process (`derived`): for rows that name them by id, as the queue's
+    rows name their category, organisation and assignee. Shared: read it, never change it."""
+    return derived((name,), ("core.cache.by_pk", name), lambda: {obj.pk: obj for obj in objects()})

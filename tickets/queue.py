@@ -28,6 +28,7 @@ from accounts.people import user_display
 from accounts.roles import Level, agent_level
 from accounts.selectors import AGENTS, ORGANISATIONS, agent_list, organisations
 from core.cache import derived
+from core.cache import enabled as cache_enabled
 from core.db import objects_compiled
 from core.forms import CachedModelChoiceField
 
@@ -440,6 +441,7 @@ def statement_key(filterset: QueueFilter) -> tuple | None:
         agent_level(filterset.agent) if view == "level" else None,
         timezone.get_current_timezone_name(),
         tuple(category_with_descendants(category)) if category is not None else (),
+        cache_enabled(),  # what the rows join (tickets.selectors.ticket_queue_for_agent)
     )
 
 

@@ -7,8 +7,9 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts.roles import is_agent
-from accounts.selectors import agent_queryset
-from core.cache import reference
+from accounts.selectors import AGENTS, ORGANISATIONS, agent_list, agent_queryset, organisations
+from core.cache import by_pk, reference
+from core.cache import enabled as cache_enabled
 from core.db import object_compiled_once, objects_compiled_for_ids, objects_compiled_once
 
 from .models import Attachment, Category, Ticket, TicketEvent
@@ -122,13 +123,23 @@ def active_categories() -> list[Category]:
 
 
 # The columns the queue's table shows (tickets.templatetags.rows.queue_row): the page reads only these (and
-# its sort's keys, tickets.queue.queue_page), not five whole models per row (bench/RESULTS.md, issue 16, session 6).
+# its sort's keys, tickets.queue.queue_page), not five whole models per row (bench/RESULTS.md, issue 16, session 6):
+# its own, and its requester's name. The category's name, the organisation's VIP flag and the assignee's name come
+# from the reference cache by id (queue_table_rows): PostgreSQL planned the join of five tables in 3 ms, six times
+# as long as it took to run it, and it plans most of the queue's statements (their values differ: filters, cursor,
+# agent); one join, 0.7 ms (bench/RESULTS.md, issue 16, session 21).
 QUEUE_TABLE_COLUMNS = (
     "reference", "priority", "title", "status", "level", "is_recurring", "created_at",
     "requester__first_name", "requester__last_name", "requester__username",
-    "assignee__first_name", "assignee__last_name", "assignee__username",
-    "category__name", "organisation__is_vip",
+    "category", "organisation", "assignee",
 )
+# What a row names by id and reads from the reference cache; joined when the cache is off (core.cache.enabled: each
+# read of it would then be a query of its own).
+QUEUE_TABLE_REFERENCES = {
+    "category": (CATEGORIES, all_categories, ("category__name",)),
+    "organisation": (ORGANISATIONS, organisations, ("organisation__is_vip",)),
+    "assignee": (AGENTS, agent_list, ("assignee__first_name", "assignee__last_name", "assignee__username")),
+}
 
 
 def ticket_queue_for_agent(*, agent, filters, filterset=None, table: bool = False) -> QuerySet[Ticket]:
@@ -136,16 +147,41 @@ def ticket_queue_for_agent(*, agent, filters, filterset=None, table: bool = Fals
     status is asked for, with what the table shows joined or prefetched (fixed query count). A page that
     has built the QueueFilter of these parameters for its form passes it: building one costs 3 ms. With
     `table`, only the columns the queue's table shows are read (QUEUE_TABLE_COLUMNS): the rows are then for that
-    table only, and their SLA clocks are read by `queue_table_clocks` once the page's rows are known."""
+    table only, and `queue_table_rows` completes them once the page's rows are known (what they name by id, their
+    SLA clocks)."""
     from .queue import QueueFilter
 
     if filterset is None:
         filterset = QueueFilter(filters or None, agent=agent, queryset=Ticket.objects.all())
-    rows = filterset.qs.select_related("requester", "assignee", "category", "organisation")
     if table:
-        return rows.only(*QUEUE_TABLE_COLUMNS)
+        if cache_enabled():
+            return filterset.qs.select_related("requester").only(*QUEUE_TABLE_COLUMNS)
+        joined = [column for _name, _load, columns in QUEUE_TABLE_REFERENCES.values() for column in columns]
+        return (filterset.qs.select_related("requester", *QUEUE_TABLE_REFERENCES)
+                .only(*QUEUE_TABLE_COLUMNS, *joined))
     # "sla_clocks" is the sla app's reverse relation: one extra query per page, read by sla_tags.
-    return rows.prefetch_related("sla_clocks")
+    return filterset.qs.select_related("requester", "assignee", "category", "organisation").prefetch_related(
+        "sla_clocks")
+
+
+def queue_table_rows(tickets: list[Ticket]) -> list[Ticket]:
+    """The queue table's rows (`ticket_queue_for_agent(table=True)`) completed: their category, organisation and
+    assignee from the reference cache by id (one read of what was not there: an assignee who no longer works
+    tickets), unless joined already; their SLA clocks (`queue_table_clocks`)."""
+    for name, (reference_name, load, _columns) in QUEUE_TABLE_REFERENCES.items():
+        field = Ticket._meta.get_field(name)
+        unset = [ticket for ticket in tickets if not field.is_cached(ticket)]
+        ids = {getattr(ticket, field.attname) for ticket in unset} - {None}
+        if not unset:
+            continue
+        known = by_pk(reference_name, load) if ids else {}
+        missing = ids - known.keys()
+        if missing:
+            known = {**known, **field.related_model._default_manager.in_bulk(missing)}
+        for ticket in unset:
+            related_id = getattr(ticket, field.attname)
+            field.set_cached_value(ticket, None if related_id is None else known[related_id])
+    return queue_table_clocks(tickets)
 
 
 def queue_table_clocks(tickets: list[Ticket]) -> list[Ticket]:

@@ -27,7 +27,7 @@ from tickets.checklists import ticket_checklists
 from tickets.html import escape_fast, format_fast
 from tickets.models import EventKind, Ticket
 from tickets.portal import requester_page
-from tickets.selectors import queue_table_clocks, ticket_queue_for_agent, ticket_timeline
+from tickets.selectors import queue_table_rows, ticket_queue_for_agent, ticket_timeline
 from tickets.templatetags.rows import (
     checklist_phases,
     queue_row,
@@ -107,15 +107,18 @@ def test_the_rows_follow_each_page_s_language_and_zone(queue_tickets):
                     str(queue_row(ticket, PREFIX)) for ticket in queue_tickets)
 
 
+@pytest.mark.parametrize("reference_cache", [True, False], ids=["reference-cache", "joined"])
 @pytest.mark.parametrize("moment", [timedelta(0), timedelta(hours=3), timedelta(days=30)],
                          ids=["now", "warning", "breached"])
-def test_the_table_s_narrow_rows_render_as_whole_rows(queue_tickets, agent_n1, moment,
+def test_the_table_s_narrow_rows_render_as_whole_rows(queue_tickets, agent_n1, moment, reference_cache, settings,
                                                       django_assert_num_queries):
-    """The queue's page reads only the columns its rows show (`table=True`, the clocks by `queue_table_clocks`): the
-    same markup, and no query while writing the rows (a column missing from QUEUE_TABLE_COLUMNS or the SLA cell's would load per row)."""
+    """The queue's page reads only the columns its rows show (`table=True`, completed by `queue_table_rows`): the
+    same markup, and no query while writing the rows (a column missing from QUEUE_TABLE_COLUMNS or the SLA cell's would load per row).
+    The category, organisation and assignee from the reference cache by id, or joined when it is off."""
+    settings.HELPDESK_REFERENCE_CACHE = reference_cache
     narrow = []
     for filters in ({"view": "all"}, {"view": "all", "status": "resolved"}):
-        narrow += queue_table_clocks(list(ticket_queue_for_agent(agent=agent_n1, filters=filters, table=True)))
+        narrow += queue_table_rows(list(ticket_queue_for_agent(agent=agent_n1, filters=filters, table=True)))
     assert [t.pk for t in narrow] == [t.pk for t in queue_tickets]
 
     with time_machine.travel(timezone.now() + moment, tick=False):

@@ -43,7 +43,7 @@ from ..queue import QueueFilter, queue_page, statement_key, view_choices
 from ..selectors import (
     canned_replies,
     get_ticket_for,
-    queue_table_clocks,
+    queue_table_rows,
     requester_recent_tickets,
     ticket_attachments,
     ticket_links,
@@ -92,7 +92,7 @@ def queue(request):
 
     page = queue_page(rows, sort_key=params["sort"], cursor=request.GET.get("after"),
                       size=settings.HELPDESK_PAGE_SIZE, view=params["view"], key=statement_key(filterset))
-    queue_table_clocks(page.tickets)
+    queue_table_rows(page.tickets)
     query = params.copy()
     query.pop("after", None)
     context = {
