@@ -93,3 +93,12 @@ def test_the_reference_maps_are_built_once_per_version(db, settings, django_asse
     Group.objects.get_or_create(name="N1")[0].user_set.add(UserFactory(username="nouvelle"))
     core_cache.invalidate(AGENTS)
     assert "nouvelle" in {agent.username for agent in core_cache.by_pk(AGENTS, agent_list).values()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statistics objects are PostgreSQL's")
+def test_postgresql_knows_the_status_and_assignee_together(db):
+    """tickets 0020: the (status, assignee_id) combinations' statistics, which make the "Unassigned" view read
+    its index in order (bench/RESULTS.md, issue 16, session 21)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stxkind FROM pg_statistic_ext WHERE stxname = 'ticket_status_assignee_stats'")
+        assert cursor.fetchall() == [(["m"],)]
