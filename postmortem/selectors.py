@@ -87,7 +87,9 @@ def get_postmortem_for(user, pk: int, *, write: bool = False) -> Postmortem:
 def incident_for_ticket(ticket) -> MajorIncident | None:
     """The incident the ticket is the main ticket of, or is linked to, with `has_links` (one query, compiled once
     per connection: the workspace shows it for every ticket)."""
-    return object_compiled_once("postmortem.incident_for_ticket", _incident_of, ticket.pk)
+    # Bound (core.postgres.bound_cursor): one prepared statement for every ticket, whose generic plan is the plan
+    # for any ticket (lookups by the ticket's id); planned anew for each ticket, 1.1 ms against 0.1 to run it.
+    return object_compiled_once("postmortem.incident_for_ticket", _incident_of, ticket.pk, bound=True)
 
 
 def _incident_of(ticket_id: int) -> QuerySet[MajorIncident]:

@@ -161,6 +161,32 @@ def test_the_request_user_of_any_id_is_read_by_one_prepared_statement(postgresql
     assert user_in_one_query(-1) is None
 
 
+def test_the_ticket_and_its_panels_of_any_workspace_are_one_prepared_statement_each(postgresql, client):
+    """An agent's ticket by its reference, its major incident and its dispatch panel send the ticket beside the text
+    (bound): after the threshold, one prepared statement serves every ticket, where PostgreSQL planned the ticket's
+    join of six tables anew for each (bench/RESULTS.md, issue 16, session 21)."""
+    from tests.factories import CategoryFactory, UserFactory, make_ticket
+
+    agent = UserFactory(username="agent-bound", groups=["N1"])
+    category = CategoryFactory(name="Réseau")
+    tickets = [make_ticket(requester=UserFactory(username=f"demandeur{n}"), category=category, title=f"Panne {n}")
+               for n in range(7)]
+    client.force_login(agent)
+    for ticket in tickets:
+        response = client.get(f"/agent/tickets/{ticket.reference}/")
+        assert response.status_code == 200
+        assert ticket.title in response.content.decode()
+
+    statements = prepared_statements()
+    by_reference = [s for s in statements if s.startswith('SELECT "tickets_ticket"."id", "tickets_ticket"."reference"')
+                    and '"tickets_ticket"."reference" = $1' in s]
+    assert len(by_reference) == 1
+    assert not [s for s in statements if any(f"'{ticket.reference}'" in s for ticket in tickets)]
+    incidents = [s for s in statements if 'FROM "postmortem_majorincident"' in s]
+    assert len(incidents) == 1 and "$1" in incidents[0]
+    assert len([s for s in statements if 'FROM "dispatch_forecast"' in s and "$1" in s]) == 1
+
+
 def test_the_recurring_counts_of_any_submission_are_one_prepared_statement(postgresql):
     from escalation.services import _RECENT_IN_CATEGORY
     from tests.factories import CategoryFactory, OrganisationFactory, UserFactory, make_ticket

@@ -22,8 +22,11 @@ def get_ticket_for(user, reference: str, *, for_update: bool = False) -> Ticket:
     requester cannot even learn that a reference exists)."""
     if user.is_authenticated and is_agent(user):
         # Agents see every ticket: the statement is the same for all but the reference, compiled once per
-        # connection (compiling this join cost more than the database's answer, on every ticket page and action).
-        ticket = object_compiled_once("tickets.agent_ticket", _ticket_by_reference, reference)
+        # connection (compiling this join cost more than the database's answer, on every ticket page and action),
+        # the reference beside the text (bound): one prepared statement for every ticket, where PostgreSQL planned
+        # the join of six tables anew for each ticket, 3.6 ms against 0.5 to run it (bench/RESULTS.md, issue 16,
+        # session 21). A lookup by a unique key: the generic plan is the plan for any reference.
+        ticket = object_compiled_once("tickets.agent_ticket", _ticket_by_reference, reference, bound=True)
     else:
         ticket = next(iter(_ticket_by_reference(reference, Ticket.objects.visible_to(user))), None)
     if ticket is None:
