@@ -162,9 +162,9 @@ def test_the_request_user_of_any_id_is_read_by_one_prepared_statement(postgresql
 
 
 def test_the_ticket_and_its_panels_of_any_workspace_are_one_prepared_statement_each(postgresql, client):
-    """An agent's ticket by its reference, its major incident and its dispatch panel send the ticket beside the text
-    (bound): after the threshold, one prepared statement serves every ticket, where PostgreSQL planned the ticket's
-    join of six tables anew for each (bench/RESULTS.md, issue 16, session 21)."""
+    """A ticket by its reference (for an agent or its requester), its major incident and its dispatch panel send the
+    ticket beside the text (bound): after the threshold, one prepared statement serves every ticket and person, where
+    PostgreSQL planned the ticket's join of six tables anew for each (bench/RESULTS.md, issue 16, session 21)."""
     from tests.factories import CategoryFactory, UserFactory, make_ticket
 
     agent = UserFactory(username="agent-bound", groups=["N1"])
@@ -176,6 +176,10 @@ def test_the_ticket_and_its_panels_of_any_workspace_are_one_prepared_statement_e
         response = client.get(f"/agent/tickets/{ticket.reference}/")
         assert response.status_code == 200
         assert ticket.title in response.content.decode()
+    for ticket in tickets:  # each requester their own ticket's page, by the same statement; another's is a 404
+        client.force_login(ticket.requester)
+        assert ticket.title in client.get(f"/tickets/{ticket.reference}/").content.decode()
+        assert client.get(f"/tickets/{tickets[0 if ticket != tickets[0] else 1].reference}/").status_code == 404
 
     statements = prepared_statements()
     by_reference = [s for s in statements if s.startswith('SELECT "tickets_ticket"."id", "tickets_ticket"."reference"')

@@ -20,23 +20,23 @@ User = get_user_model()
 def get_ticket_for(user, reference: str, *, for_update: bool = False) -> Ticket:
     """The ticket with this reference if `user` may see it; a 404 otherwise (never a 403, so a
     requester cannot even learn that a reference exists)."""
-    if user.is_authenticated and is_agent(user):
-        # Agents see every ticket: the statement is the same for all but the reference, compiled once per
-        # connection (compiling this join cost more than the database's answer, on every ticket page and action),
-        # the reference beside the text (bound): one prepared statement for every ticket, where PostgreSQL planned
-        # the join of six tables anew for each ticket, 3.6 ms against 0.5 to run it (bench/RESULTS.md, issue 16,
-        # session 21). A lookup by a unique key: the generic plan is the plan for any reference.
-        ticket = object_compiled_once("tickets.agent_ticket", _ticket_by_reference, reference, bound=True)
-    else:
-        ticket = next(iter(_ticket_by_reference(reference, Ticket.objects.visible_to(user))), None)
-    if ticket is None:
+    if not user.is_authenticated:
+        raise Http404
+    # The statement is the same for every ticket but the reference, compiled once per connection (compiling this
+    # join cost more than the database's answer, on every ticket page and action), the reference beside the text
+    # (bound): one prepared statement for every ticket and person, where PostgreSQL planned the join of six tables
+    # anew for each ticket (and, for a requester, each person: their id and organisation were in the text), 3.2–3.6
+    # ms against 0.3–0.5 to run it (bench/RESULTS.md, issue 16, session 21). A lookup by a unique key: the generic
+    # plan is the plan for any reference. Who may see it is then asked of the ticket (Ticket.is_visible_to, what
+    # TicketQuerySet.visible_to asks of the rows).
+    ticket = object_compiled_once("tickets.ticket_by_reference", _ticket_by_reference, reference, bound=True)
+    if ticket is None or not ticket.is_visible_to(user):
         raise Http404
     return ticket
 
 
-def _ticket_by_reference(reference: str, tickets: QuerySet | None = None) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.all() if tickets is None else tickets
-    return (tickets.select_related("requester", "assignee", "category__parent", "organisation", "parent")
+def _ticket_by_reference(reference: str) -> QuerySet[Ticket]:
+    return (Ticket.objects.select_related("requester", "assignee", "category__parent", "organisation", "parent")
             .filter(reference=reference).order_by("pk")[:1])
 
 

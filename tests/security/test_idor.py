@@ -255,3 +255,24 @@ def test_sharing_does_not_reach_requesters_of_another_organisation(client, categ
     client.force_login(other_requester)
 
     assert client.get(f"/tickets/{ticket.reference}/").status_code == 404
+
+
+@pytest.mark.parametrize("share_tickets", [True, False])
+def test_a_ticket_says_who_may_see_it_as_the_visible_rows_do(category, other_requester, agent_n1, share_tickets):
+    """tickets.selectors.get_ticket_for reads the ticket by its reference alone (one prepared statement for everyone)
+    and asks the ticket (Ticket.is_visible_to) what TicketQuerySet.visible_to asks the rows: the two agree for the
+    author, a colleague with and without sharing, a stranger, a requester without an organisation, an agent and
+    someone not logged in."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from tickets.models import Ticket
+
+    author, colleague = _organisation_pair(share_tickets=share_tickets)
+    loner = UserFactory(username="solo")
+    tickets = [make_ticket(requester=person, category=category) for person in (author, colleague, loner,
+                                                                              other_requester)]
+    for person in (author, colleague, loner, other_requester, agent_n1, AnonymousUser()):
+        visible = set(Ticket.objects.visible_to(person).filter(pk__in=[t.pk for t in tickets])
+                      .values_list("pk", flat=True))
+        assert {t.pk for t in tickets if t.is_visible_to(person)} == visible, person
+    assert tickets[0].is_visible_to(colleague) is share_tickets

@@ -112,17 +112,26 @@ def _below_top_level(ticket: Ticket) -> bool:
     return ticket.level != Level.N4
 
 
+def _shared_organisation_id(user) -> int | None:
+    """The requester's organisation, where it shares its tickets among its people; else None."""
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    if profile is not None and profile.organisation_id and profile.organisation.share_tickets:
+        return profile.organisation_id
+    return None
+
+
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
-        """Agents see every ticket; a requester their own, and their organisation's where it shares."""
+        """Agents see every ticket; a requester their own, and their organisation's where it shares
+        (Ticket.is_visible_to says it of one ticket)."""
         if not user.is_authenticated:
             return self.none()
         if is_agent(user):
             return self
         condition = Q(requester_id=user.pk)
-        profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
-        if profile is not None and profile.organisation_id and profile.organisation.share_tickets:
-            condition |= Q(organisation_id=profile.organisation_id)
+        organisation_id = _shared_organisation_id(user)
+        if organisation_id is not None:
+            condition |= Q(organisation_id=organisation_id)
         return self.filter(condition)
 
     def open(self) -> TicketQuerySet:
@@ -283,6 +292,15 @@ class Ticket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
 
     def get_agent_url(self) -> str:
         return reverse("agent:ticket", args=[self.reference])
+
+    def is_visible_to(self, user) -> bool:
+        """Whether TicketQuerySet.visible_to(user) holds this ticket."""
+        if not user.is_authenticated:
+            return False
+        if is_agent(user) or self.requester_id == user.pk:
+            return True
+        organisation_id = _shared_organisation_id(user)
+        return organisation_id is not None and self.organisation_id == organisation_id
 
     @property
     def is_open(self) -> bool:
