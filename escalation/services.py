@@ -267,16 +267,20 @@ def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket) -> dict | N
     if rule is None or ticket.category_id is None:
         return None
     since = ticket.created_at - timedelta(days=rule.window_days)
-    counts = _recent_in_category(ticket, since)  # the new ticket counts itself
-    counts = {"requester": counts["requester"] + 1,
-              "organisation": counts["organisation"] + (1 if ticket.organisation_id else 0)}
+    counted = max(RECURRING_COUNTED, rule.ticket_count, rule.organisation_ticket_count)
+    earlier = _recent_in_category(ticket, since, limit=counted)
+    # The new ticket counts itself; past `counted` earlier ones, the count is "more than `counted`".
+    counts = {"requester": earlier["requester"] + 1,
+              "organisation": earlier["organisation"] + (1 if ticket.organisation_id else 0)}
     if counts["requester"] >= rule.ticket_count:
-        evidence = {"scope": "requester", "count": counts["requester"]}
+        scope = "requester"
     elif (ticket.organisation_id and rule.organisation_ticket_count
           and counts["organisation"] >= rule.organisation_ticket_count):
-        evidence = {"scope": "organisation", "count": counts["organisation"]}
+        scope = "organisation"
     else:
         return None
+    evidence = ({"scope": scope, "count": counted, "more": True} if earlier[scope] >= counted
+                else {"scope": scope, "count": counts[scope]})
     if any(category.parent_id == ticket.category_id for category in active_categories()):
         return None
     return {**evidence, "days": rule.window_days}
@@ -301,22 +305,28 @@ def rule_plan_recurring(*, ticket: Ticket) -> list[HistoryLine]:
 
 # Two counts, each one range of its own index: (requester, category, created_at) and (organisation, category,
 # created_at) (tickets.Ticket.Meta.indexes). One count over the category's window with two FILTERs read every
-# ticket of the last 30 days at 1 M (44,000 rows, 17-27 ms of PostgreSQL per submission).
+# ticket of the last 30 days at 1 M (44,000 rows, 17-27 ms of PostgreSQL per submission). Each count reads at most
+# its LIMIT's rows (RECURRING_COUNTED): an organisation that files thousands of tickets in a category in a month (an
+# outage) made every submission count them all, a quarter of PostgreSQL's time per submission at 1,654
+# (bench/RESULTS.md, issue 16, session 21).
 _RECENT_IN_CATEGORY = (
-    "SELECT (SELECT COUNT(*) FROM tickets_ticket WHERE requester_id = %s AND category_id = %s "
-    "AND created_at >= %s AND created_at <= %s), "
-    "(SELECT COUNT(*) FROM tickets_ticket WHERE organisation_id = %s AND category_id = %s "
-    "AND created_at >= %s AND created_at <= %s)"
+    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM tickets_ticket WHERE requester_id = %s AND category_id = %s "
+    "AND created_at >= %s AND created_at <= %s LIMIT %s) AS mine), "
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM tickets_ticket WHERE organisation_id = %s AND category_id = %s "
+    "AND created_at >= %s AND created_at <= %s LIMIT %s) AS theirs)"
 )
+# The recurring rule counts up to this many earlier tickets in each scope (more when a threshold asks for more):
+# the evidence then says "more than 100" (templates/emails/recurring_flagged.*).
+RECURRING_COUNTED = 100
 
 
-def _recent_in_category(ticket: Ticket, since) -> dict[str, int]:
+def _recent_in_category(ticket: Ticket, since, *, limit: int) -> dict[str, int]:
     """The tickets of the ticket's category created since `since` (up to the ticket, included once it is
-    written): the requester's and the organisation's (none without one). Every submission with a category runs it, so
-    it is written in SQL, one statement; tests/escalation/test_rules.py holds it to the rule's thresholds
-    and tests/escalation/test_recurring_plan.py to its indexes."""
+    written): the requester's and the organisation's (none without one), each counted up to `limit`. Every
+    submission with a category runs it, so it is written in SQL, one statement; tests/escalation/test_rules.py
+    holds it to the rule's thresholds and tests/escalation/test_recurring_plan.py to its indexes."""
     adapt = connection.ops.adapt_datetimefield_value
-    window = [ticket.category_id, adapt(since), adapt(ticket.created_at)]
+    window = [ticket.category_id, adapt(since), adapt(ticket.created_at), limit]
     # The values apart from the text: one statement for every submission, prepared (core.postgres).
     with bound_cursor(connection) as cursor:
         cursor.execute(_RECENT_IN_CATEGORY, [ticket.requester_id, *window, ticket.organisation_id, *window])

@@ -290,6 +290,46 @@ def test_the_organisations_fifth_ticket_in_a_category_is_recurring_whoever_asks(
     assert flagged and "5 tickets de la même organisation" in flagged[0].body
 
 
+@pytest.mark.parametrize("earlier", [5, 6, 9])
+def test_each_recurring_count_stops_at_its_limit_and_says_more_than(agent_n2, monkeypatch, earlier,
+                                                                   django_capture_on_commit_callbacks):
+    """The rule counts up to RECURRING_COUNTED earlier tickets per scope (at least its thresholds): an outage's
+    thousands of tickets are not all counted at each submission; past the limit the evidence and the N2 email say
+    "more than" the limit."""
+    from escalation import services as escalation_services
+
+    monkeypatch.setattr(escalation_services, "RECURRING_COUNTED", 5)  # the organisation's threshold is 5 too
+    organisation = OrganisationFactory(name="Boulangerie Martin")
+    category = CategoryFactory(name="Caisse enregistreuse")
+    colleagues = [UserFactory(username=f"vendeur{n}", organisation=organisation) for n in range(earlier + 1)]
+    for colleague in colleagues[:earlier]:
+        make_ticket(requester=colleague, category=category)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        last = make_ticket(requester=colleagues[earlier], category=category)
+
+    event = last.events.get(kind="flagged")
+    assert (event.data["scope"], event.data["count"], event.data.get("more")) == ("organisation", 5, True)
+    flagged = [m for m in mail.outbox if last.reference in m.subject and agent_n2.email in m.to]
+    assert flagged and "Plus de 5 tickets de la même organisation" in flagged[0].body
+
+
+def test_below_the_limit_the_count_is_exact(agent_n2, monkeypatch):
+    from escalation import services as escalation_services
+
+    monkeypatch.setattr(escalation_services, "RECURRING_COUNTED", 6)
+    organisation = OrganisationFactory(name="Boulangerie Martin")
+    category = CategoryFactory(name="Caisse enregistreuse")
+    colleagues = [UserFactory(username=f"vendeur{n}", organisation=organisation) for n in range(6)]
+    for colleague in colleagues[:5]:
+        make_ticket(requester=colleague, category=category)
+
+    last = make_ticket(requester=colleagues[5], category=category)
+
+    event = last.events.get(kind="flagged")
+    assert (event.data["count"], "more" in event.data) == (6, False)
+
+
 @pytest.mark.parametrize("case", ["requester-third", "organisation-fifth", "second-only", "broad-category"])
 def test_the_verdict_reached_before_the_insert_equals_the_one_after(case, agent_n2):
     """The flag is decided before the new ticket's INSERT (which writes it, no UPDATE after), the ticket
