@@ -77,6 +77,13 @@ def badge_rows(ticket, compact=False) -> dict:
     return {"rows": rows, "compact": compact}
 
 
+@lru_cache(maxsize=4096)
+def _escaped_due(write_date, due_at) -> str:
+    """A deadline as the badges write it (`write_date`: a language's and zone's writer, _queue_words), escaped: the
+    queue shows the same tickets' deadlines again and again."""
+    return escape_fast(write_date(due_at))
+
+
 @lru_cache(maxsize=64)
 def _queue_words(language: str, zone: str) -> dict:
     """What the compact badges write in `language` and `zone` besides each clock's own: per target its short and
@@ -92,11 +99,11 @@ def _queue_words(language: str, zone: str) -> dict:
         }
 
 
-def queue_badges(ticket, now=None) -> SafeString:
+def queue_badges(ticket, now=None, language: str | None = None, zone: str | None = None) -> SafeString:
     """`sla_badges(ticket, compact=True)`, the queue's cell on every row, with its words translated and escaped,
     its durations' formats and its dates' writer made once per language and zone (tests/sla/test_badges_markup.py
-    holds the two equal, byte for byte). `now`: the page's moment, read once for all its rows (the current time
-    by default)."""
+    holds the two equal, byte for byte). `now`, `language`, `zone`: the page's moment, language and time zone name,
+    read once for all its rows (the current ones by default)."""
     now = now or timezone.now()
     words = None
     parts = []
@@ -105,12 +112,12 @@ def queue_badges(ticket, now=None) -> SafeString:
         if state == "met":
             continue
         if words is None:
-            words = _queue_words(translation.get_language(), timezone.get_current_timezone_name())
+            words = _queue_words(language or translation.get_language(), zone or timezone.get_current_timezone_name())
         short, long = words["targets"][clock.target]
         remaining = clock.due_at - now if state in ("on_time", "warning") else None
         text = (escape_fast(duration_short(remaining.total_seconds(), words["durations"])) if remaining
                 else words["states"][state])
-        due, due_word = escape_fast(words["write_date"](clock.due_at)), words["due"]
+        due, due_word = _escaped_due(words["write_date"], clock.due_at), words["due"]
         parts.append(f'<span class="badge {STATE_CLASSES[state]}" data-testid="sla-{state}" title="{long} · {due_word} '
                      f'{due}">{short} {text}\n<span class="visually-hidden">({due_word} {due})</span>\n</span>')
     return SafeString('<span class="sla-badges">\n' + "\n".join(parts) + "\n</span>")  # all escaped

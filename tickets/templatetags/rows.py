@@ -63,6 +63,7 @@ class _QueuePage:
     call), escaped once, and the date writer."""
 
     def __init__(self) -> None:
+        self.language, self.zone_name = translation.get_language(), timezone.get_current_timezone_name()
         self.vip = icon("star-fill", gettext("Priority customer (VIP)"), "text-vip")
         self.recurring = icon("arrow-repeat", gettext("Recurring problem"), "text-recurring ms-1")
         self.priorities = {value: str(label) for value, label in Priority.choices}
@@ -96,7 +97,8 @@ def queue_row(ticket, url_prefix: str, page: _QueuePage | None = None, escaped_p
         page, escape_fast(url_prefix) if escaped_prefix is None else escaped_prefix, ticket.reference, ticket.priority,
         organisation is not None and organisation.is_vip, ticket.is_recurring, ticket.title, ticket.status,
         ticket.level, user_display(ticket.requester), None if assignee is None else user_display(assignee),
-        None if category is None else category.name, queue_sla_cell(ticket, now), ticket.created_at,
+        None if category is None else category.name, queue_sla_cell(ticket, now, page.language, page.zone_name),
+        ticket.created_at,
     )
 
 
