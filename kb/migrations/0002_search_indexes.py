@@ -8,6 +8,8 @@ ranking 14,000 matches 7 times slower at 50,000 articles (bench/kb_search.py).""
 
 from django.db import migrations
 
+from core.migrations_indexes import VendorSQL
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS kb_article_search_vector ON kb_article USING gin (search_vector)",
@@ -21,19 +23,7 @@ DROP = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("kb", "0001_initial"), ("tickets", "0005_search_trigram_index")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [VendorSQL("postgresql", CREATE, DROP)]

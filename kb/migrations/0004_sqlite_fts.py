@@ -7,6 +7,8 @@ did when it was written."""
 
 from django.db import migrations
 
+from core.migrations_indexes import VendorSQL
+
 CREATE = [
     'CREATE VIRTUAL TABLE kb_article_fts USING fts5(title, tags, body, tokenize="unicode61 remove_diacritics 2")',
     "CREATE VIRTUAL TABLE kb_article_fts_vocab USING fts5vocab(kb_article_fts, 'row')",
@@ -25,19 +27,7 @@ DROP = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("kb", "0003_recent_indexes")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [VendorSQL("sqlite", CREATE, DROP)]

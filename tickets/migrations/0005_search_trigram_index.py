@@ -3,6 +3,8 @@ million tickets (a B-tree cannot serve a leading wildcard). SQLite scans, which 
 
 from django.db import migrations
 
+from core.migrations_indexes import VendorSQL
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ticket_title_trgm ON tickets_ticket USING gin (title gin_trgm_ops)",
@@ -16,19 +18,7 @@ DROP = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0004_saved_views"), ("auth", "0012_alter_user_first_name_max_length")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [VendorSQL("postgresql", CREATE, DROP)]

@@ -10,6 +10,8 @@ by EXPLAIN in bench/agent_queue.py's output (bench/RESULTS.md, "Agent queue").
 
 from django.db import migrations, models
 
+from core.migrations_indexes import VendorSQL
+
 OPEN = ("new", "in_progress", "waiting")
 
 CREATE = [
@@ -37,18 +39,6 @@ DROP = [
     "DROP INDEX IF EXISTS user_first_name_upper_trgm",
     "DROP INDEX IF EXISTS user_last_name_upper_trgm",
 ]
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -80,5 +70,5 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(("status__in", OPEN)), fields=["requester"],
                                name="ticket_open_requester"),
         ),
-        migrations.RunPython(forwards, backwards, elidable=False),
+        VendorSQL("postgresql", CREATE, DROP),
     ]

@@ -10,6 +10,8 @@ two (mcv) give it the count (995).
 
 from django.db import migrations
 
+from core.migrations_indexes import VendorSQL
+
 CREATE = [
     "CREATE STATISTICS IF NOT EXISTS ticket_status_assignee_stats (mcv) ON status, assignee_id FROM tickets_ticket",
     "ANALYZE tickets_ticket",
@@ -17,19 +19,7 @@ CREATE = [
 DROP = ["DROP STATISTICS IF EXISTS ticket_status_assignee_stats"]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0019_inbound_note_codes")]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [VendorSQL("postgresql", CREATE, DROP)]
