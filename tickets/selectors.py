@@ -182,8 +182,8 @@ def queue_table_rows(tickets: list[Ticket]) -> list[Ticket]:
         if missing:
             known = {**known, **field.related_model._default_manager.in_bulk(missing)}
         for ticket in unset:
-            related_id = getattr(ticket, field.attname)
-            field.set_cached_value(ticket, None if related_id is None else known[related_id])
+            # None as well for one deleted since the page's statement read its id: the row shows none.
+            field.set_cached_value(ticket, known.get(getattr(ticket, field.attname)))
     return queue_table_clocks(tickets)
 
 

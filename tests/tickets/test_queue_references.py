@@ -102,3 +102,18 @@ def test_postgresql_knows_the_status_and_assignee_together(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT stxkind FROM pg_statistic_ext WHERE stxname = 'ticket_status_assignee_stats'")
         assert cursor.fetchall() == [(["m"],)]
+
+
+def test_a_reference_deleted_since_the_page_was_read_shows_as_none(agent_n1, assigned, settings):
+    """Between the page's statement and its completion, the assignee was deleted: the row shows nobody, no error."""
+    from tickets.selectors import queue_table_rows, ticket_queue_for_agent
+
+    settings.HELPDESK_REFERENCE_CACHE = True
+    rows = list(ticket_queue_for_agent(agent=agent_n1, filters={"view": "all"}, table=True))
+    row = next(ticket for ticket in rows if ticket.pk == assigned.pk)
+    row.assignee_id = 987_654_321  # nobody has this id any more
+
+    queue_table_rows(rows)
+
+    assert row.assignee is None
+    assert row.category.name == assigned.category.name
