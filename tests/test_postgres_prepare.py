@@ -202,7 +202,8 @@ def test_the_recurring_counts_of_any_submission_are_one_prepared_statement(postg
     for n in range(8):
         make_ticket(requester=UserFactory(username=f"fromager{n}", organisation=organisation), category=category)
 
-    texts = [s for s in prepared_statements() if s.startswith("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM tickets_ticket")]
+    texts = [s for s in prepared_statements()
+             if s.startswith("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM tickets_ticket")]
     assert len(texts) == 1 and "requester_id = $1" in texts[0]
     assert texts[0].count("$") == _RECENT_IN_CATEGORY.count("%s")
 

@@ -42,9 +42,9 @@ def panels_for(request, ticket, bound: dict | None = None, *, page: str = WORKSP
 
 
 # The queue's SLA column, one cell per row: the sla app registers its compact badges (a function of the
-# ticket, the page's moment, language and time zone, returning safe HTML) in its AppConfig.ready(), with the columns of the ticket's `sla_clocks` they read
-# (the queue's table prefetches only those); the rows are written in Python (tickets.templatetags.rows), so
-# the cell cannot be a template tag of the sla app.
+# ticket, the page's moment, language and time zone, returning safe HTML) in its AppConfig.ready(), with the
+# columns of the ticket's `sla_clocks` they read (the queue's table prefetches only those); the rows are written
+# in Python (tickets.templatetags.rows), so the cell cannot be a template tag of the sla app.
 _queue_sla_cell: list[Callable] = []
 _queue_sla_columns: list[tuple[str, ...]] = []
 
