@@ -101,8 +101,9 @@ def test_the_migration_indexes_the_articles_that_already_exist(requester, printe
             with connection.cursor() as cursor:
                 cursor.execute(sql)
 
-    migration.backwards(None, Editor())
-    migration.forwards(None, Editor())
+    (operation,) = migration.Migration.operations  # core.migrations_indexes.VendorSQL, SQLite's statements
+    operation.database_backwards("kb", Editor(), None, None)
+    operation.database_forwards("kb", Editor(), None, None)
 
     assert _indexed_ids() == [printer_article.pk]
     assert _titles(article_search(user=requester, query="imprimantes bloquees", limit=10)) == ["Imprimante bloquée"]
