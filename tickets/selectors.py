@@ -173,10 +173,8 @@ def queue_table_rows(tickets: list[Ticket]) -> list[Ticket]:
     tickets), unless joined already; their SLA clocks (`queue_table_clocks`)."""
     for name, (reference_name, load, _columns) in QUEUE_TABLE_REFERENCES.items():
         field = Ticket._meta.get_field(name)
-        unset = [ticket for ticket in tickets if not field.is_cached(ticket)]
+        unset = [ticket for ticket in tickets if not field.is_cached(ticket)]  # none when joined
         ids = {getattr(ticket, field.attname) for ticket in unset} - {None}
-        if not unset:
-            continue
         known = by_pk(reference_name, load) if ids else {}
         missing = ids - known.keys()
         if missing:
