@@ -2,12 +2,13 @@ from django.contrib import admin
 
 from tickets.admin import ReadOnlyAdminMixin
 
-from .models import Escalation, EscalationRule, RuleFiring
+from .models import Escalation, EscalationRule, RecurringAlert, RuleFiring
 
 
 @admin.register(EscalationRule)
 class EscalationRuleAdmin(admin.ModelAdmin):
-    list_display = ("code", "is_active", "threshold_minutes", "window_days", "ticket_count", "target_level")
+    list_display = ("code", "is_active", "threshold_minutes", "window_days", "ticket_count", "alert_quiet_hours",
+                    "target_level")
     list_editable = ("is_active",)
     readonly_fields = ("code",)
 
@@ -25,6 +26,17 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("ticket__reference", "ticket__title")
     list_select_related = ("ticket", "rule", "actor", "assignee")
     date_hierarchy = "created_at"
+
+
+@admin.register(RecurringAlert)
+class RecurringAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """When the recurring rule last alerted a level about each problem (written by escalation.services only)."""
+
+    list_display = ("scope", "subject_id", "category", "alerted_at", "reference")
+    list_filter = ("scope",)
+    search_fields = ("reference",)
+    list_select_related = ("category",)
+    date_hierarchy = "alerted_at"
 
 
 @admin.register(RuleFiring)

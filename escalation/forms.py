@@ -50,7 +50,7 @@ class EscalationRuleForm(forms.ModelForm):
     class Meta:
         model = EscalationRule
         fields = ["is_active", "threshold_minutes", "window_days", "ticket_count", "organisation_ticket_count",
-                  "target_level"]
+                  "alert_quiet_hours", "target_level"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -59,6 +59,12 @@ class EscalationRule(models.Model):
         _("ticket count (organisation)"), default=5,
         help_text=_("Recurring: the organisation's n-th ticket in the category, whoever asks (0: not counted)."),
     )
+    alert_quiet_hours = models.PositiveIntegerField(
+        _("alert again after (hours)"), default=24,
+        help_text=_("Recurring: the level hears of a requester's (or organisation's) problem in a category once, "
+                    "then again only after this many hours; the tickets meanwhile are flagged all the same "
+                    "(0: an alert for every ticket)."),
+    )
     target_level = models.CharField(
         _("target level"), max_length=2, choices=Level.choices, blank=True,
         help_text=_("Empty: the next level up."),
@@ -89,6 +95,31 @@ class RuleFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.code} {self.ticket_id} {self.cause}"
+
+
+class RecurringAlert(models.Model):
+    """When the recurring rule last alerted a level about one problem: a requester's (or an organisation's) tickets
+    in one category. One row per problem, claimed by a conditional upsert (escalation.services): at a busy
+    organisation every ticket of a category is recurring, and each used to alert every agent of the level."""
+
+    class Scope(models.TextChoices):
+        REQUESTER = "requester", _("requester")
+        ORGANISATION = "organisation", _("organisation")
+
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
+    subject_id = models.PositiveBigIntegerField(_("requester or organisation"))
+    category = models.ForeignKey("tickets.Category", on_delete=models.CASCADE, related_name="+")
+    alerted_at = models.DateTimeField(_("alerted at"))
+    reference = models.CharField(_("alerting ticket"), max_length=20)
+
+    class Meta:
+        verbose_name = _("recurring problem alert")
+        verbose_name_plural = _("recurring problem alerts")
+        constraints = [models.UniqueConstraint(fields=["scope", "subject_id", "category"],
+                                               name="recurring_alert_per_problem")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.subject_id} {self.category_id} {self.alerted_at:%Y-%m-%d %H:%M}"
 
 
 class Escalation(models.Model):

@@ -215,8 +215,9 @@ def rules_on_ticket_created(*, ticket: Ticket, events: Sequence = ()) -> list[Al
     rule, evidence = ticket.__dict__.pop(_PLANNED, (None, None))
     if evidence is not None:
         firings.append(RuleFiring(rule=rule, ticket=ticket, cause="created"))
-        flagged = next(event for event in events if event.kind == EventKind.FLAGGED)
-        alerts.append(Alert(flagged, _members(rule.target_level or Level.N2), "recurring_flagged"))
+        if evidence["alert"] == "sent":  # else its level heard of the problem within the rule's quiet hours
+            flagged = next(event for event in events if event.kind == EventKind.FLAGGED)
+            alerts.append(Alert(flagged, _members(rule.target_level or Level.N2), "recurring_flagged"))
     # The ticket was created in this transaction: no firing can exist yet (no savepoint to catch one).
     insert_rows(firings)
     return alerts
@@ -263,12 +264,16 @@ _PLANNED = "_recurring_planned"
 
 def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket) -> dict | None:
     """What makes a new ticket recurring by the rule (scope, count, days), or None; its row is not in the
-    table yet: it is counted in."""
+    table yet: it is counted in. Its `alert` is "quiet" when its level was alerted about the same problem within the
+    rule's `quiet_hours` (no alert this time), else "sent": the alert claimed for this ticket (_claim_alert)."""
     if rule is None or ticket.category_id is None:
         return None
+    if any(category.parent_id == ticket.category_id for category in active_categories()):
+        return None  # a broad category says too little about the problem to count
     since = ticket.created_at - timedelta(days=rule.window_days)
+    quiet_since = ticket.created_at - timedelta(hours=rule.alert_quiet_hours)
     counted = max(RECURRING_COUNTED, rule.ticket_count, rule.organisation_ticket_count)
-    earlier = _recent_in_category(ticket, since, limit=counted)
+    earlier = _recent_in_category(ticket, since, limit=counted, quiet_since=quiet_since)
     # The new ticket counts itself; past `counted` earlier ones, the count is "more than `counted`".
     counts = {"requester": earlier["requester"] + 1,
               "organisation": earlier["organisation"] + (1 if ticket.organisation_id else 0)}
@@ -281,9 +286,9 @@ def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket) -> dict | N
         return None
     evidence = ({"scope": scope, "count": counted, "more": True} if earlier[scope] >= counted
                 else {"scope": scope, "count": counts[scope]})
-    if any(category.parent_id == ticket.category_id for category in active_categories()):
-        return None
-    return {**evidence, "days": rule.window_days}
+    quiet = earlier[f"{scope}_alerted"] or not _claim_alert(ticket, scope, quiet_since)
+    return {**evidence, "days": rule.window_days, "alert": "quiet" if quiet else "sent",
+            "quiet_hours": rule.alert_quiet_hours}
 
 
 def rule_plan_recurring(*, ticket: Ticket) -> list[HistoryLine]:
@@ -308,30 +313,63 @@ def rule_plan_recurring(*, ticket: Ticket) -> list[HistoryLine]:
 # ticket of the last 30 days at 1 M (44,000 rows, 17-27 ms of PostgreSQL per submission). Each count reads at most
 # its LIMIT's rows (RECURRING_COUNTED): an organisation that files thousands of tickets in a category in a month (an
 # outage) made every submission count them all, a quarter of PostgreSQL's time per submission at 1,654
-# (bench/RESULTS.md, issue 16, session 21).
+# (bench/RESULTS.md, issue 16, session 21). Then whether the level was alerted about each scope's problem within the
+# quiet hours (RecurringAlert's unique key): in the same statement, as most recurring tickets are of a problem
+# already announced.
 _RECENT_IN_CATEGORY = (
     "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM tickets_ticket WHERE requester_id = %s AND category_id = %s "
     "AND created_at >= %s AND created_at <= %s LIMIT %s) AS mine), "
     "(SELECT COUNT(*) FROM (SELECT 1 FROM tickets_ticket WHERE organisation_id = %s AND category_id = %s "
-    "AND created_at >= %s AND created_at <= %s LIMIT %s) AS theirs)"
+    "AND created_at >= %s AND created_at <= %s LIMIT %s) AS theirs), "
+    "EXISTS (SELECT 1 FROM escalation_recurringalert WHERE scope = 'requester' AND subject_id = %s "
+    "AND category_id = %s AND alerted_at > %s), "
+    "EXISTS (SELECT 1 FROM escalation_recurringalert WHERE scope = 'organisation' AND subject_id = %s "
+    "AND category_id = %s AND alerted_at > %s)"
 )
 # The recurring rule counts up to this many earlier tickets in each scope (more when a threshold asks for more):
 # the evidence then says "more than 100" (templates/emails/recurring_flagged.*).
 RECURRING_COUNTED = 100
 
 
-def _recent_in_category(ticket: Ticket, since, *, limit: int) -> dict[str, int]:
+def _recent_in_category(ticket: Ticket, since, *, limit: int, quiet_since) -> dict:
     """The tickets of the ticket's category created since `since` (up to the ticket, included once it is
-    written): the requester's and the organisation's (none without one), each counted up to `limit`. Every
-    submission with a category runs it, so it is written in SQL, one statement; tests/escalation/test_rules.py
-    holds it to the rule's thresholds and tests/escalation/test_recurring_plan.py to its indexes."""
+    written): the requester's and the organisation's (none without one), each counted up to `limit`; and whether
+    the level was alerted since `quiet_since` about the requester's and the organisation's problem in the category.
+    Every submission with a category runs it, so it is written in SQL, one statement;
+    tests/escalation/test_rules.py holds it to the rule's thresholds and tests/escalation/test_recurring_plan.py
+    to its indexes."""
     adapt = connection.ops.adapt_datetimefield_value
     window = [ticket.category_id, adapt(since), adapt(ticket.created_at), limit]
+    quiet = [ticket.category_id, adapt(quiet_since)]
     # The values apart from the text: one statement for every submission, prepared (core.postgres).
     with bound_cursor(connection) as cursor:
-        cursor.execute(_RECENT_IN_CATEGORY, [ticket.requester_id, *window, ticket.organisation_id, *window])
-        requester, organisation = cursor.fetchone()
-    return {"requester": requester, "organisation": organisation}
+        cursor.execute(_RECENT_IN_CATEGORY, [ticket.requester_id, *window, ticket.organisation_id, *window,
+                                             ticket.requester_id, *quiet, ticket.organisation_id or 0, *quiet])
+        requester, organisation, requester_alerted, organisation_alerted = cursor.fetchone()
+    return {"requester": requester, "organisation": organisation,
+            "requester_alerted": bool(requester_alerted), "organisation_alerted": bool(organisation_alerted)}
+
+
+# The alert claimed: the problem's row written, or its time moved on only if the last alert is older than the quiet
+# hours. Two submissions of the same problem at once: the second waits for the first's row and, the condition false
+# now, gets no row back (no alert). PostgreSQL and SQLite (3.35+) alike.
+_CLAIM_ALERT = (
+    "INSERT INTO escalation_recurringalert (scope, subject_id, category_id, alerted_at, reference) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (scope, subject_id, category_id) DO UPDATE "
+    "SET alerted_at = excluded.alerted_at, reference = excluded.reference "
+    "WHERE escalation_recurringalert.alerted_at <= %s RETURNING id"
+)
+
+
+def _claim_alert(ticket: Ticket, scope: str, quiet_since) -> bool:
+    """This ticket alerts its level about its problem (the scope's requester or organisation, its category): True
+    if no alert about it was claimed since `quiet_since`, in this transaction or a committed one."""
+    adapt = connection.ops.adapt_datetimefield_value
+    subject = ticket.requester_id if scope == "requester" else ticket.organisation_id
+    with bound_cursor(connection) as cursor:
+        cursor.execute(_CLAIM_ALERT, [scope, subject, ticket.category_id, adapt(ticket.created_at), ticket.reference,
+                                      adapt(quiet_since)])
+        return cursor.fetchone() is not None
 
 
 def rules_on_sla_breaches(*, breaches: Sequence[tuple[Ticket, str]]) -> int:

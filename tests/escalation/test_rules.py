@@ -299,6 +299,9 @@ def test_each_recurring_count_stops_at_its_limit_and_says_more_than(agent_n2, mo
     from escalation import services as escalation_services
 
     monkeypatch.setattr(escalation_services, "RECURRING_COUNTED", 5)  # the organisation's threshold is 5 too
+    rule = EscalationRule.objects.get(code="recurring")
+    rule.alert_quiet_hours = 0  # each flagged ticket alerts N2 (the earlier ones would have made this one quiet)
+    rule.save()
     organisation = OrganisationFactory(name="Boulangerie Martin")
     category = CategoryFactory(name="Caisse enregistreuse")
     colleagues = [UserFactory(username=f"vendeur{n}", organisation=organisation) for n in range(earlier + 1)]

@@ -86,10 +86,13 @@ def test_a_submission_works_with_the_cache_cold_or_warm(client, requester, categ
 
 # A submission the recurring rule flags (the requester's third in the category within 30 days): the 10
 # above (the flag written by the ticket's INSERT, decided before it; its "flagged" line in the same INSERT as
-# "created"; the N2 agents' alert in the same INSERT as the acknowledgement), and INSERT the rule's firing;
-# no savepoint (the ticket is new: no firing can exist), the N2 agents and the category tree from the
-# reference cache.
-RECURRING_SUBMISSION = 11
+# "created"; the N2 agents' alert in the same INSERT as the acknowledgement), INSERT the rule's firing, and the
+# alert claimed for the problem (escalation.RecurringAlert's INSERT … ON CONFLICT: once per problem and quiet
+# hours); no savepoint (the ticket is new: no firing can exist), the N2 agents and the category tree from the
+# reference cache. The problem's next tickets within the quiet hours claim nothing: one statement fewer (whether
+# the level was alerted is read by the count's statement).
+RECURRING_SUBMISSION = 12
+QUIET_RECURRING_SUBMISSION = RECURRING_SUBMISSION - 1
 
 
 def test_a_recurring_submission_stays_within_its_budget(client, requester, category, agent_n2):
@@ -100,6 +103,8 @@ def test_a_recurring_submission_stays_within_its_budget(client, requester, categ
 
     with CaptureQueriesContext(connection) as captured:
         response = client.post("/tickets/new/", _form(category, 2))
+    with CaptureQueriesContext(connection) as quiet:
+        client.post("/tickets/new/", _form(category, 3))
 
     assert response.status_code == 302
     statements = [query["sql"] for query in captured.captured_queries]
@@ -111,6 +116,10 @@ def test_a_recurring_submission_stays_within_its_budget(client, requester, categ
     assert all(count == 1 for count in _inserts(captured).values()), _inserts(captured)
     assert Notification.objects.filter(event__ticket=ticket, template="recurring_flagged",
                                        recipient=agent_n2).count() == 1
+    quiet_statements = [query["sql"] for query in quiet.captured_queries]
+    assert len(quiet_statements) <= QUIET_RECURRING_SUBMISSION, "\n".join(quiet_statements)
+    assert "escalation_recurringalert" not in _inserts(quiet)
+    assert Ticket.objects.get(title="Imprimante hors service 3").is_recurring
 
 
 def test_with_sessions_in_the_cache_a_submission_reads_no_session_row(client, requester, category, settings):

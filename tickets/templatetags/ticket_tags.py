@@ -95,6 +95,13 @@ def describe_event(event) -> str:
         names = _people(data.get("added", []))
         return format_html(ngettext("added {names} as participant", "added {names} as participants", len(names)),
                            names=", ".join(names))
+    if kind == EventKind.FLAGGED and data.get("alert") == "quiet":
+        hours = data.get("quiet_hours", 0)
+        return format_html(ngettext(
+            "flagged the ticket as a recurring problem (its level was alerted about this problem within the last "
+            "hour: no new alert)",
+            "flagged the ticket as a recurring problem (its level was alerted about this problem within the last "
+            "{hours} hours: no new alert)", hours), hours=hours)
     if kind == EventKind.FLAGGED:
         return _("flagged the ticket as a recurring problem")
     if kind == EventKind.SURVEY:
