@@ -277,16 +277,21 @@ def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket) -> dict | N
     # The new ticket counts itself; past `counted` earlier ones, the count is "more than `counted`".
     counts = {"requester": earlier["requester"] + 1,
               "organisation": earlier["organisation"] + (1 if ticket.organisation_id else 0)}
-    if counts["requester"] >= rule.ticket_count:
-        scope = "requester"
-    elif (ticket.organisation_id and rule.organisation_ticket_count
-          and counts["organisation"] >= rule.organisation_ticket_count):
+    # The organisation's problem first: it takes in each of its requesters' (their tickets count in it), and its
+    # alert then covers the colleagues' tickets too.
+    if (ticket.organisation_id and rule.organisation_ticket_count
+            and counts["organisation"] >= rule.organisation_ticket_count):
         scope = "organisation"
+    elif counts["requester"] >= rule.ticket_count:
+        scope = "requester"
     else:
         return None
     evidence = ({"scope": scope, "count": counted, "more": True} if earlier[scope] >= counted
                 else {"scope": scope, "count": counts[scope]})
-    quiet = earlier[f"{scope}_alerted"] or not _claim_alert(ticket, scope, quiet_since)
+    # Quiet when the level heard of this problem, or of the organisation's in the category (which takes it in),
+    # within the quiet hours; else this ticket claims the alert (or finds it claimed meanwhile: quiet).
+    quiet = (earlier[f"{scope}_alerted"] or earlier["organisation_alerted"]
+             or not _claim_alert(ticket, scope, quiet_since))
     return {**evidence, "days": rule.window_days, "alert": "quiet" if quiet else "sent",
             "quiet_hours": rule.alert_quiet_hours}
 

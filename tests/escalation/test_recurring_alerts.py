@@ -94,28 +94,48 @@ def test_after_the_quiet_hours_the_problem_alerts_again(requester, category, age
     assert RecurringAlert.objects.get().reference == again.reference
 
 
-def test_the_requesters_problem_the_organisations_and_another_categorys_alert_apart(agent_n2):
+def test_an_organisations_alert_covers_its_requesters_tickets_and_each_category_alerts_apart(agent_n2):
     organisation = OrganisationFactory(name="Boulangerie Martin")
     category, other_category = CategoryFactory(name="Caisse enregistreuse"), CategoryFactory(name="Balance")
     colleagues = [UserFactory(username=f"vendeur{n}", organisation=organisation) for n in range(5)]
     for colleague in colleagues[:4]:
         make_ticket(requester=colleague, category=category)
-    by_organisation = make_ticket(requester=colleagues[4], category=category)  # the organisation's fifth
-    make_ticket(requester=colleagues[0], category=category)  # colleague 0's second: the organisation's, quiet
+    fifth = make_ticket(requester=colleagues[4], category=category)  # the organisation's fifth
+    make_ticket(requester=colleagues[0], category=category)
 
-    by_requester = make_ticket(requester=colleagues[0], category=category)  # colleague 0's third
+    third_of_one = make_ticket(requester=colleagues[0], category=category)  # colleague 0's third too
     for colleague in colleagues:
         make_ticket(requester=colleague, category=other_category)
-    in_other_category = Ticket.objects.filter(category=other_category).order_by("pk").last()
+    fifth_in_other_category = Ticket.objects.filter(category=other_category).order_by("pk").last()
 
-    assert by_organisation.events.get(kind="flagged").data["scope"] == "organisation"
-    assert _alerts(by_organisation) == [agent_n2.username]
-    assert by_requester.events.get(kind="flagged").data["scope"] == "requester"
-    assert _alerts(by_requester) == [agent_n2.username]
-    assert _alerts(in_other_category) == [agent_n2.username]
+    assert (fifth.events.get(kind="flagged").data["scope"], _alerts(fifth)) == ("organisation", [agent_n2.username])
+    flagged = third_of_one.events.get(kind="flagged").data
+    assert (flagged["scope"], flagged["count"], flagged["alert"], _alerts(third_of_one)) == (
+        "organisation", 7, "quiet", [])
+    assert _alerts(fifth_in_other_category) == [agent_n2.username]
     assert set(RecurringAlert.objects.values_list("scope", "subject_id", "category_id")) == {
-        ("organisation", organisation.pk, category.pk), ("requester", colleagues[0].pk, category.pk),
-        ("organisation", organisation.pk, other_category.pk)}
+        ("organisation", organisation.pk, category.pk), ("organisation", organisation.pk, other_category.pk)}
+
+
+def test_the_organisations_problem_alerts_once_and_a_requester_without_one_for_her_own(agent_n2):
+    organisation = OrganisationFactory(name="Boulangerie Martin")
+    category = CategoryFactory(name="Caisse enregistreuse")
+    anne, bruno = (UserFactory(username=name, organisation=organisation) for name in ("anne", "bruno"))
+    tickets = [make_ticket(requester=person, category=category) for person in (anne, anne, bruno, bruno)]
+
+    annes_third = make_ticket(requester=anne, category=category)  # her third, the organisation's fifth
+    bruno_third = make_ticket(requester=bruno, category=category)  # the organisation's sixth: its problem, alerted
+
+    assert not any(ticket.is_recurring for ticket in tickets[:2])
+    assert (annes_third.events.get(kind="flagged").data["scope"], _alerts(annes_third)) == (
+        "organisation", [agent_n2.username])
+    assert _alerts(bruno_third) == []
+    lone = UserFactory(username="claire")  # no organisation: her own problem
+    for _ in range(2):
+        make_ticket(requester=lone, category=category)
+    lones_third = make_ticket(requester=lone, category=category)
+    assert (lones_third.events.get(kind="flagged").data["scope"], _alerts(lones_third)) == (
+        "requester", [agent_n2.username])
 
 
 def test_with_no_quiet_hours_every_recurring_ticket_alerts(requester, category, agent_n2):

@@ -363,9 +363,10 @@ def test_the_verdict_reached_before_the_insert_equals_the_one_after(case, agent_
     rule = escalation_services.active_rule(RuleCode.RECURRING)
     recent = Ticket.objects.filter(category=category, created_at__gte=saved.created_at - timedelta(days=rule.window_days))
     mine, theirs = recent.filter(requester=last).count(), recent.filter(organisation=organisation).count()
-    after = ({"scope": "requester", "count": mine, "days": rule.window_days} if mine >= rule.ticket_count
-             else {"scope": "organisation", "count": theirs, "days": rule.window_days}
-             if theirs >= rule.organisation_ticket_count else None)
+    after = ({"scope": "organisation", "count": theirs, "days": rule.window_days}
+             if theirs >= rule.organisation_ticket_count
+             else {"scope": "requester", "count": mine, "days": rule.window_days} if mine >= rule.ticket_count
+             else None)
     if case == "broad-category":
         after = None  # a category with sub-categories is no evidence
     flagged = saved.events.filter(kind="flagged").first()
