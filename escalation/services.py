@@ -288,9 +288,10 @@ def _recurring_evidence(rule: EscalationRule | None, ticket: Ticket) -> dict | N
         return None
     evidence = ({"scope": scope, "count": counted, "more": True} if earlier[scope] >= counted
                 else {"scope": scope, "count": counts[scope]})
-    # Quiet when the level heard of this problem, or of the organisation's in the category (which takes it in),
-    # within the quiet hours; else this ticket claims the alert (or finds it claimed meanwhile: quiet).
-    quiet = (earlier[f"{scope}_alerted"] or earlier["organisation_alerted"]
+    # Quiet when the level heard of the organisation's problem in the category (which takes in its requesters'), or
+    # of this requester's (whose tickets then made the organisation's count), within the quiet hours; else this
+    # ticket claims the alert (or finds it claimed meanwhile: quiet).
+    quiet = (earlier["organisation_alerted"] or earlier["requester_alerted"]
              or not _claim_alert(ticket, scope, quiet_since))
     return {**evidence, "days": rule.window_days, "alert": "quiet" if quiet else "sent",
             "quiet_hours": rule.alert_quiet_hours}

@@ -138,6 +138,21 @@ def test_the_organisations_problem_alerts_once_and_a_requester_without_one_for_h
         "requester", [agent_n2.username])
 
 
+def test_a_requesters_alerted_problem_stays_quiet_as_it_makes_the_organisations_until_a_colleague_joins(agent_n2):
+    organisation = OrganisationFactory(name="Boulangerie Martin")
+    category = CategoryFactory(name="Caisse enregistreuse")
+    claire, denis = (UserFactory(username=name, organisation=organisation) for name in ("claire", "denis"))
+    tickets = [make_ticket(requester=claire, category=category) for _ in range(5)]
+
+    colleagues = make_ticket(requester=denis, category=category)  # the organisation's sixth, denis's first
+
+    scopes = [ticket.events.get(kind="flagged").data["scope"] for ticket in tickets[2:]]
+    assert scopes == ["requester", "requester", "organisation"]
+    assert [len(_alerts(ticket)) for ticket in tickets] == [0, 0, 1, 0, 0]  # her fifth: her problem, announced
+    assert (colleagues.events.get(kind="flagged").data["scope"], _alerts(colleagues)) == (
+        "organisation", [agent_n2.username])
+
+
 def test_with_no_quiet_hours_every_recurring_ticket_alerts(requester, category, agent_n2):
     _rule(alert_quiet_hours=0)
     tickets = [make_ticket(requester=requester, category=category) for _ in range(5)]
