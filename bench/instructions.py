@@ -4,7 +4,10 @@ bench/http_load.py posts it: a P4 incident, each by a requester of its own in "O
 in each category make it recurring organisation-wide, as most of bench/http_load.py's are), and, with
 --case dashboard (session 18), a manager's dashboard: one organisation over two years and its default 30 days in turn;
 with --case submit_vip (session 20), the submission of a requester of a VIP organisation ("Organisation 0"), whose
-ticket starts at N2;
+ticket starts at N2; with --case emails (session 23), the worker's sending of escalation emails
+(tickets.tasks.send_notifications on the newest `ticket_escalated` notifications, ten agents of the next level each, in
+tasks of 250 ids as a sweep's message carries them, to the file backend as bench/http_load.py's worker writes them; a
+"request" is an email; bench/http_load.py's catch-up of the beat's sweeps writes them);
 each request through the whole middleware stack in process (Django's test Client, production settings, a Redis of
 the script's own as cache and broker), counted by valgrind's callgrind.
 
@@ -45,7 +48,11 @@ def measured(case: str, requests: int) -> None:
     from bench.http_load import dashboard_path, ensure_cast, queue_paths, workspace_reference
 
     ensure_cast()
-    if case in ("submit", "submit_vip"):
+    counted = requests
+    if case == "emails":  # `requests` emails, in tasks of EMAILS_PER_TASK
+        warm_ups, send = emails(requests)
+        counted = requests // EMAILS_PER_TASK
+    elif case in ("submit", "submit_vip"):
         # "Organisation 0" is a VIP organisation of seed_scale's (every tenth, from the first): its tickets start at N2.
         warm_ups, send = submissions(requests, "Organisation 0" if case == "submit_vip" else "Organisation 3")
     else:
@@ -67,9 +74,42 @@ def measured(case: str, requests: int) -> None:
         send(index)
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
-    for index in range(warm_ups, warm_ups + requests):
+    for index in range(warm_ups, warm_ups + counted):
         send(index)
     subprocess.run(["callgrind_control", "-d", "measured", pid], check=True, capture_output=True)
+
+
+def emails(requests: int):
+    """(warm-ups, send) for the emails case: `send(index)` sends the index-th task of EMAILS_PER_TASK notifications
+    (`requests`, a multiple of it, is the number of emails counted)."""
+    import tempfile as files
+
+    from django.conf import settings
+
+    from tickets.models import Notification
+    from tickets.tasks import send_notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = files.mkdtemp(prefix="bench_emails_")
+    warm_ups = 1
+    if requests % EMAILS_PER_TASK:
+        sys.exit(f"--case emails counts emails in tasks of {EMAILS_PER_TASK}: --requests must be a multiple of it")
+    tasks = warm_ups + requests // EMAILS_PER_TASK
+    newest = Notification.objects.filter(template="ticket_escalated").order_by("-pk")
+    ids = sorted(newest.values_list("pk", flat=True)[:tasks * EMAILS_PER_TASK])
+    if len(ids) < tasks * EMAILS_PER_TASK:
+        sys.exit(f"{len(ids)} ticket_escalated notifications: run bench/http_load.py's catch_up_sweeps first")
+    Notification.objects.filter(pk__in=ids).update(sent_at=None, claimed_at=None, attempts=0)
+
+    def send(index):
+        chunk = ids[index * EMAILS_PER_TASK:(index + 1) * EMAILS_PER_TASK]
+        assert send_notifications(chunk) == len(chunk)
+
+    return warm_ups, send
+
+
+# A sweep's escalations go to the worker as one message of their notifications' ids (core.broker.publish_ids).
+EMAILS_PER_TASK = 250
 
 
 def submissions(requests: int, organisation_name: str):
@@ -115,7 +155,7 @@ def submissions(requests: int, organisation_name: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "submit_vip", "dashboard"],
+    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "submit_vip", "dashboard", "emails"],
                         help="the cases to count (default: queue, workspace, submit)")
     parser.add_argument("--requests", type=int, default=24, help="requests counted per case (default: 24)")
     args = parser.parse_args()
@@ -139,7 +179,7 @@ def main() -> None:
             if len(dumps) != 1:
                 sys.exit(f"{case}: no counters dumped after the requests ({sorted(os.listdir(folder))})")
             total = int(re.search(r"^summary: (\d+)$", dumps[0].read_text(), re.MULTILINE).group(1))
-        print(f"{case}: {total / args.requests / 1e6:.2f} M instructions per request "
+        print(f"{case}: {total / args.requests / 1e6:.2f} M instructions per {'email' if case == 'emails' else 'request'} "
               f"({args.requests} requests, {total:,} in all; {time.monotonic() - started:.0f} s under valgrind)")
 
 

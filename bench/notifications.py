@@ -4,11 +4,12 @@ night, tens under load), with a counting email backend (tests.mail_backends) tha
 server the batch opened.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB=bench_http_100k \
-        .venv/bin/python bench/notifications.py [--count 240] [--batch 1 4 16 60]
+        .venv/bin/python bench/notifications.py [--count 240] [--batch 1 4 16 60] [--template ticket_escalated]
 
 Measured on the newest notifications (bench/http_load.py's submissions' (their two templates: the
 requester's acknowledgement and the N2 alert of a recurring ticket)), made unsent again before each batch size;
-the messages go to a backend that keeps them in memory (the rendering, the claim and the bookkeeping, not the
+with --template, the newest of that template (ticket_escalated: the escalations of the beat's stalled-diagnostic
+sweep, which bench/http_load.py's catch-up writes, each to every agent of the next level); the messages go to a backend that keeps them in memory (the rendering, the claim and the bookkeeping, not the
 wire). When the worker shares the web's cores (docker-compose on one host, the bench's --worker), its CPU per
 email is taken from the submissions' throughput.
 """
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=240, help="notifications sent per batch size")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 4, 16, 60])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--template", help="only the notifications of this template (default: the newest of any)")
     args = parser.parse_args()
 
     from common import machine, setup_django
@@ -48,7 +50,9 @@ def main() -> None:
     from tickets.tasks import send_notifications
 
     settings.EMAIL_BACKEND = "tests.mail_backends.CountingBackend"
-    ids = list(Notification.objects.order_by("-pk").values_list("pk", flat=True)[:args.count])
+    newest = Notification.objects.filter(template=args.template) if args.template else Notification.objects.all()
+    # Sent in the order they were written (the events' recipients together), as the web's messages carry them.
+    ids = sorted(newest.order_by("-pk").values_list("pk", flat=True)[:args.count])
     if len(ids) < args.count:
         sys.exit(f"{len(ids)} notifications in {name}: run bench/http_load.py on it first")
     templates = sorted(set(Notification.objects.filter(pk__in=ids).values_list("template", flat=True)))
