@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.mail.message import forbid_multi_line_headers
 
 from accounts.models import Profile
 from tests.factories import UserFactory
@@ -132,3 +133,49 @@ def test_a_template_that_extends_or_includes_one_that_greets_greets(tmp_path, se
     finally:
         outbox._text_engine.cache_clear()
         outbox.greets_recipient.cache_clear()
+
+
+def _without_what_changes_each_time(message) -> str:
+    """The serialised email without its Date, its Message-ID and its MIME boundary (new for each message)."""
+    text = message.as_bytes(linesep="\r\n").decode()
+    boundary = message.get_boundary()
+    lines = [line for line in text.split("\r\n") if not line.startswith(("Date:", "Message-ID:"))]
+    return "\r\n".join(lines).replace(boundary, "BOUNDARY")
+
+
+@pytest.mark.parametrize("title", [
+    "Le VPN ne répond plus depuis ce matin sur tous les postes du siège, ni en Wi-Fi ni en filaire",
+    "Printer down", "Ünïcödé " * 12])
+def test_an_email_s_subject_is_encoded_as_django_encodes_it(ticket, agent_n2, title):
+    type(ticket).objects.filter(pk=ticket.pk).update(title=title)
+    (pk,) = _notifications(ticket, [agent_n2], "ticket_escalated")
+    (notification,) = outbox._claimed([pk])
+
+    ours = outbox.build_message(notification, renderings={})
+    django_s = outbox.EmailMultiAlternatives(subject=ours.subject, body=ours.body, to=ours.to,
+                                             headers=ours.extra_headers)
+    django_s.attach_alternative(*ours.alternatives[0])
+
+    assert title.split()[0] in ours.subject
+    assert _without_what_changes_each_time(ours.message()) == _without_what_changes_each_time(django_s.message())
+    ours.subject = "Autre sujet : déjà changé"  # changed after it was built: encoded again, as Django does
+    assert ours.message()["Subject"] == forbid_multi_line_headers("Subject", ours.subject, "utf-8")[1]
+
+
+def test_a_subject_rendered_with_line_breaks_smuggles_no_header(ticket, agent_n2, monkeypatch):
+    real = outbox._text_engine()
+
+    class Injecting:
+        def get_template(self, name):
+            template = real.get_template(name)
+            if name.endswith("_subject.txt"):
+                return type("T", (), {"render": lambda self, context: "Sujet\r\nBcc: victim@example.com"})()
+            return template
+
+    monkeypatch.setattr(outbox, "_text_engine", lambda: Injecting())
+    (pk,) = _notifications(ticket, [agent_n2], "ticket_escalated")
+    (notification,) = outbox._claimed([pk])
+    # The subject's whitespace is folded to single spaces: no header can be smuggled in.
+    message = outbox.build_message(notification, renderings={})
+    assert message.subject == "Sujet Bcc: victim@example.com"
+    assert message.message().get_all("Bcc") is None
