@@ -7,6 +7,7 @@ morning."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from kb.fts import fold, stem
@@ -42,5 +43,14 @@ def terms(text: str) -> set[str]:
     return {stem(word) for word in words(text)} - STOPWORDS
 
 
-def ticket_terms(title: str) -> set[str]:
-    return terms(title)
+# Titles whose terms a process keeps: twice STORM_WINDOW_LIMIT, the most tickets one detection reads.
+TITLES_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=TITLES_KEPT)
+def ticket_terms(title: str) -> frozenset[str]:
+    """A ticket's terms, kept per process by title: each new ticket's detection reads the window's tickets again (the
+    last hour's, up to STORM_WINDOW_LIMIT), and folding and stemming their titles once more was four fifths of the
+    worker's time on a ticket under load (bench/RESULTS.md, session 23). Keyed by the title itself, an edited title
+    is read anew."""
+    return frozenset(terms(title))

@@ -349,15 +349,18 @@ def _fix_typos(rows: list[_Row], storms: list[Storm]) -> None:
     for term, weight in weights.items():
         if weight >= 2 and len(term) >= SIMILAR_MIN_LENGTH:
             heavy[(term[0], len(term))].append(term)
+    # The heavier words each word may be a typo of: the same for every ticket that holds it.
+    heavier: dict[str, list[str]] = {}
+    for word, weight in weights.items():
+        if len(word) >= SIMILAR_MIN_LENGTH and weight != math.inf:
+            heavier[word] = [term for length in (len(word) - 1, len(word), len(word) + 1)
+                             for term in heavy.get((word[0], length), ()) if weight < weights[term]]
     candidates: dict[tuple[int, str], list[str]] = defaultdict(list)  # (ticket, heavier word) → its words
     for row in rows:
         for word in row.terms:
-            if len(word) < SIMILAR_MIN_LENGTH:
-                continue
-            for length in (len(word) - 1, len(word), len(word) + 1):
-                for term in heavy.get((word[0], length), ()):
-                    if weights[word] < weights[term] and term not in row.terms:
-                        candidates[(row.id, term)].append(word)
+            for term in heavier.get(word, ()):
+                if term not in row.terms:
+                    candidates[(row.id, term)].append(word)
     by_id = {row.id: row for row in rows}
     for ticket_id, term in sorted(close_in_titles(candidates)):
         row = by_id[ticket_id]
