@@ -7,7 +7,10 @@ with --case submit_vip (session 20), the submission of a requester of a VIP orga
 ticket starts at N2; with --case emails (session 23), the worker's sending of escalation emails
 (tickets.tasks.send_notifications on the newest `ticket_escalated` notifications, ten agents of the next level each, in
 tasks of 250 ids as a sweep's message carries them, to the file backend as bench/http_load.py's worker writes them; a
-"request" is an email; bench/http_load.py's catch-up of the beat's sweeps writes them);
+"request" is an email; bench/http_load.py's catch-up of the beat's sweeps writes them); with --case detect (session
+23), the worker's storm detection of the newest tickets (bench/http_load.py's submissions: its window full), in tasks
+of 10 ids as the web's coalesced messages carry them under load (their storm links removed first; a "request" is a
+ticket);
 each request through the whole middleware stack in process (Django's test Client, production settings, a Redis of
 the script's own as cache and broker), counted by valgrind's callgrind.
 
@@ -38,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, os.getcwd())
 os.environ.setdefault("BENCH_DB", "bench_perf")
 UNDER_VALGRIND = "BENCH_UNDER_CALLGRIND"
+UNITS = {"emails": "email", "detect": "ticket"}
 
 
 def measured(case: str, requests: int) -> None:
@@ -52,6 +56,9 @@ def measured(case: str, requests: int) -> None:
     if case == "emails":  # `requests` emails, in tasks of EMAILS_PER_TASK
         warm_ups, send = emails(requests)
         counted = requests // EMAILS_PER_TASK
+    elif case == "detect":  # `requests` tickets, in tasks of TICKETS_PER_TASK
+        warm_ups, send = detections(requests)
+        counted = requests // TICKETS_PER_TASK
     elif case in ("submit", "submit_vip"):
         # "Organisation 0" is a VIP organisation of seed_scale's (every tenth, from the first): its tickets start at N2.
         warm_ups, send = submissions(requests, "Organisation 0" if case == "submit_vip" else "Organisation 3")
@@ -108,6 +115,28 @@ def emails(requests: int):
     return warm_ups, send
 
 
+def detections(requests: int):
+    """(warm-ups, send) for the detect case: `send(index)` examines the index-th TICKETS_PER_TASK newest tickets."""
+    from storms.models import StormTicket
+    from storms.services import storms_detect
+    from tickets.models import Ticket
+
+    if requests % TICKETS_PER_TASK:
+        sys.exit(f"--case detect counts tickets in tasks of {TICKETS_PER_TASK}: --requests must be a multiple of it")
+    warm_ups = 2
+    tasks = warm_ups + requests // TICKETS_PER_TASK
+    ids = sorted(Ticket.objects.order_by("-pk").values_list("pk", flat=True)[:tasks * TICKETS_PER_TASK])
+    StormTicket.objects.filter(ticket_id__in=ids).delete()
+
+    def send(index):
+        storms_detect(ticket_ids=ids[index * TICKETS_PER_TASK:(index + 1) * TICKETS_PER_TASK])
+
+    return warm_ups, send
+
+
+TICKETS_PER_TASK = 10
+
+
 # A sweep's escalations go to the worker as one message of their notifications' ids (core.broker.publish_ids).
 EMAILS_PER_TASK = 250
 
@@ -155,7 +184,7 @@ def submissions(requests: int, organisation_name: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "submit_vip", "dashboard", "emails"],
+    parser.add_argument("--case", action="append", choices=["queue", "workspace", "submit", "submit_vip", "dashboard", "emails", "detect"],
                         help="the cases to count (default: queue, workspace, submit)")
     parser.add_argument("--requests", type=int, default=24, help="requests counted per case (default: 24)")
     args = parser.parse_args()
@@ -179,7 +208,7 @@ def main() -> None:
             if len(dumps) != 1:
                 sys.exit(f"{case}: no counters dumped after the requests ({sorted(os.listdir(folder))})")
             total = int(re.search(r"^summary: (\d+)$", dumps[0].read_text(), re.MULTILINE).group(1))
-        print(f"{case}: {total / args.requests / 1e6:.2f} M instructions per {'email' if case == 'emails' else 'request'} "
+        print(f"{case}: {total / args.requests / 1e6:.2f} M instructions per {UNITS.get(case, 'request')} "
               f"({args.requests} requests, {total:,} in all; {time.monotonic() - started:.0f} s under valgrind)")
 
 
