@@ -129,6 +129,21 @@ def rollup_by_day(model, filters: dict, column: str, *, version: str | None = No
     return list(_read_once(("by_day", model, column), filters, version, read))
 
 
+def kept_rows(reader: tuple, filters: dict, version: str | None, read: Callable[[], list[dict]]) -> list[dict]:
+    """The rows (dicts) of read(), a live statement over tickets of days the rollups hold (before
+    RollupState.complete_until), read once per rollups' `version` in this process as `rollup_sums` reads: the
+    dashboard shows those days as of the last refresh, whether their sums come from a rollup table or from the
+    tickets. `reader` is (a name, the model read, …), `filters` everything else the statement is built from. Fresh
+    dicts each call."""
+    names, values = _read_once(reader, filters, version, lambda: _as_tuples(read()))
+    return [dict(zip(names, row, strict=True)) for row in values]
+
+
+def kept_value(reader: tuple, filters: dict, version: str | None, read: Callable[[], Hashable]):
+    """read()'s value, once per rollups' `version` in this process, as `kept_rows`: an immutable value (tuples)."""
+    return _read_once(reader, filters, version, read)
+
+
 def _read_once(reader: tuple, filters: dict, version: str | None, read):
     """read() (a statement over a rollup table) once per rollups' `version`, by what it reads: the reader, its
     model and columns, the database and the filters. The key is made of what the caller gave, not of the statement

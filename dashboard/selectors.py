@@ -11,9 +11,12 @@ Two ways to the same figures (tests/dashboard/test_rollups.py checks they are id
   category filter, the agents' table and the trend are live (narrow cohorts).
 - live over the tickets, when the rollups have never been built or the filters include an agent
   (the per-agent page too): narrow cohorts, a few percent of the tickets each.
-Backlog, escalations, incidents and deflections are always live (open tickets and small tables).
+Backlog, incidents and deflections are always live (open tickets and small tables); escalations are live for today
+and, for the days the rollups hold, read once per rollups' version.
 What the rollup statements read is kept per process for the rollups' version (dashboard.rollups.rollup_sums
-and rollup_by_day): the same page again reads only its live parts.
+and rollup_by_day), and so is what an organisation's edges read of the days the rollups hold (rollups.kept_rows):
+those days show as of the last refresh (every five minutes), whichever way they are read; the same page again reads
+only today's tickets and escalations live.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from accounts.people import user_display
-from escalation.selectors import escalation_counts
+from escalation.models import Escalation
+from escalation.selectors import counts_of, escalation_counts, escalation_rows
 from kb.selectors import deflection_count
 from postmortem.selectors import incident_counts
 from tickets.models import Category, Status, Ticket
@@ -93,8 +97,21 @@ def trend(*, period: Period, filters: dict) -> list[dict]:
     return rows
 
 
-def escalations(*, period: Period, filters: dict) -> dict:
-    return escalation_counts(start=period.start, end=period.end, ticket_filters=_ticket_filters(filters))
+def escalations(*, period: Period, filters: dict, state: RollupState | None = None) -> dict:
+    """The period's level changes by target level and reason. With the rollups' `state`, those of the days they hold
+    (before complete_until: past days, whose figures the page shows as of the last refresh) are read once per
+    version in this process, today's at each view: over two years the statement read every level change of the
+    period and joined it to its ticket (an organisation's: 7 ms of PostgreSQL at 100,000 tickets,
+    bench/database_cpu.py, session 23)."""
+    ticket_filters = _ticket_filters(filters)
+    if state is None:
+        return escalation_counts(start=period.start, end=period.end, ticket_filters=ticket_filters)
+    split = max(period.start, min(midnight(state.complete_until), period.end))
+    old = rollups.kept_value(
+        ("escalations", Escalation), {"asked": (period.start, split, tuple(sorted(ticket_filters.items())))},
+        state.version, lambda: escalation_rows(start=period.start, end=split, ticket_filters=ticket_filters))
+    new = escalation_rows(start=split, end=period.end, ticket_filters=ticket_filters) if split < period.end else ()
+    return counts_of((*old, *new))
 
 
 def incidents(*, period: Period) -> dict:
@@ -119,7 +136,7 @@ def dashboard_data(*, period: Period, filters: dict) -> dict:
     return {
         **figures,
         "backlog": metrics.backlog(scoped),
-        "escalations": escalations(period=period, filters=filters),
+        "escalations": escalations(period=period, filters=filters, state=state if rolled else None),
         "incidents": incidents(period=period),
         "deflections": deflections(period=period),
         "open_statuses": [Status.NEW, Status.IN_PROGRESS, Status.WAITING],
@@ -262,6 +279,18 @@ def _whole(first: date, end: date, start_of, step) -> tuple[date, date] | None:
     return (start, stop) if start < stop else None
 
 
+def _cut(ranges: list[tuple[date, date]], split: date) -> tuple[tuple, tuple]:
+    """The day ranges cut at `split`: the days before it, the days from it on."""
+    return (tuple((a, min(b, split)) for a, b in ranges if a < split),
+            tuple((max(a, split), b) for a, b in ranges if b > split))
+
+
+def _kept_then_live(reader: tuple, asked: tuple, version: str, old, new) -> list[dict]:
+    """The sums rows of the days the rollups hold (old(), kept per rollups' version: rollups.kept_rows), then those of
+    the days from the split on (new(), live)."""
+    return rollups.kept_rows(reader, {"asked": asked}, version, old) + new()
+
+
 def _in(ranges: list[tuple[date, date]], day: date) -> bool:
     return any(a <= day < b for a, b in ranges)
 
@@ -269,8 +298,9 @@ def _in(ranges: list[tuple[date, date]], day: date) -> bool:
 def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupState) -> dict:
     """The figures of _live for one organisation: the tables from its monthly rollups, the weekly trend
     from its weekly ones, each for the whole months (weeks) of the period before state.complete_until;
-    the other days of the period (its edges: a month at each end at most) aggregated live, in one read
-    of the organisation's tickets by its index. 10 queries whatever the period."""
+    the other days of the period (its edges: a month at each end at most) aggregated from the organisation's
+    tickets by its index, those before the split once per rollups' version, today's at each view. 10 to 13 queries
+    whatever the period (7 to 10 when the same page was read under the same version)."""
     organisation = filters["organisation"]
     dims = {k: v for k, v in _ticket_filters(filters).items() if k in ("priority", "level", "category_id")}
     first, end = period.first_day, period.last_day + timedelta(days=1)
@@ -281,14 +311,24 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
     weeks = _whole(first, split, rollups.week_of, lambda day: day + timedelta(days=7)) if weekly else None
     table_edges, trend_edges = _edges(first, end, months), _edges(first, end, weeks)
     own = Ticket.objects.filter(organisation_id=organisation, **dims)
-    # The live statements' key: everything they are built from, the zone of their days too (compiled once per
-    # connection, core.db).
-    live = (int(organisation), tuple(sorted(dims.items())), tuple(table_edges), tuple(trend_edges),
-            timezone.get_default_timezone_name())
-    # By day only where the trend reads them (its edges), by priority, level and category alone elsewhere.
-    edge_rows = rollups.ticket_sums_compiled(("organisation edges", *live), lambda: rollups.sums_statement(
-        own.filter(_day_ranges_q("created_at", table_edges + trend_edges)),
-        ("day", "priority", "level", "category_id", "category__name"), days_of=_day_ranges_q("created_at", trend_edges)))
+    # The edges' days before the split are days the rollups hold (the other filters read them from DailyTicketStat):
+    # their sums are read once per rollups' version, as of the last refresh like the rest of the page; the days from
+    # the split on (today) are read live. Under the same version a second view reads only today's tickets.
+    (old_table, new_table), (old_trend, new_trend) = _cut(table_edges, split), _cut(trend_edges, split)
+    scope = (int(organisation), tuple(sorted(dims.items())), timezone.get_default_timezone_name())
+
+    def edge_sums(table, trend):
+        # The live statements' key: everything they are built from, the zone of their days too (compiled once per
+        # connection, core.db). By day only where the trend reads them (its edges), by priority, level and category
+        # alone elsewhere.
+        return rollups.ticket_sums_compiled(("organisation edges", *scope, table, trend), lambda: (
+            rollups.sums_statement(own.filter(_day_ranges_q("created_at", [*table, *trend])),
+                                   ("day", "priority", "level", "category_id", "category__name"),
+                                   days_of=_day_ranges_q("created_at", trend))))
+
+    edge_rows = _kept_then_live(("organisation edges", Ticket), (scope, old_table, old_trend), state.version,
+                                lambda: edge_sums(old_table, old_trend) if old_table or old_trend else [],
+                                lambda: edge_sums(new_table, new_trend) if new_table or new_trend else [])
     in_months = {"organisation_id": organisation, "day__gte": months[0], "day__lt": months[1]} if months else None
     rows = [row for row in edge_rows if row["day"] is None or _in(table_edges, row["day"])]
     if in_months:
@@ -309,8 +349,16 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
         agent_dims = {k: v for k, v in dims.items() if k != "category_id"}
         agent_rows = rollups.rollup_sums(OrgMonthAgentStat, {**in_months, **agent_dims}, agent_fields,
                                          version=state.version)
-        agent_rows += rollups.ticket_sums_compiled(("organisation agents' edges", *live), lambda: rollups.sums_statement(
-            own.filter(_day_ranges_q("created_at", table_edges), assignee__isnull=False), agent_fields))
+
+        def agent_sums(table):
+            if not table:
+                return []
+            return rollups.ticket_sums_compiled(("organisation agents' edges", *scope, table), lambda: (
+                rollups.sums_statement(own.filter(_day_ranges_q("created_at", table), assignee__isnull=False),
+                                       agent_fields)))
+
+        agent_rows += _kept_then_live(("organisation agents' edges", Ticket), (scope, old_table), state.version,
+                                      lambda: agent_sums(old_table), lambda: agent_sums(new_table))
         names = {user.pk: user_display(user) for user in User.objects.filter(
             pk__in={row["assignee_id"] for row in agent_rows}).only("username", "first_name", "last_name")}
         for row in agent_rows:
@@ -322,12 +370,17 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
         in_weeks = {"organisation_id": organisation, "day__gte": weeks[0], "day__lt": weeks[1], **dims}
         day_rows += rollups.rollup_sums(OrgWeekStat, in_weeks, ("day",), version=state.version)
         resolved.update(rollups.rollup_by_day(OrgWeekResolutionStat, in_weeks, "resolved", version=state.version))
-    if trend_edges:
-        resolved_edges = rollups.pairs_compiled(("organisation resolved edges", *live), lambda: (
-            all_tickets().filter(_day_ranges_q("resolved_at", trend_edges), organisation_id=organisation, **dims)
+    def resolved_pairs(trend):
+        if not trend:
+            return ()
+        return tuple(rollups.pairs_compiled(("organisation resolved edges", *scope, trend), lambda: (
+            all_tickets().filter(_day_ranges_q("resolved_at", trend), organisation_id=organisation, **dims)
             .order_by().annotate(day=rollups.local_bucket("resolved_at"))
-            .values("day").annotate(count=Count("id")).values_list("day", "count")))
-        for day, count in resolved_edges:
-            resolved[day] = resolved.get(day, 0) + count
+            .values("day").annotate(count=Count("id")).values_list("day", "count"))))
+
+    old_resolved = rollups.kept_value(("organisation resolved edges", Ticket), {"asked": (scope, old_trend)},
+                                      state.version, lambda: resolved_pairs(old_trend))
+    for day, count in (*old_resolved, *resolved_pairs(new_trend)):
+        resolved[day] = resolved.get(day, 0) + count
     return _figures(rows, overall, by_agent=by_agent,
                     trend_rows=_trend_from_sums(period, day_rows, resolved))
