@@ -168,12 +168,14 @@ def _as_tuples(rows: list[dict]) -> tuple[tuple, list[tuple]]:
 
 
 # What statements over the rollup tables read, per process: by (reader, model, columns, version, database,
-# filters), the 64 most recently used. The rollup tables change only when dashboard.services writes them, which gives
+# filters), the 128 most recently used. The rollup tables change only when dashboard.services writes them, which gives
 # RollupState a new version in the same transaction: under one version a statement reads the same rows again.
 # A manager's page reads about a dozen, each a few hundred rows of small numbers at most (an organisation's two
 # years: its month rollups by priority, level and category; its agents' months; its weeks): 3-4 ms of
-# PostgreSQL and as much of Python each time, where the page's live parts (its edges, today) are read anew.
-_kept = Recent(64)
+# PostgreSQL and as much of Python each time, where the page's live parts (today) are read anew. Since session 23
+# what an organisation's edges and the escalations read of the days the rollups hold is kept here too (`kept_rows`,
+# `kept_value`): about eight entries a page, hence 128 (a few megabytes at most).
+_kept = Recent(128)
 
 
 def forget_kept() -> None:
