@@ -370,6 +370,7 @@ def _from_organisation_rollups(*, period: Period, filters: dict, state: RollupSt
         in_weeks = {"organisation_id": organisation, "day__gte": weeks[0], "day__lt": weeks[1], **dims}
         day_rows += rollups.rollup_sums(OrgWeekStat, in_weeks, ("day",), version=state.version)
         resolved.update(rollups.rollup_by_day(OrgWeekResolutionStat, in_weeks, "resolved", version=state.version))
+
     def resolved_pairs(trend):
         if not trend:
             return ()
