@@ -22,7 +22,7 @@ from django.core.mail.message import forbid_multi_line_headers
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
-from django.template import Context, Engine
+from django.template import Context, Engine, TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -273,27 +273,48 @@ def _language_of(recipient) -> str:
 _PARTS = ("emails/{name}_subject.txt", "emails/{name}.txt", "emails/{name}.html")
 _TEMPLATE_TAG = re.compile(r"{%\s*(extends|include)\s+(\S+)")
 _RECIPIENT = re.compile(r"\brecipient\b")
+_LOAD = re.compile(r"{%\s*load\s+([^%]*?)\s*%}")
+# Tag libraries whose tags read only what they are given (a library of others may read `recipient` from the context).
+_PLAIN_LIBRARIES = frozenset({"i18n", "l10n", "tz", "people"})
 
 
 @functools.cache
 def greets_recipient(name: str) -> bool:
     """Whether the email `name` reads its recipient (a greeting by name), in its parts or in a template they extend or
     include: if not, it reads the same for every recipient in a language with the same link, and `deliver_many`
-    renders it once for them. A template chosen by a variable counts as reading it (it cannot be told)."""
+    renders it once for them. A template chosen by a variable, or one that loads a tag library other than
+    _PLAIN_LIBRARIES (its tags may read the context), counts as reading it (it cannot be told)."""
     engine, pending, seen = _text_engine(), [part.format(name=name) for part in _PARTS], set()
     while pending:
         template = pending.pop()
         if template in seen:
             continue
         seen.add(template)
-        source = engine.get_template(template).source
+        source = _source(engine, template)
         if _RECIPIENT.search(source):
             return True
+        for libraries in _LOAD.findall(source):
+            names = libraries.split()
+            if "from" in names:  # {% load tag from library %}
+                names = names[names.index("from") + 1:]
+            if not set(names) <= _PLAIN_LIBRARIES:
+                return True
         for _tag, argument in _TEMPLATE_TAG.findall(source):
             if argument[:1] not in "\"'" or argument[-1:] != argument[:1]:
                 return True
             pending.append(argument[1:-1])
     return False
+
+
+def _source(engine: Engine, name: str) -> str:
+    """The text of a template as the engine finds it, not compiled (its tag libraries may be another engine's)."""
+    for loader in engine.template_loaders:
+        for origin in loader.get_template_sources(name):
+            try:
+                return origin.loader.get_contents(origin)
+            except TemplateDoesNotExist:
+                continue
+    raise TemplateDoesNotExist(name)
 
 
 def build_message(notification: Notification, *, renderings: dict | None = None) -> EmailMultiAlternatives:

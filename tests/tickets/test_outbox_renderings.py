@@ -120,7 +120,9 @@ def test_a_template_that_extends_or_includes_one_that_greets_greets(tmp_path, se
     (tmp_path / "emails" / "greeting.html").write_text("Bonjour {{ recipient.first_name }}")
     for name, html in (("extends", '{% extends "emails/greeting.html" %}'),
                        ("includes", "<p>{% include 'emails/greeting.html' %}</p>"),
-                       ("chosen", "{% include which %}"), ("plain", "<p>{{ ticket.title }}</p>")):
+                       ("chosen", "{% include which %}"), ("plain", "<p>{{ ticket.title }}</p>"),
+                       ("tags", "{% load i18n humanize %}{{ ticket.pk|intcomma }}"),
+                       ("plain_tags", "{% load i18n %}{% load display_name from people %}{% translate 'Ticket' %}")):
         (tmp_path / "emails" / f"{name}_subject.txt").write_text("Sujet")
         (tmp_path / "emails" / f"{name}.txt").write_text("Texte")
         (tmp_path / "emails" / f"{name}.html").write_text(html)
@@ -128,8 +130,8 @@ def test_a_template_that_extends_or_includes_one_that_greets_greets(tmp_path, se
     outbox._text_engine.cache_clear()
     outbox.greets_recipient.cache_clear()
     try:
-        assert [outbox.greets_recipient(name) for name in ("extends", "includes", "chosen", "plain")] == [
-            True, True, True, False]
+        assert [outbox.greets_recipient(name) for name in ("extends", "includes", "chosen", "plain", "tags",
+                                                           "plain_tags")] == [True, True, True, False, True, False]
     finally:
         outbox._text_engine.cache_clear()
         outbox.greets_recipient.cache_clear()
