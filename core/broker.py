@@ -33,20 +33,21 @@ def publish(task, *args, what: str) -> bool:
     return True
 
 
-def publish_ids(task, ids: Iterable[int], *, what: str) -> None:
+def publish_ids(task, ids: Iterable[int], *, what: str, wait_ms: int | None = None) -> None:
     """After commit: ask a worker to run `task(ids)`, in one message with the ids this process sends the same
-    task within HELPDESK_BROKER_COALESCE_MS (a background thread publishes them); at once where that is 0, in a
-    Celery worker, or when tasks run eagerly (the tests).
+    task within `wait_ms` (HELPDESK_BROKER_COALESCE_MS when None) of the first (a background thread publishes
+    them); at once where the wait is 0, in a Celery worker, or when tasks run eagerly (the tests).
 
     For tasks whose one argument is a list of ids, each handled on its own and idempotently (a new ticket's
     notifications, its storm detection): under load every request made its own message, and building one
-    (Celery's apply_async) was a fifth of a submission's instructions (bench/RESULTS.md, session 10). `what`
-    names the work for the log, with `{count}` for the number of ids. As with `publish`, a message lost (a
-    dead broker, a process killed before its flush) leaves rows that a beat job picks up: the outbox drain,
-    the storm scan.
+    (Celery's apply_async) was a fifth of a submission's instructions (bench/RESULTS.md, session 10); a task
+    whose run costs the same whatever its number of ids (storm detection reads its window each time) waits
+    longer for more of them. `what` names the work for the log, with `{count}` for the number of ids. As with
+    `publish`, a message lost (a dead broker, a process killed before its flush) leaves rows that a beat job
+    picks up: the outbox drain, the storm scan.
     """
     ids = list(ids)
-    delay = settings.HELPDESK_BROKER_COALESCE_MS / 1000
+    delay = (settings.HELPDESK_BROKER_COALESCE_MS if wait_ms is None else wait_ms) / 1000
     if delay <= 0 or _IN_WORKER or task.app.conf.task_always_eager:
         publish(task, ids, what=what.format(count=len(ids)))
         return
@@ -54,39 +55,43 @@ def publish_ids(task, ids: Iterable[int], *, what: str) -> None:
 
 
 class _Coalescer:
-    """The ids waiting per task, and the thread that publishes them `delay` seconds after the first."""
+    """The ids waiting per task, each task's until its own moment (its first ids' wait after them), and the
+    thread that publishes them then."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: dict[str, tuple] = {}  # task name -> (task, ids, what)
+        self._pending: dict[str, list] = {}  # task name -> [task, ids, what, due (time.monotonic)]
         self._thread: threading.Thread | None = None
 
     def add(self, task, ids: list[int], what: str, delay: float) -> None:
         with self._lock:
             waiting = self._pending.get(task.name)
             if waiting is None:
-                self._pending[task.name] = (task, ids, what)
+                self._pending[task.name] = [task, ids, what, time.monotonic() + delay]
             else:
                 waiting[1].extend(ids)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, args=(delay,), name="broker-coalescer",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name="broker-coalescer", daemon=True)
                 self._thread.start()
         self._wake.set()
 
-    def _run(self, delay: float) -> None:
+    def _run(self) -> None:
         while True:
-            self._wake.wait()
-            time.sleep(delay)  # the ids of the requests meanwhile join the first's
-            self._wake.clear()
-            self.flush()
+            with self._lock:
+                due = min((waiting[3] for waiting in self._pending.values()), default=None)
+            # Until the first task's moment, or a new task's ids (which may be due sooner); the ids of the
+            # requests meanwhile join their task's.
+            if self._wake.wait(None if due is None else max(0.0, due - time.monotonic())):
+                self._wake.clear()
+            self.flush(time.monotonic())
 
-    def flush(self) -> None:
-        """Publish what waits now (the thread after its delay; at the process's exit)."""
+    def flush(self, now: float | None = None) -> None:
+        """Publish what is due at `now` (the thread), or all that waits (at the process's exit)."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-        for task, ids, what in pending.values():
+            due = [name for name, waiting in self._pending.items() if now is None or waiting[3] <= now]
+            pending = [self._pending.pop(name) for name in due]
+        for task, ids, what, _due in pending:
             for start in range(0, len(ids), MESSAGE_IDS):
                 chunk = ids[start:start + MESSAGE_IDS]
                 publish(task, chunk, what=what.format(count=len(chunk)))

@@ -303,9 +303,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # outbox row (tickets.Notification) is sent later by tickets.tasks.send_pending_notifications. The
 # worker's own connection keeps retrying (broker_connection_retry), which these options do not touch.
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
-# A web process's messages for the same task (a new ticket's notifications, its storm detection) wait this
-# long for the others of the moment and go out as one (core.broker.publish_ids); 0 sends each at once.
-HELPDESK_BROKER_COALESCE_MS = int(os.environ.get("HELPDESK_BROKER_COALESCE_MS", "50"))
+# A web process's messages for the same task (a new ticket's notifications) wait this long for the others of
+# the moment and go out as one (core.broker.publish_ids); 0 sends each at once. Storm detection waits
+# STORM_DETECTION_WAIT_MS (storms/conf.py). 250 ms: an email a quarter of a second later, and under load the
+# worker sends tens of emails per task instead of a few (bench/RESULTS.md, session 24).
+HELPDESK_BROKER_COALESCE_MS = int(os.environ.get("HELPDESK_BROKER_COALESCE_MS", "250"))
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

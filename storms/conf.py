@@ -27,6 +27,10 @@ DEFAULTS = {
     "STORM_REGROW_MIN": 5,
     # At most this many tickets of the window are read by one detection (a bound on its cost).
     "STORM_WINDOW_LIMIT": 2000,
+    # A web process gathers its new tickets' detections for this long into one task (core.broker.publish_ids):
+    # a detection reads its window whatever its number of tickets, so under load each ticket alone cost the
+    # worker ninety times what it costs in a task of a hundred (bench/RESULTS.md, session 24).
+    "STORM_DETECTION_WAIT_MS": 1000,
 }
 
 
@@ -42,6 +46,7 @@ class StormSettings:
     regrow_factor: float
     regrow_min: int
     window_limit: int
+    detection_wait_ms: int
 
 
 def storm_settings() -> StormSettings:
@@ -54,4 +59,5 @@ def storm_settings() -> StormSettings:
         floor_per_hour=float(get("STORM_FLOOR_PER_HOUR")), alpha=float(get("STORM_ALPHA")),
         baseline_weeks=int(get("STORM_BASELINE_WEEKS")), regrow_factor=float(get("STORM_REGROW_FACTOR")),
         regrow_min=int(get("STORM_REGROW_MIN")), window_limit=int(get("STORM_WINDOW_LIMIT")),
+        detection_wait_ms=int(get("STORM_DETECTION_WAIT_MS")),
     )

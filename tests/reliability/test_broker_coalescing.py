@@ -68,6 +68,35 @@ def test_ids_sent_within_the_wait_go_out_as_one_message_per_task(coalescer):
     assert storms.messages == [[10]]
 
 
+def test_each_task_waits_its_own_wait(coalescer):
+    notifications, storms = FakeTask("send_notifications"), FakeTask("detect_storms")
+
+    broker.publish_ids(storms, [10], what="storm detection of {count} tickets", wait_ms=2000)
+    broker.publish_ids(notifications, [1], what="{count} notifications")  # the default: 30 ms
+    wait_for(notifications, 1)
+    broker.publish_ids(storms, [11], what="storm detection of {count} tickets", wait_ms=2000)
+
+    # The later task with the shorter wait went out first; the earlier one still waits, gathering.
+    assert notifications.messages == [[1]]
+    assert storms.messages == []
+    wait_for(storms, 1)
+    assert storms.messages == [[10, 11]]
+
+
+def test_a_task_due_sooner_is_not_held_behind_one_due_later(coalescer):
+    slow, quick = FakeTask("detect_storms"), FakeTask("send_notifications")
+
+    broker.publish_ids(slow, [1], what="storm detection of {count} tickets", wait_ms=60_000)
+    started = time.monotonic()
+    broker.publish_ids(quick, [2], what="{count} notifications", wait_ms=30)
+    wait_for(quick, 1)
+
+    assert quick.messages == [[2]] and time.monotonic() - started < 5
+    assert slow.messages == []
+    coalescer.flush()  # the process's exit sends what still waits
+    assert slow.messages == [[1]]
+
+
 def test_ids_sent_after_a_flush_go_in_the_next_message(coalescer):
     task = FakeTask("send_notifications")
 
@@ -119,6 +148,10 @@ def test_eagerly_run_tasks_zero_wait_and_a_worker_publish_at_once(coalescer, set
     unwaited = FakeTask("unwaited")
     broker.publish_ids(unwaited, [2], what="{count} notifications")
     assert unwaited.messages == [[2]]
+    settings.HELPDESK_BROKER_COALESCE_MS = 30
+    broker.publish_ids(unwaited, [4], what="{count} notifications", wait_ms=0)  # a task's own 0 too
+    assert unwaited.messages == [[2], [4]]
+    settings.HELPDESK_BROKER_COALESCE_MS = 0
 
     settings.HELPDESK_BROKER_COALESCE_MS = 30
     from celery.signals import worker_process_init
