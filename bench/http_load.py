@@ -498,13 +498,17 @@ def main() -> None:
         roots = {"product": servers[0].pid, "floor": servers[1].pid, "Redis": redis.pid}
         if worker_process is not None:
             roots["worker"] = worker_process.pid
-        shares = CpuShares(roots)
-        measured = measure(args, fx, base, floor_base, shares)
+        shares, backlog = CpuShares(roots), []
+        after_submissions = None
+        if args.worker:
+            def after_submissions(submitted):
+                backlog.append(f"the worker sent {sent_emails(work / 'mails'):,} emails during the submissions")
+                backlog.append(catch_up(redis_url, shares, submitted, work / "mails"))
+
+        measured = measure(args, fx, base, floor_base, shares, after_submissions)
         print_shares(measured)
         print(f"\nload average after: {os.getloadavg()[0]:.1f}")
-        if args.worker:
-            print(f"the worker sent {sent_emails(work / 'mails'):,} emails during the run")
-            catch_up(redis_url, shares, measured, work / "mails")
+        print(*backlog, sep="\n")
     finally:
         if worker_process is not None:
             stop_worker(worker_process)
@@ -513,11 +517,11 @@ def main() -> None:
         live.stop(redis)
 
 
-def catch_up(redis_url: str, shares, measured: list[tuple[Result, Result]], mails: Path, timeout: float = 600) -> None:
-    """After the last request, the worker's backlog: how long it takes to empty the broker's queue (no message
-    waiting nor being worked on, for a second), and the CPU it spends meanwhile, per submission of the run. A
-    worker that falls behind spends less CPU during the run than the run asks of it; with this the run's
-    whole bill is counted. The beat's sweeps that fall due meanwhile are counted with it."""
+def catch_up(redis_url: str, shares, measured: list[tuple[Result, Result]], mails: Path, timeout: float = 600) -> str:
+    """After the last submission (before the pages are read), the worker's backlog: how long it takes to empty the
+    broker's queue (no message waiting nor being worked on, for a second), and the CPU it spends meanwhile, per
+    submission. A worker that falls behind spends less CPU during the submissions than they ask of it; with this
+    their whole bill is counted. The beat's sweeps that fall due meanwhile are counted with it."""
     import redis as redis_client
 
     submissions = sum(len(result.times) for _floor, result in measured if result.label == "submit a ticket")
@@ -533,13 +537,14 @@ def catch_up(redis_url: str, shares, measured: list[tuple[Result, Result]], mail
             break
         time.sleep(0.1)
     else:
-        print(f"the worker's backlog was not empty {timeout:.0f} s after the last request")
+        return f"the worker's backlog was not empty {timeout:.0f} s after the last submission"
     spent = shares.since(before)
-    waited = time.monotonic() - started - (1 if quiet_since else 0)
-    line = f"the worker's backlog after the last request: emptied in {waited:.1f} s, {spent['worker']:.1f} s of its CPU"
+    waited = time.monotonic() - started - 1
+    line = (f"the worker's backlog after the last submission: emptied in {waited:.1f} s, {spent['worker']:.1f} s of "
+            f"its CPU")
     if submissions:
-        line += f", {spent['worker'] * 1000 / submissions:.1f} ms per submission of the run"
-    print(f"{line}; {sent_emails(mails):,} emails sent in all")
+        line += f", {spent['worker'] * 1000 / submissions:.1f} ms per submission"
+    return f"{line}; {sent_emails(mails):,} emails sent by then"
 
 
 def sent_emails(folder: Path) -> int:
@@ -610,8 +615,9 @@ def answers(url: str) -> bool:
     return True
 
 
-def measure(args, fx: dict, base: str, floor_base: str, shares) -> list[tuple[Result, Result]]:
-    """Every case beside its floor; returns the pairs (floor, case), pooled over the rounds."""
+def measure(args, fx: dict, base: str, floor_base: str, shares, after_submissions=None) -> list[tuple[Result, Result]]:
+    """Every case beside its floor; returns the pairs (floor, case), pooled over the rounds. `after_submissions`
+    is called with the pairs measured so far once the submissions are done."""
     from tests import live
 
     most = max(args.clients + args.submit_clients)
@@ -656,6 +662,8 @@ def measure(args, fx: dict, base: str, floor_base: str, shares) -> list[tuple[Re
         run_load("warm-up", requesters[:8], 3, make)
         for clients in args.submit_clients:
             beside_floor("insert", "submit a ticket", requesters[:clients], make)
+        if after_submissions is not None:
+            after_submissions(list(measured))
     reads = []
     if "queue" in wanted:
         reads.append(("queue with filters", [f"bench_n1_{i % 10}" for i in range(most)], fx["queue"]))
