@@ -67,14 +67,14 @@ class _Coalescer:
     def add(self, task, ids: list[int], what: str, delay: float) -> None:
         with self._lock:
             waiting = self._pending.get(task.name)
-            if waiting is None:
-                self._pending[task.name] = [task, ids, what, time.monotonic() + delay]
-            else:
-                waiting[1].extend(ids)
+            if waiting is not None:
+                waiting[1].extend(ids)  # due with the ids already waiting: the thread's moment is unchanged
+                return
+            self._pending[task.name] = [task, ids, what, time.monotonic() + delay]
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="broker-coalescer", daemon=True)
                 self._thread.start()
-        self._wake.set()
+        self._wake.set()  # a new task's moment, which may come before the one the thread waits for
 
     def _run(self) -> None:
         while True:
